@@ -1,0 +1,125 @@
+"""Turn what the reconcile saw into the resource's status: phase and kstatus conditions.
+
+Pure: ``now`` is a parameter. Conditions follow cert-manager's rules: reasons are the
+documented constants below, ``lastTransitionTime`` moves only when a condition's status
+flips, and ``status_changes`` returns only what differs, so an idle reconcile or sweep
+writes nothing to Kubernetes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+# Condition types
+READY, PAUSED, RECONCILING, STALLED, FIRING = "Ready", "Paused", "Reconciling", "Stalled", "Firing"
+
+# Reasons
+SYNCED = "Synced"
+ACTIVE = "Active"
+USER_REQUESTED = "UserRequested"
+CONSECUTIVE_FAILURES = "ConsecutiveFailures"
+BUDGET_EXHAUSTED = "BudgetExhausted"
+TEMPORAL_UNAVAILABLE = "TemporalUnavailable"
+TEMPORAL_REJECTED = "TemporalRejected"
+SPEC_VALID = "SpecValid"
+DELETING = "Deleting"
+OVERDUE = "Overdue"
+ON_TIME = "OnTime"
+
+Status = dict[str, Any]
+
+
+def rfc3339(moment: datetime) -> str:
+    """UTC, second precision, trailing Z: the form Kubernetes uses."""
+    return moment.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def local_time(moment: datetime, zone: str) -> str:
+    """The instant as wall-clock time in the schedule's zone, e.g. ``2026-12-16 09:00 JST``."""
+    return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def with_condition(
+    conditions: list[dict[str, Any]], type_: str, status: bool, reason: str, message: str,
+    generation: int, now: datetime,
+) -> list[dict[str, Any]]:
+    """A copy of ``conditions`` with one condition set; the transition time moves only on a flip."""
+    wanted = "True" if status else "False"
+    previous = next((c for c in conditions if c.get("type") == type_), None)
+    transition = rfc3339(now)
+    if previous is not None and previous.get("status") == wanted and previous.get("lastTransitionTime"):
+        transition = previous["lastTransitionTime"]
+    condition = {
+        "type": type_, "status": wanted, "reason": reason, "message": message,
+        "observedGeneration": generation, "lastTransitionTime": transition,
+    }
+    others = [c for c in conditions if c.get("type") != type_]
+    return sorted([*others, condition], key=lambda c: _CONDITION_ORDER.get(c["type"], 99))
+
+
+_CONDITION_ORDER = {READY: 0, PAUSED: 1, RECONCILING: 2, STALLED: 3, FIRING: 4}
+
+
+@dataclass(frozen=True)
+class PauseState:
+    """Why the Temporal schedule is paused, when it is."""
+
+    reason: str  # USER_REQUESTED | CONSECUTIVE_FAILURES | BUDGET_EXHAUSTED
+    message: str
+
+
+def synced_status(
+    previous: Status, generation: int, temporal_ref: dict[str, Any], next_run: datetime | None,
+    zone: str, pause: PauseState | None, now: datetime, wrote_to_temporal: bool,
+) -> Status:
+    """Temporal matches the spec (or was just brought to it)."""
+    conditions = list(previous.get("conditions") or [])
+    conditions = with_condition(conditions, READY, True, SYNCED, "Temporal schedule matches the spec",
+                                generation, now)
+    if pause is None:
+        conditions = with_condition(conditions, PAUSED, False, ACTIVE, "", generation, now)
+    else:
+        conditions = with_condition(conditions, PAUSED, True, pause.reason, pause.message, generation, now)
+    conditions = with_condition(conditions, RECONCILING, False, SYNCED, "", generation, now)
+    conditions = with_condition(conditions, STALLED, False, SPEC_VALID, "", generation, now)
+    status: Status = {
+        "observedGeneration": generation,
+        "phase": "Paused" if pause else "Active",
+        "conditions": conditions,
+        "temporal": temporal_ref,
+        "nextRunTime": rfc3339(next_run) if next_run and not pause else None,
+        "nextRunTimeLocal": local_time(next_run, zone) if next_run and not pause else None,
+        "lastSyncTime": rfc3339(now) if wrote_to_temporal else previous.get("lastSyncTime") or rfc3339(now),
+    }
+    return status
+
+
+def refused_status(previous: Status, generation: int, reason: str, message: str, now: datetime) -> Status:
+    """The spec breaks a rule: Stalled, and Ready=False. The last good Temporal schedule stays."""
+    conditions = list(previous.get("conditions") or [])
+    conditions = with_condition(conditions, READY, False, reason, message, generation, now)
+    conditions = with_condition(conditions, RECONCILING, False, reason, "", generation, now)
+    conditions = with_condition(conditions, STALLED, True, reason, message, generation, now)
+    return {"observedGeneration": generation, "phase": "Invalid", "conditions": conditions}
+
+
+def unavailable_status(previous: Status, generation: int, message: str, now: datetime) -> Status:
+    """Temporal did not answer: Ready=False, Reconciling=True, retried with backoff."""
+    conditions = list(previous.get("conditions") or [])
+    conditions = with_condition(conditions, READY, False, TEMPORAL_UNAVAILABLE, message, generation, now)
+    conditions = with_condition(conditions, RECONCILING, True, TEMPORAL_UNAVAILABLE, message, generation, now)
+    return {"phase": "Error", "conditions": conditions}
+
+
+def deleting_status(previous: Status, generation: int, message: str, now: datetime) -> Status:
+    conditions = list(previous.get("conditions") or [])
+    conditions = with_condition(conditions, READY, False, DELETING, message, generation, now)
+    return {"phase": "Deleting", "conditions": conditions}
+
+
+def status_changes(previous: Status, new: Status) -> Status:
+    """Only the top-level fields of ``new`` that differ from ``previous`` (empty: write nothing)."""
+    return {key: value for key, value in new.items() if previous.get(key) != value}

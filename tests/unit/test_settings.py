@@ -1,0 +1,47 @@
+"""Settings: defaults, overrides, and one clear line for each bad value."""
+
+from __future__ import annotations
+
+import pytest
+
+from sundial.errors import SettingsError
+from sundial.settings import Settings, load_settings
+
+
+def test_defaults_match_the_spec() -> None:
+    settings = load_settings({})
+    assert settings == Settings()
+    assert settings.temporal_address == "localhost:7233"
+    assert settings.orphan_policy == "delete"
+    assert (settings.min_interval_minutes, settings.max_per_namespace, settings.max_budget_usd) == (60, 50, 10.0)
+
+
+def test_overrides_are_read() -> None:
+    settings = load_settings({
+        "SUNDIAL_TEMPORAL_ADDRESS": "temporal:7233", "SUNDIAL_ORPHAN_POLICY": "Pause",
+        "SCHEDULE_MIN_INTERVAL_MINS": "5", "SCHEDULE_MAX_BUDGET_USD": "2.5", "SUNDIAL_RESYNC_SECONDS": "15",
+    })
+    assert settings.temporal_address == "temporal:7233"
+    assert settings.orphan_policy == "pause"
+    assert settings.min_interval_minutes == 5
+    assert settings.max_budget_usd == 2.5
+    assert settings.resync_seconds == 15.0
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"SUNDIAL_ORPHAN_POLICY": "nuke"}, "SUNDIAL_ORPHAN_POLICY='nuke' is not one of delete, pause, report"),
+        ({"SCHEDULE_MIN_INTERVAL_MINS": "soon"}, "SCHEDULE_MIN_INTERVAL_MINS='soon' is not a int"),
+        ({"SCHEDULE_MAX_PER_NAMESPACE": "0"}, "SCHEDULE_MAX_PER_NAMESPACE='0' must be at least 1"),
+        ({"SCHEDULE_MAX_BUDGET_USD": "-1"}, "SCHEDULE_MAX_BUDGET_USD='-1' must be at least 0"),
+        ({"SUNDIAL_TEMPORAL_ADDRESS": "temporal"}, "SUNDIAL_TEMPORAL_ADDRESS='temporal' must be host:port"),
+        ({"SUNDIAL_TEMPORAL_NAMESPACE": " "}, "SUNDIAL_TEMPORAL_NAMESPACE is empty"),
+        ({"SUNDIAL_TEMPORAL_TLS_CA": "/no/such/ca.pem"}, "SUNDIAL_TEMPORAL_TLS_CA='/no/such/ca.pem': no such file"),
+    ],
+)
+def test_a_bad_value_is_one_line_naming_variable_and_value(env: dict[str, str], expected: str) -> None:
+    with pytest.raises(SettingsError) as raised:
+        load_settings(env)
+    assert expected in str(raised.value)
+    assert "\n" not in str(raised.value)
