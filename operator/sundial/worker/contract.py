@@ -1,0 +1,239 @@
+"""The reference contract between a schedule's runs and everything that reads them.
+
+The operator starts ``ScheduledTaskWorkflow`` with a plain JSON object (``TaskInput``);
+the workflow ends with a plain JSON object (``TaskResult``) and run accounting reads
+cost, tokens and model back from it. Both sides only share these key names, so they
+live here, pure, with no Temporal import: the operator, the workflow sandbox and the
+tests can all use them.
+
+Where a run's outcome lives in Temporal (``history.py`` reads both for you):
+
+* completed run: the workflow result, i.e. the close event
+  ``workflow_execution_completed_event_attributes.result.payloads[0]`` (JSON of a
+  ``TaskResult``, ``status: "completed"``); from a client, ``await handle.result()``.
+* failed run: the workflow raised an ``ApplicationError`` whose first detail is a
+  ``TaskResult`` with ``status: "failed"`` and the cost spent so far: the close event
+  ``workflow_execution_failed_event_attributes.failure.application_failure_info.details.payloads[0]``
+  (the error type, one of ``FailureType``, is ``...application_failure_info.type``).
+  From a client, ``WorkflowFailureError.cause`` is that ``ApplicationError`` and
+  ``.details[0]`` the dict.
+* timed out, cancelled or terminated runs carry no outcome: their cost is unknown.
+
+Restricted operations (SPEC section 4): a task *asks for* an operation when its
+``task_context["operations"]`` lists it (the reliable, documented signal), or when the
+query text names it as a whole word (``send_email``, case-insensitive; spaced prose such
+as "send an email" is not matched). A restricted operation that is asked for is refused
+unless ``task_context["allowed_operations"]`` lists it by name.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, Final
+
+#: Name the reference workflow is registered under (the default ``spec.workflow.type``).
+WORKFLOW_NAME: Final = "ScheduledTaskWorkflow"
+#: Name of the activity that runs the agent.
+AGENT_ACTIVITY_NAME: Final = "sundial.run_agent"
+#: Budget when the input names none (SPEC section 2 default).
+DEFAULT_MAX_BUDGET_USD: Final = 10.0
+#: Run timeout assumed when the workflow has none (SPEC default ``timeoutSeconds``).
+DEFAULT_RUN_TIMEOUT_SECONDS: Final = 600.0
+
+RESTRICTED_OPERATIONS: Final = ("delete_data", "send_email", "make_purchase", "modify_permissions")
+#: ``task_context`` key: the operations a task will perform (list of names).
+OPERATIONS_KEY: Final = "operations"
+#: ``task_context`` key: the restricted operations this task is allowed to perform.
+ALLOWED_OPERATIONS_KEY: Final = "allowed_operations"
+
+STATUS_COMPLETED: Final = "completed"
+STATUS_FAILED: Final = "failed"
+
+
+class FailureType:
+    """``ApplicationError.type`` of a failed run; documented constants, not free text."""
+
+    INVALID_INPUT: Final = "InvalidTaskInput"
+    RESTRICTED_OPERATION: Final = "RestrictedOperation"
+    BUDGET_EXCEEDED: Final = "BudgetExceeded"
+    AGENT_FAILED: Final = "AgentFailed"
+    AGENT_TIMEOUT: Final = "AgentTimeout"
+
+
+@dataclass(frozen=True)
+class TaskInput:
+    """The single argument of ``ScheduledTaskWorkflow`` (SPEC section 3)."""
+
+    task_query: str
+    task_context: dict[str, Any] = field(default_factory=dict)
+    max_budget_per_run_usd: float = DEFAULT_MAX_BUDGET_USD
+    schedule_id: str = ""
+    user_id: str = ""
+    tenant_id: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> TaskInput:
+        """Validate a decoded input; raises ``ValueError`` naming the bad key.
+
+        The budget is the smaller of ``max_budget_per_run_usd`` and
+        ``task_context.max_budget_usd`` when both are given (a budget is a cap).
+        """
+        if not isinstance(data, Mapping):
+            raise ValueError(f"workflow input must be a JSON object, got {type(data).__name__}")
+        query = data.get("task_query")
+        if not isinstance(query, str):
+            raise ValueError("task_query must be a string")
+        context = data.get("task_context") or {}
+        if not isinstance(context, Mapping):
+            raise ValueError("task_context must be a JSON object")
+        budgets = [
+            _budget(name, value)
+            for name, value in (
+                ("max_budget_per_run_usd", data.get("max_budget_per_run_usd")),
+                ("task_context.max_budget_usd", context.get("max_budget_usd")),
+            )
+            if value is not None
+        ]
+        strings = {key: data.get(key) or "" for key in ("schedule_id", "user_id", "tenant_id")}
+        for key, value in strings.items():
+            if not isinstance(value, str):
+                raise ValueError(f"{key} must be a string")
+        return cls(
+            task_query=query,
+            task_context=dict(context),
+            max_budget_per_run_usd=min(budgets) if budgets else DEFAULT_MAX_BUDGET_USD,
+            **strings,
+        )
+
+
+def _budget(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+        raise ValueError(f"{name} must be a number >= 0, got {value!r}")
+    return float(value)
+
+
+@dataclass(frozen=True)
+class TaskResult:
+    """The outcome of one run: the workflow result, or the first detail of its failure."""
+
+    status: str
+    result: Any = None
+    error_message: str | None = None
+    model_used: str | None = None
+    provider: str | None = None
+    total_tokens: int = 0
+    total_cost_usd: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def failed(self, message: str) -> TaskResult:
+        """The same accounting (cost, tokens, model) as a failed outcome."""
+        return TaskResult(STATUS_FAILED, None, message, self.model_used, self.provider,
+                          self.total_tokens, self.total_cost_usd)
+
+
+def parse_task_result(data: Any) -> TaskResult | None:
+    """Read a ``TaskResult`` from a workflow result or failure details, tolerantly.
+
+    Accepts the dict itself or a details sequence whose first item is the dict.
+    Missing or malformed fields fall back to defaults (cost 0, tokens 0); returns
+    ``None`` when ``data`` is not an object carrying any ``TaskResult`` key.
+    """
+    if isinstance(data, Sequence) and not isinstance(data, str | bytes):
+        data = data[0] if data else None
+    if not isinstance(data, Mapping) or not any(key in data for key in _RESULT_KEYS):
+        return None
+    status = data.get("status")
+    return TaskResult(
+        status=status if isinstance(status, str) and status else STATUS_COMPLETED,
+        result=data.get("result"),
+        error_message=_optional_str(data.get("error_message")),
+        model_used=_optional_str(data.get("model_used")),
+        provider=_optional_str(data.get("provider")),
+        total_tokens=int(_non_negative(data.get("total_tokens"))),
+        total_cost_usd=_non_negative(data.get("total_cost_usd")),
+    )
+
+
+_RESULT_KEYS: Final = frozenset(TaskResult.__dataclass_fields__)
+
+
+def _optional_str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _non_negative(value: Any) -> float:
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            return 0.0
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return 0.0
+    return max(float(value), 0.0)
+
+
+def _names(context: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    """A list of operation names from ``context[key]``; a lone string counts as one."""
+    value = context.get(key)
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, Sequence) or not all(isinstance(item, str) for item in value):
+        raise ValueError(f"task_context.{key} must be a list of operation names")
+    return tuple(item.strip().lower() for item in value)
+
+
+_MENTIONS: Final = {
+    name: re.compile(rf"(?<![A-Za-z0-9_]){name}(?![A-Za-z0-9_])", re.IGNORECASE)
+    for name in RESTRICTED_OPERATIONS
+}
+
+
+def requested_operations(query: str, context: Mapping[str, Any]) -> tuple[str, ...]:
+    """Restricted operations the task asks for, in ``RESTRICTED_OPERATIONS`` order."""
+    listed = set(_names(context, OPERATIONS_KEY))
+    return tuple(name for name in RESTRICTED_OPERATIONS if name in listed or _MENTIONS[name].search(query))
+
+
+def allowed_operations(context: Mapping[str, Any]) -> tuple[str, ...]:
+    """Restricted operations ``task_context.allowed_operations`` permits."""
+    allowed = set(_names(context, ALLOWED_OPERATIONS_KEY))
+    return tuple(name for name in RESTRICTED_OPERATIONS if name in allowed)
+
+
+def refused_operations(query: str, context: Mapping[str, Any]) -> tuple[str, ...]:
+    """Restricted operations asked for and not allowed; empty means the task may run.
+
+    Raises ``ValueError`` when either context list is malformed.
+    """
+    allowed = allowed_operations(context)
+    return tuple(name for name in requested_operations(query, context) if name not in allowed)
+
+
+def refusal_message(refused: Sequence[str]) -> str:
+    names = ", ".join(refused)
+    return (f"restricted operation(s) {names} refused: a background task may perform them only when "
+            f"task_context.{ALLOWED_OPERATIONS_KEY} lists them")
+
+
+def activity_timeouts(run_timeout_seconds: float | None) -> tuple[float, float]:
+    """(activity start-to-close timeout, agent deadline) in seconds for a run timeout.
+
+    Both end before the run timeout so that a slow agent fails the run with an
+    ``AgentTimeout`` the accounting can read, rather than a bare workflow timeout.
+    """
+    run = DEFAULT_RUN_TIMEOUT_SECONDS
+    if run_timeout_seconds is not None and run_timeout_seconds > 0:
+        run = run_timeout_seconds
+    activity = run - min(30.0, max(1.0, run * 0.1), run / 2)
+    agent = activity - min(5.0, max(0.5, activity * 0.02), activity / 2)
+    return activity, agent

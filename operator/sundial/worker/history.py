@@ -1,0 +1,106 @@
+"""Read a closed run's outcome (cost, tokens, model, error) from its close event.
+
+Run accounting sees runs through visibility and history, not through
+``handle.result()``: this turns the one event that closes a workflow into a
+``RunOutcome``. Fetch only that event, it is cheap::
+
+    events = [e async for e in handle.fetch_history_events(
+        event_filter_type=WorkflowHistoryEventFilterType.CLOSE_EVENT)]
+    outcome = outcome_from_close_event(events[-1])
+
+Works for any workflow type: a run that is not ``ScheduledTaskWorkflow`` (or that
+reports no ``TaskResult``) gets ``task_result=None``, i.e. cost unknown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Final
+
+from temporalio.api.common.v1 import Payloads
+from temporalio.api.enums.v1 import EventType
+from temporalio.api.failure.v1 import Failure
+from temporalio.api.history.v1 import HistoryEvent
+from temporalio.converter import DataConverter, PayloadConverter
+
+from sundial.worker.contract import TaskResult, parse_task_result
+
+#: How a run closed, by close event type.
+CLOSE_STATUS: Final = {
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED: "COMPLETED",
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED: "FAILED",
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT: "TIMED_OUT",
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED: "CANCELED",
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED: "TERMINATED",
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW: "CONTINUED_AS_NEW",
+}
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """What a close event says about a run."""
+
+    #: ``COMPLETED`` | ``FAILED`` | ``TIMED_OUT`` | ``CANCELED`` | ``TERMINATED`` | ``CONTINUED_AS_NEW``
+    status: str
+    #: The run's result, or its failure's first detail; ``None`` when no cost was reported.
+    task_result: TaskResult | None
+    #: ``ApplicationError.type`` of a failed run (a ``contract.FailureType``), else ``None``.
+    failure_type: str | None = None
+    #: The failure's message (for failed runs), else ``None``.
+    error: str | None = None
+    #: A failed run that the workflow retry policy tries again in this new run.
+    retried_in_run_id: str | None = None
+
+
+def outcome_from_close_event(
+    event: HistoryEvent, converter: PayloadConverter | None = None
+) -> RunOutcome | None:
+    """The outcome of a run from its close event; ``None`` for an event that closes nothing."""
+    status = CLOSE_STATUS.get(event.event_type)
+    if status is None:
+        return None
+    payload_converter = converter or DataConverter.default.payload_converter
+    if event.HasField("workflow_execution_completed_event_attributes"):
+        result = _decode(event.workflow_execution_completed_event_attributes.result, payload_converter)
+        return RunOutcome(status, result)
+    if event.HasField("workflow_execution_failed_event_attributes"):
+        attributes = event.workflow_execution_failed_event_attributes
+        application = next(
+            (f for f in _failure_chain(attributes.failure) if f.HasField("application_failure_info")), None
+        )
+        details = None
+        if application is not None:
+            details = _decode(application.application_failure_info.details, payload_converter)
+        return RunOutcome(
+            status,
+            details,
+            failure_type=(application.application_failure_info.type or None) if application else None,
+            error=attributes.failure.message or None,
+            retried_in_run_id=attributes.new_execution_run_id or None,
+        )
+    if event.HasField("workflow_execution_timed_out_event_attributes"):
+        new_run = event.workflow_execution_timed_out_event_attributes.new_execution_run_id
+        return RunOutcome(status, None, error="the run timed out", retried_in_run_id=new_run or None)
+    return RunOutcome(status, None)
+
+
+def _failure_chain(failure: Failure) -> Iterator[Failure]:
+    """The failure, then its causes; an ``ApplicationError`` may sit under an ``ActivityError``."""
+    current: Failure | None = failure
+    depth = 0
+    while current is not None and depth < 16:
+        yield current
+        current = current.cause if current.HasField("cause") else None
+        depth += 1
+
+
+def _decode(payloads: Payloads, converter: PayloadConverter) -> TaskResult | None:
+    """The first payload as a ``TaskResult``; ``None`` when it is not one (or not JSON)."""
+    if not payloads.payloads:
+        return None
+    try:
+        values = converter.from_payloads(payloads.payloads[:1])
+    except Exception:  # another workflow's binary or encrypted result: cost unknown
+        return None
+    return parse_task_result(values)
