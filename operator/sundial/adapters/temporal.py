@@ -1,0 +1,313 @@
+"""The one door to Temporal: the only module that imports ``temporalio.client``.
+
+It turns a ``DesiredSchedule`` into a freshly built Temporal ``Schedule`` on every write
+(re-sending a described spec would append a calendar), reads schedules back as the pure
+``ObservedSchedule``/``ListedSchedule`` with their fingerprints (see
+``sundial.domain.desired`` for the contract), and translates Temporal's errors into
+Sundial's own (``sundial.errors``), always chained with ``from exc``:
+
+    RPCError NOT_FOUND (a schedule)                -> ScheduleNotFound
+    ScheduleAlreadyRunningError, ALREADY_EXISTS    -> ScheduleAlreadyExists
+    INVALID_ARGUMENT, FAILED_PRECONDITION, auth,
+      a missing namespace, ...                     -> TemporalRejected (message kept)
+    UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED,
+      ABORTED, connect failure (RuntimeError)      -> TemporalUnavailable
+    anything else the server says                  -> TemporalError
+
+The SDK retries UNAVAILABLE itself (up to ``max_retry_seconds``) before we see it.
+Every call is counted per operation and outcome in ``calls`` (for metrics), and list
+pages in ``list_pages`` (a sweep should cost O(N / page size) calls).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from temporalio.api.common.v1 import Payload
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionExecutionStartWorkflow,
+    ScheduleActionResult,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleCalendarSpec,
+    ScheduleDescription,
+    ScheduleListActionStartWorkflow,
+    ScheduleListDescription,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
+    ScheduleSpec,
+    ScheduleState,
+    ScheduleUpdate,
+    ScheduleUpdateInput,
+)
+from temporalio.common import RetryPolicy
+from temporalio.service import RetryConfig, RPCError, RPCStatusCode, TLSConfig
+
+from sundial.domain.desired import (
+    DesiredSchedule,
+    ListedSchedule,
+    ObservedSchedule,
+    RecentAction,
+    ScheduleIdentity,
+    stable_digest,
+)
+from sundial.errors import (
+    ScheduleAlreadyExists,
+    ScheduleNotFound,
+    TemporalError,
+    TemporalRejected,
+    TemporalUnavailable,
+)
+
+OVERLAP: dict[str, ScheduleOverlapPolicy] = {
+    "Skip": ScheduleOverlapPolicy.SKIP, "BufferOne": ScheduleOverlapPolicy.BUFFER_ONE,
+    "BufferAll": ScheduleOverlapPolicy.BUFFER_ALL, "CancelOther": ScheduleOverlapPolicy.CANCEL_OTHER,
+    "TerminateOther": ScheduleOverlapPolicy.TERMINATE_OTHER, "AllowAll": ScheduleOverlapPolicy.ALLOW_ALL,
+}
+_UNAVAILABLE = {RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED,
+                RPCStatusCode.RESOURCE_EXHAUSTED, RPCStatusCode.ABORTED, RPCStatusCode.CANCELLED}
+_REJECTED = {RPCStatusCode.INVALID_ARGUMENT, RPCStatusCode.FAILED_PRECONDITION,
+             RPCStatusCode.PERMISSION_DENIED, RPCStatusCode.UNAUTHENTICATED, RPCStatusCode.OUT_OF_RANGE,
+             RPCStatusCode.UNIMPLEMENTED}
+
+
+def build_schedule(desired: DesiredSchedule) -> Schedule:
+    """A Temporal schedule built from nothing but ``desired`` (pure, safe to call twice)."""
+    return Schedule(
+        action=ScheduleActionStartWorkflow(
+            desired.workflow_type, args=list(desired.args), id=desired.workflow_id,
+            task_queue=desired.task_queue, run_timeout=desired.run_timeout,
+            retry_policy=RetryPolicy(maximum_attempts=desired.retry_maximum_attempts)),
+        spec=ScheduleSpec(cron_expressions=[desired.cron], time_zone_name=desired.time_zone,
+                          start_at=desired.start_at, end_at=desired.end_at, jitter=desired.jitter),
+        policy=SchedulePolicy(overlap=OVERLAP[desired.overlap], catchup_window=desired.catchup_window),
+        state=ScheduleState(paused=desired.paused, note=desired.note or None),
+    )
+
+
+def _calendar(calendar: ScheduleCalendarSpec) -> dict[str, Any]:
+    fields = ("second", "minute", "hour", "day_of_month", "month", "year", "day_of_week")
+    ranges = {name: [[r.start, r.end, r.step] for r in getattr(calendar, name)] for name in fields}
+    return {**ranges, "comment": calendar.comment or ""}
+
+
+def listed_fingerprint(spec: ScheduleSpec, workflow_type: str) -> str:
+    """Hash of what both a list entry and a describe show: the compiled spec and workflow type."""
+    return stable_digest({
+        "workflow_type": workflow_type, "calendars": [_calendar(c) for c in spec.calendars],
+        "intervals": [[i.every, i.offset] for i in spec.intervals], "skip": [_calendar(c) for c in spec.skip],
+        "cron": list(spec.cron_expressions),  # the server compiles these away; kept in case one is not
+        "start_at": spec.start_at, "end_at": spec.end_at, "jitter": spec.jitter,
+        "zone": spec.time_zone_name or ""})
+
+
+def _retry(policy: RetryPolicy | None) -> list[Any] | None:
+    if policy is None:
+        return None
+    return [policy.initial_interval, policy.backoff_coefficient, policy.maximum_interval,
+            policy.maximum_attempts, sorted(policy.non_retryable_error_types or ())]
+
+
+def fingerprint_from_description(description: ScheduleDescription) -> str:
+    """``"<listed>.<rest>"`` of what the server shows (never cron text, memo or pause state)."""
+    schedule = description.schedule
+    action = schedule.action
+    if not isinstance(action, ScheduleActionStartWorkflow):
+        return f"{listed_fingerprint(schedule.spec, '')}.{stable_digest(repr(action))}"
+    payloads = [a.SerializeToString(deterministic=True).hex() if isinstance(a, Payload) else repr(a)
+                for a in action.args]
+    rest = stable_digest({
+        "workflow_id": action.id, "task_queue": action.task_queue, "args": payloads,
+        "timeouts": [action.execution_timeout, action.run_timeout, action.task_timeout],
+        "retry": _retry(action.retry_policy), "overlap": schedule.policy.overlap.name,
+        "catchup_window": schedule.policy.catchup_window,
+        "pause_on_failure": schedule.policy.pause_on_failure})
+    return f"{listed_fingerprint(schedule.spec, action.workflow)}.{rest}"
+
+
+def _recent(results: Any) -> tuple[RecentAction, ...]:
+    actions: list[RecentAction] = []
+    for result in results:
+        assert isinstance(result, ScheduleActionResult)
+        started = result.action
+        workflow_id, run_id = ((started.workflow_id, started.first_execution_run_id)
+                               if isinstance(started, ScheduleActionExecutionStartWorkflow) else ("", ""))
+        actions.append(RecentAction(result.scheduled_at, result.started_at, workflow_id, run_id))
+    return tuple(actions)
+
+
+def _memo(raw: Any) -> dict[str, str]:
+    return {str(key): str(value) for key, value in dict(raw).items()}
+
+
+def _tls(cert: Path | None, key: Path | None, ca: Path | None, api_key: str | None) -> bool | TLSConfig:
+    """TLS with the given files; plain TLS for an API key alone (Temporal Cloud); else none."""
+    if cert or key or ca:
+        return TLSConfig(server_root_ca_cert=ca.read_bytes() if ca else None,
+                         client_cert=cert.read_bytes() if cert else None,
+                         client_private_key=key.read_bytes() if key else None)
+    return bool(api_key)
+
+
+def translate(exc: BaseException, what: str) -> TemporalError:
+    """Sundial's exception for a Temporal one (the caller raises it ``from exc``)."""
+    if isinstance(exc, ScheduleAlreadyRunningError):
+        return ScheduleAlreadyExists(f"{what}: a schedule with this ID exists already")
+    if isinstance(exc, RuntimeError):  # the core bridge when it cannot connect
+        return TemporalUnavailable(f"{what}: {exc}")
+    if not isinstance(exc, RPCError):
+        return TemporalError(f"{what}: {exc}")
+    message = f"{what}: {exc.message}"
+    if exc.status == RPCStatusCode.NOT_FOUND:
+        if "namespace" in exc.message.lower():
+            return TemporalRejected(message)
+        return ScheduleNotFound(message)
+    if exc.status == RPCStatusCode.ALREADY_EXISTS:
+        return ScheduleAlreadyExists(message)
+    if exc.status in _REJECTED:
+        return TemporalRejected(message)
+    if exc.status in _UNAVAILABLE:
+        return TemporalUnavailable(message)
+    return TemporalError(message)
+
+
+class TemporalGateway:
+    """Sundial's Temporal operations over one connected client."""
+
+    def __init__(self, client: Client, *, rpc_timeout: timedelta = timedelta(seconds=10)) -> None:
+        self.client = client
+        self.rpc_timeout = rpc_timeout
+        self.calls: defaultdict[str, dict[str, int]] = defaultdict(lambda: {"ok": 0, "error": 0})
+        self.seconds: defaultdict[str, float] = defaultdict(float)
+        self.list_pages = 0
+
+    @classmethod
+    async def connect(cls, address: str, namespace: str = "default", *, api_key: str | None = None,
+                      tls_cert: Path | None = None, tls_key: Path | None = None, tls_ca: Path | None = None,
+                      max_retry_seconds: float = 10.0) -> TemporalGateway:
+        """Connect (TLS when any TLS path or an API key is given); TemporalUnavailable if nobody answers."""
+        tls = _tls(tls_cert, tls_key, tls_ca, api_key)
+        retry = RetryConfig(max_elapsed_time_millis=int(max_retry_seconds * 1000))
+        try:
+            client = await Client.connect(address, namespace=namespace, api_key=api_key, tls=tls,
+                                          retry_config=retry)
+        except (RuntimeError, RPCError) as exc:
+            raise translate(exc, f"connect to Temporal at {address}") from exc
+        return cls(client)
+
+    @property
+    def namespace(self) -> str:
+        return self.client.namespace
+
+    @contextmanager
+    def _calling(self, operation: str, what: str) -> Iterator[None]:
+        started = time.monotonic()
+        try:
+            yield
+        except (RPCError, ScheduleAlreadyRunningError, RuntimeError) as exc:
+            self.calls[operation]["error"] += 1
+            raise translate(exc, what) from exc
+        else:
+            self.calls[operation]["ok"] += 1
+        finally:
+            self.seconds[operation] += time.monotonic() - started
+
+    async def create(self, identity: ScheduleIdentity, desired: DesiredSchedule) -> ObservedSchedule:
+        """Create the schedule with the identity memo; ScheduleAlreadyExists if the ID is taken."""
+        schedule_id = identity.schedule_id
+        with self._calling("create", f"create schedule {schedule_id}"):
+            await self.client.create_schedule(schedule_id, build_schedule(desired), memo=identity.memo(),
+                                              rpc_timeout=self.rpc_timeout)
+        return await self.describe(schedule_id)
+
+    async def describe(self, schedule_id: str) -> ObservedSchedule:
+        with self._calling("describe", f"describe schedule {schedule_id}"):
+            handle = self.client.get_schedule_handle(schedule_id)
+            description = await handle.describe(rpc_timeout=self.rpc_timeout)
+            memo = _memo(await description.memo())
+        action = description.schedule.action
+        start = action if isinstance(action, ScheduleActionStartWorkflow) else None
+        args: tuple[Any, ...] = ()
+        if start is not None and start.args:
+            raw = [a for a in start.args if isinstance(a, Payload)]
+            args = tuple(self.client.data_converter.payload_converter.from_payloads(raw))
+        info = description.info
+        return ObservedSchedule(
+            schedule_id=schedule_id, memo=memo, paused=description.schedule.state.paused,
+            note=description.schedule.state.note or "", workflow_type=start.workflow if start else "",
+            task_queue=start.task_queue if start else "",
+            fingerprint=fingerprint_from_description(description),
+            next_action_times=tuple(info.next_action_times), recent_actions=_recent(info.recent_actions),
+            running_workflow_ids=tuple(r.workflow_id for r in info.running_actions
+                                       if isinstance(r, ScheduleActionExecutionStartWorkflow)),
+            action_count=info.num_actions, args=args, run_timeout=start.run_timeout if start else None,
+            time_zone=description.schedule.spec.time_zone_name)
+
+    async def update(self, schedule_id: str, desired: DesiredSchedule) -> ObservedSchedule:
+        """Replace the whole schedule (spec, action, policies, pause state) with ``desired``."""
+        def fresh(_: ScheduleUpdateInput) -> ScheduleUpdate:  # pure: Temporal may call it more than once
+            return ScheduleUpdate(schedule=build_schedule(desired))
+
+        with self._calling("update", f"update schedule {schedule_id}"):
+            await self.client.get_schedule_handle(schedule_id).update(fresh, rpc_timeout=self.rpc_timeout)
+        return await self.describe(schedule_id)
+
+    async def pause(self, schedule_id: str, note: str) -> None:
+        with self._calling("pause", f"pause schedule {schedule_id}"):
+            await self.client.get_schedule_handle(schedule_id).pause(note=note, rpc_timeout=self.rpc_timeout)
+
+    async def unpause(self, schedule_id: str, note: str) -> None:
+        with self._calling("unpause", f"unpause schedule {schedule_id}"):
+            handle = self.client.get_schedule_handle(schedule_id)
+            await handle.unpause(note=note, rpc_timeout=self.rpc_timeout)
+
+    async def trigger(self, schedule_id: str, overlap: str = "AllowAll") -> None:
+        """Start one run now. AllowAll by default: a person asked for a run, so a run still
+        going does not swallow it (under Skip it would). Two triggers within the same second
+        make one run: the run's ID is the schedule ID plus the second."""
+        with self._calling("trigger", f"trigger schedule {schedule_id}"):
+            await self.client.get_schedule_handle(schedule_id).trigger(overlap=OVERLAP[overlap],
+                                                                       rpc_timeout=self.rpc_timeout)
+
+    async def delete(self, schedule_id: str) -> bool:
+        """Delete; False when there was nothing to delete. Runs it started keep running."""
+        try:
+            with self._calling("delete", f"delete schedule {schedule_id}"):
+                await self.client.get_schedule_handle(schedule_id).delete(rpc_timeout=self.rpc_timeout)
+        except ScheduleNotFound:
+            return False
+        return True
+
+    async def list_schedules(self, page_size: int = 1000, query: str | None = None
+                             ) -> AsyncIterator[ListedSchedule]:
+        """Every schedule, one list RPC per page (eventually consistent: ~0.1 s behind writes)."""
+        pages = await self.client.list_schedules(query, page_size=page_size, rpc_timeout=self.rpc_timeout)
+        while True:
+            with self._calling("list", "list schedules"):
+                await pages.fetch_next_page()
+            self.list_pages += 1
+            for entry in pages.current_page or ():
+                yield await self._listed(entry)
+            if pages.next_page_token is None:
+                return
+
+    @staticmethod
+    async def _listed(entry: ScheduleListDescription) -> ListedSchedule:
+        schedule, info = entry.schedule, entry.info
+        action = schedule.action if schedule else None
+        workflow_type = action.workflow if isinstance(action, ScheduleListActionStartWorkflow) else ""
+        return ListedSchedule(
+            schedule_id=entry.id, memo=_memo(await entry.memo()),
+            paused=schedule.state.paused if schedule else False,
+            note=(schedule.state.note or "") if schedule else "", workflow_type=workflow_type,
+            listed_fingerprint=listed_fingerprint(schedule.spec, workflow_type) if schedule else "",
+            next_action_times=tuple(info.next_action_times) if info else (),
+            recent_actions=_recent(info.recent_actions) if info else ())

@@ -1,0 +1,287 @@
+"""What Sundial wants in Temporal, what it saw there, and what to do about the difference.
+
+Pure: no I/O and no ``temporalio.client`` (only ``adapters/temporal.py`` talks to Temporal),
+so every rule here is tested with plain tables.
+
+Identity. A ``Schedule`` resource owns exactly one Temporal schedule whose ID is a function
+of (cluster, namespace, name): ``sundial.<12 hex of sha256(cluster_id)>.<namespace>.<name>``.
+Namespaces are DNS labels (no '.'), so the ID parses back uniquely; a crash between
+"created in Temporal" and "status written" is repaired by adopting that ID, never by a
+second schedule. The memo (write-once in Temporal) carries only identity: SPEC section 3's
+five ``sundial.dev/*`` keys.
+
+Fingerprint/plan contract. Temporal rewrites cron text into structured calendars, so we
+never compare our cron with the server's. Instead two hashes are recorded in the
+resource status after every write (``Recorded``):
+
+- ``spec_hash(desired)``: a hash of what we sent (everything but ``paused``/``note``).
+  A different hash next time means the user changed the spec -> update.
+- ``fingerprint``: a hash of what the *server showed* right after our write, computed by
+  the adapter from a describe in a normalized form (calendars, intervals, zone, window,
+  jitter, action, policies; never cron text, memo, pause state). It has two parts,
+  ``"<listed>.<rest>"``: ``listed`` covers only what a list entry carries (spec +
+  workflow type), so a sweep over ``list_schedules`` pages can detect out-of-band edits
+  without a describe per schedule; ``rest`` covers the action details and policies that
+  only a describe shows. A server fingerprint different from the recorded one means
+  someone edited the schedule outside Sundial -> update (put it back to the spec).
+
+Pause state is compared directly (observed ``paused``/``note`` against desired), not by
+hash, so pausing is never a "spec change". ``desired.paused`` is the effective pause the
+reconcile decided (``spec.paused`` or an automatic pause).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+Json = Any  # a JSON-able value: dict/list/str/int/float/bool/None, nested
+
+MANAGED_BY = "sundial.dev/managed-by"
+CLUSTER_ID = "sundial.dev/cluster-id"
+NAMESPACE = "sundial.dev/namespace"
+NAME = "sundial.dev/name"
+UID = "sundial.dev/uid"
+ID_PREFIX = "sundial"
+OVERLAP_POLICIES = ("Skip", "BufferOne", "BufferAll", "CancelOther", "TerminateOther", "AllowAll")
+
+
+def cluster_hash(cluster_id: str) -> str:
+    """The 12 hex characters of a cluster's ID used in its schedule IDs."""
+    return hashlib.sha256(cluster_id.encode()).hexdigest()[:12]
+
+
+def cluster_prefix(cluster_id: str) -> str:
+    """Every schedule ID of this cluster starts with this."""
+    return f"{ID_PREFIX}.{cluster_hash(cluster_id)}."
+
+
+def parse_schedule_id(schedule_id: str) -> tuple[str, str, str] | None:
+    """(cluster hash, namespace, name) of a Sundial schedule ID, or None if it is not one."""
+    parts = schedule_id.split(".", 3)
+    if len(parts) != 4 or parts[0] != ID_PREFIX or not all(parts[1:]):
+        return None
+    return parts[1], parts[2], parts[3]
+
+
+@dataclass(frozen=True)
+class ScheduleIdentity:
+    """Which resource of which cluster a Temporal schedule belongs to."""
+
+    cluster_id: str
+    namespace: str
+    name: str
+    uid: str
+
+    @property
+    def schedule_id(self) -> str:
+        # at most 8 + 12 + 63 + 253 + 3 characters: far below Temporal's 1000-byte ID limit
+        return f"{cluster_prefix(self.cluster_id)}{self.namespace}.{self.name}"
+
+    def memo(self) -> dict[str, str]:
+        return {MANAGED_BY: "sundial", CLUSTER_ID: self.cluster_id, NAMESPACE: self.namespace,
+                NAME: self.name, UID: self.uid}
+
+    def same_resource_name(self, other: ScheduleIdentity) -> bool:
+        """Same cluster, namespace and name (the uid may differ)."""
+        return (self.cluster_id, self.namespace, self.name) == (other.cluster_id, other.namespace, other.name)
+
+
+def identity_from_memo(memo: dict[str, Any]) -> ScheduleIdentity | None:
+    """The identity a memo names, or None when the schedule is not Sundial's."""
+    if memo.get(MANAGED_BY) != "sundial":
+        return None
+    values = [memo.get(key) for key in (CLUSTER_ID, NAMESPACE, NAME, UID)]
+    if not all(isinstance(value, str) and value for value in values):
+        return None
+    cluster_id, namespace, name, uid = (str(value) for value in values)
+    return ScheduleIdentity(cluster_id=cluster_id, namespace=namespace, name=name, uid=uid)
+
+
+@dataclass(frozen=True)
+class DesiredSchedule:
+    """Everything Sundial writes into a Temporal schedule, apart from the memo."""
+
+    cron: str  # 5 fields or @hourly/@daily/...; Temporal's cron_expressions take it as is
+    workflow_type: str
+    task_queue: str
+    workflow_id: str  # the runs' ID prefix: the schedule ID
+    time_zone: str = "UTC"
+    start_at: datetime | None = None
+    end_at: datetime | None = None
+    jitter: timedelta | None = None
+    args: tuple[Json, ...] = ()
+    run_timeout: timedelta = timedelta(seconds=600)
+    retry_maximum_attempts: int = 1
+    overlap: str = "Skip"
+    catchup_window: timedelta = timedelta(hours=1)
+    paused: bool = False
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        if self.overlap not in OVERLAP_POLICIES:
+            raise ValueError(f"overlap {self.overlap!r} is not one of {', '.join(OVERLAP_POLICIES)}")
+
+
+def _canonical(value: Any) -> Any:
+    """A JSON-able form that is the same for equal values (UTC instants, seconds)."""
+    if isinstance(value, datetime):
+        aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return aware.astimezone(UTC).isoformat()
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if isinstance(value, dict):
+        return {str(key): _canonical(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_canonical(item) for item in value]
+    return value
+
+
+def stable_digest(value: Any) -> str:
+    """16 hex characters of sha256 over a canonical JSON rendering of ``value``."""
+    text = json.dumps(_canonical(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def spec_hash(desired: DesiredSchedule) -> str:
+    """Hash of what we write, except the pause state, so pause toggles are not spec changes."""
+    fields = asdict(desired)
+    del fields["paused"], fields["note"]
+    return stable_digest(fields)
+
+
+def task_input(schedule_id: str, query: str, context: dict[str, Json] | None, max_budget_per_run_usd: float,
+               user_id: str, tenant_id: str) -> dict[str, Json]:
+    """The single workflow argument of SPEC section 3 (``context`` is copied, never changed)."""
+    task_context = copy.deepcopy(context) if context else {}
+    task_context["max_budget_usd"] = max_budget_per_run_usd
+    return {"schedule_id": schedule_id, "task_query": query, "task_context": task_context,
+            "max_budget_per_run_usd": max_budget_per_run_usd, "user_id": user_id, "tenant_id": tenant_id}
+
+
+@dataclass(frozen=True)
+class RecentAction:
+    """One run the schedule started (Temporal keeps the last 10)."""
+
+    scheduled_at: datetime
+    started_at: datetime
+    workflow_id: str
+    run_id: str
+
+
+@dataclass(frozen=True)
+class ListedSchedule:
+    """A schedule as one entry of a list page shows it (no describe needed)."""
+
+    schedule_id: str
+    memo: dict[str, str]
+    paused: bool
+    note: str
+    workflow_type: str
+    listed_fingerprint: str  # the ``listed`` part of a fingerprint
+    next_action_times: tuple[datetime, ...] = ()
+    recent_actions: tuple[RecentAction, ...] = ()
+
+    @property
+    def identity(self) -> ScheduleIdentity | None:
+        return identity_from_memo(self.memo)
+
+
+@dataclass(frozen=True)
+class ObservedSchedule:
+    """A schedule as a describe shows it."""
+
+    schedule_id: str
+    memo: dict[str, str]
+    paused: bool
+    note: str
+    workflow_type: str
+    task_queue: str
+    fingerprint: str  # "<listed>.<rest>", see the module docstring
+    next_action_times: tuple[datetime, ...] = ()
+    recent_actions: tuple[RecentAction, ...] = ()
+    running_workflow_ids: tuple[str, ...] = ()
+    action_count: int = 0
+    args: tuple[Json, ...] = ()
+    run_timeout: timedelta | None = None
+    time_zone: str | None = None
+
+    @property
+    def identity(self) -> ScheduleIdentity | None:
+        return identity_from_memo(self.memo)
+
+    @property
+    def listed_fingerprint(self) -> str:
+        return self.fingerprint.partition(".")[0]
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What the reconcile stored in status after its last successful write to Temporal."""
+
+    spec_hash: str
+    fingerprint: str  # ObservedSchedule.fingerprint of the describe right after that write
+
+
+def fingerprint_matches(recorded: str, observed: ObservedSchedule | ListedSchedule) -> bool:
+    """Whether the server still shows what it showed after our last write."""
+    if isinstance(observed, ListedSchedule):
+        return recorded.partition(".")[0] == observed.listed_fingerprint
+    return recorded == observed.fingerprint
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to do in Temporal; all false/None means nothing.
+
+    ``create`` and ``update`` write the whole schedule including its pause state, so
+    ``set_paused`` is only set when neither is. ``recreate`` means delete then create:
+    the ID is held by a schedule of an earlier resource with the same name (another uid),
+    and the memo cannot be updated. ``conflict`` means the ID is held by a schedule that is
+    not this cluster's resource's: touch nothing and report.
+    """
+
+    create: bool = False
+    recreate: bool = False
+    update: bool = False
+    set_paused: bool | None = None
+    conflict: str | None = None
+    reasons: tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def nothing(self) -> bool:
+        return not (self.create or self.recreate or self.update or self.conflict) and self.set_paused is None
+
+
+def plan(identity: ScheduleIdentity, desired: DesiredSchedule,
+         observed: ObservedSchedule | ListedSchedule | None, recorded: Recorded | None) -> Plan:
+    """Compare what we want with what Temporal shows; see the module docstring."""
+    if observed is None:
+        return Plan(create=True, reasons=("not in Temporal",))
+    theirs = observed.identity
+    if theirs is None or not theirs.same_resource_name(identity):
+        return Plan(conflict=f"Temporal schedule {observed.schedule_id} is not managed by this resource "
+                             f"(memo: {observed.memo})")
+    if theirs.uid != identity.uid:
+        why = f"left by an earlier resource with this name (uid {theirs.uid})"
+        return Plan(recreate=True, reasons=(why,))
+    reasons: list[str] = []
+    if recorded is None:
+        reasons.append("adopting a schedule not yet recorded in status")
+    else:
+        if recorded.spec_hash != spec_hash(desired):
+            reasons.append("spec changed")
+        if not fingerprint_matches(recorded.fingerprint, observed):
+            reasons.append("edited in Temporal outside Sundial")
+    if reasons:
+        return Plan(update=True, reasons=tuple(reasons))
+    if observed.paused != desired.paused:
+        why = "pause" if desired.paused else "unpause"
+        return Plan(set_paused=desired.paused, reasons=(f"{why}: Temporal shows paused={observed.paused}",))
+    if desired.paused and observed.note != desired.note:
+        return Plan(set_paused=True, reasons=("pause note differs",))
+    return Plan()
