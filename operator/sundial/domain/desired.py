@@ -77,6 +77,10 @@ class ScheduleIdentity:
     name: str
     uid: str
 
+    def __post_init__(self) -> None:
+        if "." in self.namespace or not self.namespace or not self.name:
+            raise ValueError(f"not a Kubernetes namespace/name: {self.namespace!r}/{self.name!r}")
+
     @property
     def schedule_id(self) -> str:
         # at most 8 + 12 + 63 + 253 + 3 characters: far below Temporal's 1000-byte ID limit
@@ -99,7 +103,10 @@ def identity_from_memo(memo: dict[str, Any]) -> ScheduleIdentity | None:
     if not all(isinstance(value, str) and value for value in values):
         return None
     cluster_id, namespace, name, uid = (str(value) for value in values)
-    return ScheduleIdentity(cluster_id=cluster_id, namespace=namespace, name=name, uid=uid)
+    try:
+        return ScheduleIdentity(cluster_id=cluster_id, namespace=namespace, name=name, uid=uid)
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True)
