@@ -1,13 +1,14 @@
 """``sundial worker``: the reference worker as a long-running process.
 
-It connects to Temporal with the same settings as the operator (SPEC section 6), runs
+It connects to Temporal with the operator's settings (SPEC section 6: API key, TLS files;
+``--address`` and friends default to the same variables), runs
 ``ScheduledTaskWorkflow`` with the chosen agent on one task queue, says at start which
 agent runs (loudly when it is the offline demo, so nobody mistakes echoes for answers),
 and stops cleanly on Ctrl-C or SIGTERM: no new tasks are taken, running agents get
 ``--graceful-shutdown-seconds`` to finish, and the exit code is 0.
 
 Exit codes: 0 stopped cleanly, 1 Temporal unreachable or the worker failed,
-2 a bad ``--agent`` or TLS setting.
+2 a bad ``--agent`` or setting.
 """
 
 from __future__ import annotations
@@ -19,21 +20,14 @@ import os
 import signal
 import sys
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
+from sundial.errors import SettingsError
+from sundial.settings import Settings, load_settings
 from sundial.worker.agents import DEMO_AGENT_REF, Agent, AgentLoadError, is_offline_demo, load_agent
 from sundial.worker.runner import DEFAULT_GRACEFUL_SHUTDOWN, DEFAULT_MAX_CONCURRENT_ACTIVITIES, run_worker
 
 log = logging.getLogger("sundial.worker")
-
-#: TLS files for Temporal (mutual TLS); names shared with the operator's settings.
-TLS_ENV = {
-    "client_cert": "SUNDIAL_TEMPORAL_TLS_CERT",
-    "client_private_key": "SUNDIAL_TEMPORAL_TLS_KEY",
-    "server_root_ca_cert": "SUNDIAL_TEMPORAL_TLS_CA",
-}
-API_KEY_ENV = "SUNDIAL_TEMPORAL_API_KEY"
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -76,28 +70,25 @@ def run_command(args: argparse.Namespace) -> int:
                         stream=sys.stderr)
     try:
         agent = load_agent(args.agent)
-        connect_options = temporal_connect_options(os.environ)
-    except (AgentLoadError, OSError) as exc:
+        connect_options = temporal_connect_options(load_settings())
+    except (AgentLoadError, SettingsError, OSError) as exc:
         log.error("sundial worker: %s", exc)
         return 2
     return asyncio.run(_serve(args, agent, connect_options))
 
 
-def temporal_connect_options(environ: Any) -> dict[str, Any]:
-    """``Client.connect`` keyword arguments for the API key and TLS files in ``environ``."""
+def temporal_connect_options(settings: Settings) -> dict[str, Any]:
+    """``Client.connect`` keyword arguments for the API key and TLS files of the settings."""
     from temporalio.service import TLSConfig
 
-    files = {field: Path(environ[name]).read_bytes() for field, name in TLS_ENV.items() if environ.get(name)}
     options: dict[str, Any] = {}
-    if environ.get(API_KEY_ENV):
-        options["api_key"] = environ[API_KEY_ENV]
+    if settings.temporal_api_key:
+        options["api_key"] = settings.temporal_api_key
         options["tls"] = True
-    if files:
-        options["tls"] = TLSConfig(
-            server_root_ca_cert=files.get("server_root_ca_cert"),
-            client_cert=files.get("client_cert"),
-            client_private_key=files.get("client_private_key"),
-        )
+    files = (settings.temporal_tls_ca, settings.temporal_tls_cert, settings.temporal_tls_key)
+    if any(files):
+        ca, cert, key = (path.read_bytes() if path else None for path in files)
+        options["tls"] = TLSConfig(server_root_ca_cert=ca, client_cert=cert, client_private_key=key)
     return options
 
 

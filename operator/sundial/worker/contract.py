@@ -89,7 +89,8 @@ class TaskInput:
         query = data.get("task_query")
         if not isinstance(query, str):
             raise ValueError("task_query must be a string")
-        context = data.get("task_context") or {}
+        context = data.get("task_context")
+        context = {} if context is None else context
         if not isinstance(context, Mapping):
             raise ValueError("task_context must be a JSON object")
         budgets = [
@@ -100,16 +101,23 @@ class TaskInput:
             )
             if value is not None
         ]
-        strings = {key: data.get(key) or "" for key in ("schedule_id", "user_id", "tenant_id")}
-        for key, value in strings.items():
-            if not isinstance(value, str):
-                raise ValueError(f"{key} must be a string")
         return cls(
             task_query=query,
             task_context=dict(context),
             max_budget_per_run_usd=min(budgets) if budgets else DEFAULT_MAX_BUDGET_USD,
-            **strings,
+            schedule_id=_string(data, "schedule_id"),
+            user_id=_string(data, "user_id"),
+            tenant_id=_string(data, "tenant_id"),
         )
+
+
+def _string(data: Mapping[str, Any], key: str) -> str:
+    value = data.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ValueError(f"{key} must be a string")
+    return value
 
 
 def _budget(name: str, value: Any) -> float:

@@ -1,0 +1,1 @@
+"""Helpers the tests share, importable as ``tests.support`` (PYTHONPATH = the repo root)."""
