@@ -181,6 +181,7 @@ async def test_delete_is_idempotent(gateway: TemporalGateway, cluster: str) -> N
     await gateway.create(ident, desired_for(ident))
     assert await gateway.delete(ident.schedule_id) is True
     assert await gateway.delete(ident.schedule_id) is False
+    assert gateway.calls["delete"] == {"ok": 2, "error": 0}  # nothing left to delete is a success
     with pytest.raises(ScheduleNotFound):
         await gateway.describe(ident.schedule_id)
 
