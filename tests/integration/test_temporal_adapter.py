@@ -304,3 +304,19 @@ async def test_temporal_down_raises_unavailable_and_recovers(
         return all(observed.identity == ident for observed in seen)
 
     await wait_until("the same clients to work again after the restart", answers, within=30)
+
+
+async def test_one_call_slot_serves_concurrent_calls_and_calls_made_while_listing(
+        temporal_client: Client, cluster: str, cleanup: list[str]) -> None:
+    gateway = TemporalGateway(temporal_client, max_concurrency=1)
+    idents = [identity_of(cluster, f"job-{i}") for i in range(3)]
+    cleanup.extend(ident.schedule_id for ident in idents)
+    await asyncio.gather(*(gateway.create(ident, desired_for(ident)) for ident in idents))
+    query = f"ScheduleId STARTS_WITH '{cluster_prefix(cluster)}'"
+
+    async def described_while_listing() -> bool:
+        seen = [(await gateway.describe(entry.schedule_id)).identity
+                async for entry in gateway.list_schedules(page_size=1, query=query)]
+        return sorted(seen, key=str) == sorted(idents, key=str)
+
+    await asyncio.wait_for(wait_until("every schedule listed and described", described_while_listing), 30)

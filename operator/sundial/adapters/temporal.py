@@ -23,11 +23,12 @@ lists one cluster's schedules only, on servers with schedule visibility, 1.2x+).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -190,9 +191,11 @@ def translate(exc: BaseException, what: str) -> TemporalError:
 class TemporalGateway:
     """Sundial's Temporal operations over one connected client."""
 
-    def __init__(self, client: Client, *, rpc_timeout: timedelta = timedelta(seconds=10)) -> None:
+    def __init__(self, client: Client, *, rpc_timeout: timedelta = timedelta(seconds=10),
+                 max_concurrency: int = 16) -> None:
         self.client = client
         self.rpc_timeout = rpc_timeout
+        self._slots = asyncio.Semaphore(max_concurrency)  # past ~16 calls at once only latency grows
         self.calls: defaultdict[str, dict[str, int]] = defaultdict(lambda: {"ok": 0, "error": 0})
         self.seconds: defaultdict[str, float] = defaultdict(float)
         self.list_pages = 0
@@ -200,7 +203,7 @@ class TemporalGateway:
     @classmethod
     async def connect(cls, address: str, namespace: str = "default", *, api_key: str | None = None,
                       tls_cert: Path | None = None, tls_key: Path | None = None, tls_ca: Path | None = None,
-                      max_retry_seconds: float = 10.0) -> TemporalGateway:
+                      max_retry_seconds: float = 10.0, max_concurrency: int = 16) -> TemporalGateway:
         """Connect (TLS when any TLS path or an API key is given); TemporalUnavailable if nobody answers."""
         tls = _tls(tls_cert, tls_key, tls_ca, api_key)
         retry = RetryConfig(max_elapsed_time_millis=int(max_retry_seconds * 1000))
@@ -211,18 +214,20 @@ class TemporalGateway:
             if isinstance(exc, RuntimeError) and not _connect_failure(exc):
                 raise
             raise translate(exc, f"connect to Temporal at {address}") from exc
-        return cls(client)
+        return cls(client, max_concurrency=max_concurrency)
 
     @property
     def namespace(self) -> str:
         return self.client.namespace
 
-    @contextmanager
-    def _calling(self, operation: str, what: str, fine: type[TemporalError] | None = None) -> Iterator[None]:
-        """Count and time one call; translate its errors (``fine`` ones count as ok)."""
+    @asynccontextmanager
+    async def _calling(self, operation: str, what: str, fine: type[TemporalError] | None = None
+                       ) -> AsyncIterator[None]:
+        """Bound, count and time one call; translate its errors (``fine`` ones count as ok)."""
         started = time.monotonic()
         try:
-            yield
+            async with self._slots:
+                yield
         except (RPCError, ScheduleAlreadyRunningError, RuntimeError) as exc:
             if isinstance(exc, RuntimeError) and not _connect_failure(exc):
                 self.calls[operation]["error"] += 1
@@ -238,13 +243,13 @@ class TemporalGateway:
     async def create(self, identity: ScheduleIdentity, desired: DesiredSchedule) -> ObservedSchedule:
         """Create the schedule with the identity memo; ScheduleAlreadyExists if the ID is taken."""
         schedule_id = identity.schedule_id
-        with self._calling("create", f"create schedule {schedule_id}"):
+        async with self._calling("create", f"create schedule {schedule_id}"):
             await self.client.create_schedule(schedule_id, build_schedule(desired), memo=identity.memo(),
                                               rpc_timeout=self.rpc_timeout)
         return await self.describe(schedule_id)
 
     async def describe(self, schedule_id: str) -> ObservedSchedule:
-        with self._calling("describe", f"describe schedule {schedule_id}"):
+        async with self._calling("describe", f"describe schedule {schedule_id}"):
             handle = self.client.get_schedule_handle(schedule_id)
             description = await handle.describe(rpc_timeout=self.rpc_timeout)
             memo = _memo(await description.memo())
@@ -272,16 +277,16 @@ class TemporalGateway:
         def fresh(_: ScheduleUpdateInput) -> ScheduleUpdate:  # pure: Temporal may call it more than once
             return ScheduleUpdate(schedule=build_schedule(desired))
 
-        with self._calling("update", f"update schedule {schedule_id}"):
+        async with self._calling("update", f"update schedule {schedule_id}"):
             await self.client.get_schedule_handle(schedule_id).update(fresh, rpc_timeout=self.rpc_timeout)
         return await self.describe(schedule_id)
 
     async def pause(self, schedule_id: str, note: str) -> None:
-        with self._calling("pause", f"pause schedule {schedule_id}"):
+        async with self._calling("pause", f"pause schedule {schedule_id}"):
             await self.client.get_schedule_handle(schedule_id).pause(note=note, rpc_timeout=self.rpc_timeout)
 
     async def unpause(self, schedule_id: str, note: str) -> None:
-        with self._calling("unpause", f"unpause schedule {schedule_id}"):
+        async with self._calling("unpause", f"unpause schedule {schedule_id}"):
             handle = self.client.get_schedule_handle(schedule_id)
             await handle.unpause(note=note, rpc_timeout=self.rpc_timeout)
 
@@ -289,14 +294,14 @@ class TemporalGateway:
         """Start one run now, even when paused. AllowAll by default: a person asked for a run,
         so a run still going does not swallow it (under Skip it would). Two triggers within the
         same second make one run: the run's ID is the schedule ID plus the second."""
-        with self._calling("trigger", f"trigger schedule {schedule_id}"):
+        async with self._calling("trigger", f"trigger schedule {schedule_id}"):
             await self.client.get_schedule_handle(schedule_id).trigger(overlap=OVERLAP[overlap],
                                                                        rpc_timeout=self.rpc_timeout)
 
     async def delete(self, schedule_id: str) -> bool:
         """Delete; False when there was nothing to delete. Runs it started keep running."""
         try:
-            with self._calling("delete", f"delete schedule {schedule_id}", fine=ScheduleNotFound):
+            async with self._calling("delete", f"delete schedule {schedule_id}", fine=ScheduleNotFound):
                 await self.client.get_schedule_handle(schedule_id).delete(rpc_timeout=self.rpc_timeout)
         except ScheduleNotFound:
             return False
@@ -307,7 +312,7 @@ class TemporalGateway:
         """Every schedule, one list RPC per page (eventually consistent: ~0.1 s behind writes)."""
         pages = await self.client.list_schedules(query, page_size=page_size, rpc_timeout=self.rpc_timeout)
         while True:
-            with self._calling("list", "list schedules"):
+            async with self._calling("list", "list schedules"):
                 await pages.fetch_next_page()
             self.list_pages += 1
             for entry in pages.current_page or ():
