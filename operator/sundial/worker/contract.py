@@ -17,6 +17,10 @@ Where a run's outcome lives in Temporal (``history.py`` reads both for you):
   (the error type, one of ``FailureType``, is ``...application_failure_info.type``).
   From a client, ``WorkflowFailureError.cause`` is that ``ApplicationError`` and
   ``.details[0]`` the dict.
+* a failed attempt that the workflow retry policy retries closes with a ContinuedAsNew
+  event instead: the same failure sits in
+  ``workflow_execution_continued_as_new_event_attributes.failure`` (visibility lists the
+  attempt as ``ContinuedAsNew``; count its cost all the same).
 * timed out, cancelled or terminated runs carry no outcome: their cost is unknown.
 
 Restricted operations (SPEC section 4): a task *asks for* an operation when its

@@ -10,6 +10,14 @@ Run accounting sees runs through visibility and history, not through
 
 Works for any workflow type: a run that is not ``ScheduledTaskWorkflow`` (or that
 reports no ``TaskResult``) gets ``task_result=None``, i.e. cost unknown.
+
+Retried runs: when the workflow retry policy (``spec.workflow.retry``) tries a failed
+run again, Temporal closes the failed attempt with a *ContinuedAsNew* event whose
+``workflow_execution_continued_as_new_event_attributes.failure`` holds the failure (its
+``initiator`` should say ``RETRY`` but the dev server leaves it unspecified),
+and visibility lists it as ``ContinuedAsNew``, not ``Failed``. It still ran and spent
+money: this module reports it as ``FAILED`` (or ``TIMED_OUT``) with ``retried_in_run_id``
+set, so accounting counts every attempt's cost once and the last attempt's outcome.
 """
 
 from __future__ import annotations
@@ -19,7 +27,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from temporalio.api.common.v1 import Payloads
-from temporalio.api.enums.v1 import EventType
+from temporalio.api.enums.v1 import ContinueAsNewInitiator, EventType
 from temporalio.api.failure.v1 import Failure
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.converter import DataConverter, PayloadConverter
@@ -35,6 +43,9 @@ CLOSE_STATUS: Final = {
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED: "TERMINATED",
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW: "CONTINUED_AS_NEW",
 }
+
+
+_RETRY: Final = ContinueAsNewInitiator.CONTINUE_AS_NEW_INITIATOR_RETRY
 
 
 @dataclass(frozen=True)
@@ -65,24 +76,34 @@ def outcome_from_close_event(
         result = _decode(event.workflow_execution_completed_event_attributes.result, payload_converter)
         return RunOutcome(status, result)
     if event.HasField("workflow_execution_failed_event_attributes"):
-        attributes = event.workflow_execution_failed_event_attributes
-        application = next(
-            (f for f in _failure_chain(attributes.failure) if f.HasField("application_failure_info")), None
-        )
-        details = None
-        if application is not None:
-            details = _decode(application.application_failure_info.details, payload_converter)
-        return RunOutcome(
-            status,
-            details,
-            failure_type=(application.application_failure_info.type or None) if application else None,
-            error=attributes.failure.message or None,
-            retried_in_run_id=attributes.new_execution_run_id or None,
-        )
+        failed = event.workflow_execution_failed_event_attributes
+        return _failed(status, failed.failure, failed.new_execution_run_id, payload_converter)
+    if event.HasField("workflow_execution_continued_as_new_event_attributes"):
+        continued = event.workflow_execution_continued_as_new_event_attributes
+        # dev server 1.32 leaves ``initiator`` unspecified on retries: a failure is the sign
+        if continued.HasField("failure") or continued.initiator == _RETRY:
+            timed_out = continued.failure.HasField("timeout_failure_info")
+            return _failed("TIMED_OUT" if timed_out else "FAILED", continued.failure,
+                           continued.new_execution_run_id, payload_converter)
+        return RunOutcome(status, None)
     if event.HasField("workflow_execution_timed_out_event_attributes"):
         new_run = event.workflow_execution_timed_out_event_attributes.new_execution_run_id
         return RunOutcome(status, None, error="the run timed out", retried_in_run_id=new_run or None)
     return RunOutcome(status, None)
+
+
+def _failed(status: str, failure: Failure, new_run_id: str, converter: PayloadConverter) -> RunOutcome:
+    application = next((f for f in _failure_chain(failure) if f.HasField("application_failure_info")), None)
+    details = None
+    if application is not None:
+        details = _decode(application.application_failure_info.details, converter)
+    return RunOutcome(
+        status,
+        details,
+        failure_type=(application.application_failure_info.type or None) if application else None,
+        error=failure.message or None,
+        retried_in_run_id=new_run_id or None,
+    )
 
 
 def _failure_chain(failure: Failure) -> Iterator[Failure]:
