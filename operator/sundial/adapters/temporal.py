@@ -203,13 +203,17 @@ class TemporalGateway:
     @classmethod
     async def connect(cls, address: str, namespace: str = "default", *, api_key: str | None = None,
                       tls_cert: Path | None = None, tls_key: Path | None = None, tls_ca: Path | None = None,
-                      max_retry_seconds: float = 10.0, max_concurrency: int = 16) -> TemporalGateway:
-        """Connect (TLS when any TLS path or an API key is given); TemporalUnavailable if nobody answers."""
+                      max_retry_seconds: float = 10.0, max_concurrency: int = 16,
+                      lazy: bool = False) -> TemporalGateway:
+        """Connect (TLS when any TLS path or an API key is given); TemporalUnavailable if nobody answers.
+
+        ``lazy`` defers the connection to the first call, so an operator starts while Temporal is away.
+        """
         tls = _tls(tls_cert, tls_key, tls_ca, api_key)
         retry = RetryConfig(max_elapsed_time_millis=int(max_retry_seconds * 1000))
         try:
             client = await Client.connect(address, namespace=namespace, api_key=api_key, tls=tls,
-                                          retry_config=retry)
+                                          retry_config=retry, lazy=lazy)
         except (RuntimeError, RPCError) as exc:
             if isinstance(exc, RuntimeError) and not _connect_failure(exc):
                 raise

@@ -80,10 +80,26 @@ class DevStack:
             self.control_plane.workdir.mkdir(parents=True, exist_ok=True)
             self.control_plane.start()
             self.kubeconfig = self.control_plane.kubeconfig
+        elif self.context is not None:
+            self.kubeconfig = self._pin_context(self.context)
+            self.context = None
         self._install_crds()
         self._start_child("worker", ["worker", "--address", self.temporal.address], "sundial.worker.command")
-        operator_args = ["run", "-A"] + (["--context", self.context] if self.context else [])
-        self._start_child("operator", operator_args, "sundial.commands.run")
+        self._start_child("operator", ["run", "-A"], "sundial.commands.run")
+
+    def _pin_context(self, context: str) -> Path:
+        """A kubeconfig of just that context, so every child (kopf included) uses it."""
+        result = subprocess.run(
+            [str(self.kubectl), *(["--kubeconfig", str(self.kubeconfig)] if self.kubeconfig else []),
+             "config", "view", "--minify", "--flatten", "--context", context],
+            capture_output=True, text=True,
+        )
+        if result.returncode != 0:
+            raise StackError(f"kubeconfig context {context!r}: {result.stderr.strip()}")
+        pinned = self.workdir / "kubeconfig"
+        pinned.write_text(result.stdout)
+        pinned.chmod(0o600)
+        return pinned
 
     def _install_crds(self) -> None:
         if not _module_exists("sundial.domain.crd"):

@@ -1,0 +1,64 @@
+"""From a validated ``Schedule`` spec to the schedule Sundial wants in Temporal.
+
+Pure. Operator-wide defaults (workflow type, task queue) come in as a parameter, and so
+does the effective pause (the spec's own, or an automatic one from run outcomes).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sundial.domain.desired import DesiredSchedule, ScheduleIdentity, task_input
+from sundial.domain.models import ScheduleSpec, parse_duration
+from sundial.domain.status import USER_REQUESTED, PauseState
+
+
+@dataclass(frozen=True)
+class WorkflowDefaults:
+    """What a spec without ``workflow.type`` / ``workflow.taskQueue`` starts."""
+
+    workflow_type: str = "ScheduledTaskWorkflow"
+    task_queue: str = "sundial-tasks"
+
+
+def spec_pause(spec: ScheduleSpec) -> PauseState | None:
+    """The declarative pause of ``spec.paused``, with its note."""
+    if not spec.paused:
+        return None
+    return PauseState(USER_REQUESTED, spec.pause_reason or "paused by spec.paused")
+
+
+def desired_from_spec(
+    spec: ScheduleSpec, identity: ScheduleIdentity, defaults: WorkflowDefaults, creator: str,
+    pause: PauseState | None,
+) -> DesiredSchedule:
+    """The whole Temporal schedule for this spec; ``pause`` is the effective pause decided by the caller."""
+    workflow = spec.workflow
+    if spec.task is not None:
+        args: tuple[object, ...] = (
+            task_input(
+                schedule_id=identity.schedule_id, query=spec.task.query, context=dict(spec.task.context),
+                max_budget_per_run_usd=spec.max_budget_per_run_usd, user_id=creator,
+                tenant_id=identity.namespace,
+            ),
+        )
+    else:
+        args = tuple(workflow.args) if workflow is not None else ()
+    return DesiredSchedule(
+        cron=spec.schedule,
+        time_zone=spec.time_zone,
+        start_at=spec.start_at,
+        end_at=spec.end_at,
+        jitter=parse_duration(spec.jitter) if spec.jitter else None,
+        workflow_type=(workflow.type if workflow and workflow.type else defaults.workflow_type),
+        task_queue=(workflow.task_queue if workflow and workflow.task_queue else defaults.task_queue),
+        workflow_id=identity.schedule_id,
+        args=args,
+        run_timeout=timedelta(seconds=spec.timeout_seconds),
+        retry_maximum_attempts=workflow.retry.maximum_attempts if workflow else 1,
+        overlap=spec.policy.overlap,
+        catchup_window=parse_duration(spec.policy.catchup_window),
+        paused=pause is not None,
+        note=pause.message if pause else "",
+    )

@@ -1,0 +1,43 @@
+"""Start kopf with Sundial's handlers, settings and endpoints."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+import kopf
+
+from sundial.settings import Settings
+
+
+@dataclass(frozen=True)
+class OperatorOptions:
+    """Command-line choices of ``sundial run`` (settings come from the environment)."""
+
+    namespaces: tuple[str, ...] = ()
+    liveness_port: int = 8080
+    metrics_port: int = 9090
+    log_format: str = "text"
+    log_level: int = logging.INFO
+
+
+def run_operator(settings: Settings, options: OperatorOptions) -> None:
+    """Block until the operator is stopped (SIGINT/SIGTERM)."""
+    kopf.configure(
+        verbose=options.log_level <= logging.DEBUG,
+        log_format=kopf.LogFormat.JSON if options.log_format == "json" else kopf.LogFormat.FULL,
+    )
+    import sundial.handlers  # noqa: F401 - registers the handlers with kopf
+
+    memo = kopf.Memo(sundial_settings=settings, sundial_options=options)
+    liveness = f"http://0.0.0.0:{options.liveness_port}/healthz" if options.liveness_port else None
+    asyncio.run(
+        kopf.operator(
+            standalone=True,
+            clusterwide=not options.namespaces,
+            namespaces=options.namespaces,
+            liveness_endpoint=liveness,
+            memo=memo,
+        )
+    )

@@ -1,0 +1,275 @@
+"""The reconcile: the only place that orders I/O. Everything it decides comes from the pure core.
+
+    body -> parse + rules (domain.models, domain.rules) -> desired (domain.translate)
+         -> observe Temporal (adapters.temporal) -> plan (domain.desired) -> act
+         -> status (domain.status) -> patch only what changed (adapters.kube)
+
+Errors decide retries: an invalid spec is permanent until the spec changes
+(``kopf.PermanentError`` + ``Stalled``); Temporal unreachable is temporary
+(``kopf.TemporaryError`` with backoff + ``Ready=False, TemporalUnavailable``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import kopf
+
+from sundial.adapters.kube import CREATOR_ANNOTATION, KubeGateway, load_api_client
+from sundial.adapters.temporal import TemporalGateway
+from sundial.domain import status as st
+from sundial.domain.desired import (
+    DesiredSchedule,
+    ObservedSchedule,
+    Plan,
+    Recorded,
+    ScheduleIdentity,
+    plan,
+    spec_hash,
+)
+from sundial.domain.models import ScheduleSpec
+from sundial.domain.rules import Limits
+from sundial.domain.translate import WorkflowDefaults, desired_from_spec, spec_pause
+from sundial.domain.validation import check_spec
+from sundial.errors import (
+    ScheduleAlreadyExists,
+    ScheduleNotFound,
+    SpecInvalid,
+    TemporalRejected,
+    TemporalUnavailable,
+)
+from sundial.settings import Settings
+
+NORMAL, WARNING = "Normal", "Warning"
+
+
+@dataclass
+class OperatorContext:
+    """Shared clients and settings, opened in kopf's startup and kept in its memo."""
+
+    settings: Settings
+    temporal: TemporalGateway
+    kube: KubeGateway
+    cluster_id: str
+    logger: logging.Logger | logging.LoggerAdapter[logging.Logger]
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+
+    @property
+    def limits(self) -> Limits:
+        s = self.settings
+        return Limits(min_interval_minutes=s.min_interval_minutes, max_per_namespace=s.max_per_namespace,
+                      max_per_user=s.max_per_user, max_budget_usd=s.max_budget_usd)
+
+    @property
+    def defaults(self) -> WorkflowDefaults:
+        return WorkflowDefaults(self.settings.default_workflow_type, self.settings.default_task_queue)
+
+    @classmethod
+    async def open(cls, settings: Settings, options: object,
+                   logger: logging.Logger | logging.LoggerAdapter[logging.Logger]) -> OperatorContext:
+        kube = KubeGateway(load_api_client())
+        temporal = await TemporalGateway.connect(
+            settings.temporal_address, settings.temporal_namespace, api_key=settings.temporal_api_key,
+            tls_cert=settings.temporal_tls_cert, tls_key=settings.temporal_tls_key,
+            tls_ca=settings.temporal_tls_ca, max_concurrency=settings.max_concurrent_temporal_calls, lazy=True,
+        )
+        cluster_id = settings.cluster_id or await kube.cluster_uid()
+        logger.info(f"cluster id {cluster_id}; Temporal {settings.temporal_address} "
+                    f"namespace {settings.temporal_namespace}")
+        return cls(settings=settings, temporal=temporal, kube=kube, cluster_id=cluster_id, logger=logger)
+
+    async def close(self) -> None:
+        await asyncio.to_thread(self.kube.api.close)
+
+    def identity(self, body: Mapping[str, Any]) -> ScheduleIdentity:
+        meta = body["metadata"]
+        return ScheduleIdentity(self.cluster_id, meta["namespace"], meta["name"], meta["uid"])
+
+    async def event(self, body: Mapping[str, Any], event_type: str, reason: str, message: str) -> None:
+        meta = body["metadata"]
+        self.logger.info(f"{meta['namespace']}/{meta['name']}: {reason}: {message}")
+        await self.kube.post_event(meta["namespace"], meta["name"], meta["uid"], event_type, reason, message)
+
+    async def write_status(self, body: Mapping[str, Any], previous: st.Status, new: st.Status) -> None:
+        """Patch only the fields that changed; nothing at all when nothing did."""
+        changes = st.status_changes(previous, new)
+        if changes:
+            meta = body["metadata"]
+            await self.kube.patch_status(meta["namespace"], meta["name"], changes)
+
+
+def backoff_seconds(retry: int) -> float:
+    """1, 2, 4 ... up to 60 seconds between attempts while Temporal is away."""
+    return float(min(60, 2 ** min(retry, 6)))
+
+
+def recorded_from_status(status: Mapping[str, Any]) -> Recorded | None:
+    temporal = status.get("temporal") or {}
+    if temporal.get("specHash") and temporal.get("fingerprint"):
+        return Recorded(spec_hash=temporal["specHash"], fingerprint=temporal["fingerprint"])
+    return None
+
+
+def effective_pause(spec: ScheduleSpec, status: Mapping[str, Any]) -> st.PauseState | None:
+    """``spec.paused`` wins; otherwise an automatic pause recorded by run accounting."""
+    declared = spec_pause(spec)
+    if declared is not None:
+        return declared
+    auto = (status.get("accounting") or {}).get("autoPause")
+    if auto:
+        return st.PauseState(auto["reason"], auto.get("message") or auto["reason"])
+    return None
+
+
+async def reconcile(
+    ctx: OperatorContext, body: Mapping[str, Any], siblings: Sequence[tuple[str, str]], retry: int = 0
+) -> None:
+    """Bring Temporal to the spec, then the status to what Temporal shows. Idempotent."""
+    meta, previous = body["metadata"], dict(body.get("status") or {})
+    generation = int(meta.get("generation") or 0)
+    now = ctx.clock()
+    try:
+        spec = check_spec(body.get("spec") or {}, meta, siblings, ctx.limits, now)
+    except SpecInvalid as refusal:
+        await refuse(ctx, body, previous, refusal.reason, refusal.message)
+        raise kopf.PermanentError(refusal.message) from refusal
+    identity = ctx.identity(body)
+    pause = effective_pause(spec, previous)
+    creator = (meta.get("annotations") or {}).get(CREATOR_ANNOTATION, "")
+    desired = desired_from_spec(spec, identity, ctx.defaults, creator, pause)
+    try:
+        observed, wrote = await sync_temporal(ctx, body, identity, desired, recorded_from_status(previous))
+    except TemporalUnavailable as exc:
+        await report_unavailable(ctx, body, previous, str(exc))
+        raise kopf.TemporaryError(str(exc), delay=backoff_seconds(retry)) from exc
+    except (TemporalRejected, ScheduleConflict) as exc:
+        reason = "ScheduleConflict" if isinstance(exc, ScheduleConflict) else st.TEMPORAL_REJECTED
+        await refuse(ctx, body, previous, reason, str(exc))
+        raise kopf.PermanentError(str(exc)) from exc
+    new = st.synced_status(
+        previous, generation, temporal_ref(ctx, desired, observed), _first(observed.next_action_times),
+        spec.time_zone, pause, now, wrote_to_temporal=wrote,
+    )
+    await ctx.write_status(body, previous, new)
+
+
+class ScheduleConflict(Exception):
+    """The deterministic ID is held by a Temporal schedule that is not this resource's."""
+
+
+def temporal_ref(ctx: OperatorContext, desired: DesiredSchedule, observed: ObservedSchedule) -> dict[str, Any]:
+    return {
+        "namespace": ctx.settings.temporal_namespace, "scheduleId": observed.schedule_id,
+        "workflowType": desired.workflow_type, "taskQueue": desired.task_queue,
+        "specHash": spec_hash(desired), "fingerprint": observed.fingerprint,
+    }
+
+
+def _first(times: Sequence[datetime]) -> datetime | None:
+    return times[0] if times else None
+
+
+async def sync_temporal(
+    ctx: OperatorContext, body: Mapping[str, Any], identity: ScheduleIdentity, desired: DesiredSchedule,
+    recorded: Recorded | None,
+) -> tuple[ObservedSchedule, bool]:
+    """Observe, plan, act. Returns what Temporal shows afterwards and whether we wrote to it."""
+    temporal, schedule_id = ctx.temporal, identity.schedule_id
+    try:
+        observed: ObservedSchedule | None = await temporal.describe(schedule_id)
+    except ScheduleNotFound:
+        observed = None
+    decided = plan(identity, desired, observed, recorded)
+    if decided.conflict:
+        raise ScheduleConflict(decided.conflict)
+    if decided.nothing and observed is not None:
+        return observed, False
+    if decided.recreate:
+        await temporal.delete(schedule_id)
+    if decided.create or decided.recreate:
+        try:
+            created = await temporal.create(identity, desired)
+        except ScheduleAlreadyExists:  # appeared between describe and create: adopt it
+            return await sync_temporal(ctx, body, identity, desired, None)
+        await ctx.event(body, NORMAL, "Created", f"created Temporal schedule {schedule_id}")
+        return created, True
+    if decided.update:
+        updated = await temporal.update(schedule_id, desired)
+        await _announce_update(ctx, body, decided, desired, observed)
+        return updated, True
+    if decided.set_paused:
+        await temporal.pause(schedule_id, desired.note)
+        await ctx.event(body, NORMAL, "Paused", f"paused Temporal schedule: {desired.note}")
+    else:
+        await temporal.unpause(schedule_id, "resumed by Sundial")
+        await ctx.event(body, NORMAL, "Resumed", "resumed Temporal schedule")
+    return await temporal.describe(schedule_id), True
+
+
+async def _announce_update(
+    ctx: OperatorContext, body: Mapping[str, Any], decided: Plan, desired: DesiredSchedule,
+    observed: ObservedSchedule | None,
+) -> None:
+    reasons = "; ".join(decided.reasons)
+    if any("outside Sundial" in reason for reason in decided.reasons):
+        await ctx.event(body, WARNING, "DriftRepaired", f"put the Temporal schedule back to the spec: {reasons}")
+    elif any("adopting" in reason for reason in decided.reasons):
+        await ctx.event(body, NORMAL, "Adopted", "adopted the existing Temporal schedule and brought it to the spec")
+    else:
+        await ctx.event(body, NORMAL, "Updated", f"updated Temporal schedule: {reasons}")
+    if observed is not None and observed.paused != desired.paused:
+        reason = "Paused" if desired.paused else "Resumed"
+        await ctx.event(body, NORMAL, reason, desired.note or reason.lower())
+
+
+async def refuse(ctx: OperatorContext, body: Mapping[str, Any], previous: st.Status, reason: str,
+                 message: str) -> None:
+    """Invalid spec or quota: Stalled + Warning Event; the last good Temporal schedule stays as it was."""
+    generation = int(body["metadata"].get("generation") or 0)
+    new = st.refused_status(previous, generation, reason, message, ctx.clock())
+    stalled = _condition(previous, st.STALLED)
+    if not (stalled and stalled.get("status") == "True" and stalled.get("message") == message):
+        await ctx.event(body, WARNING, reason, message)
+    await ctx.write_status(body, previous, new)
+
+
+async def report_unavailable(ctx: OperatorContext, body: Mapping[str, Any], previous: st.Status,
+                             message: str) -> None:
+    generation = int(body["metadata"].get("generation") or 0)
+    ready = _condition(previous, st.READY)
+    if not (ready and ready.get("reason") == st.TEMPORAL_UNAVAILABLE):
+        await ctx.event(body, WARNING, st.TEMPORAL_UNAVAILABLE, message)
+    await ctx.write_status(body, previous, st.unavailable_status(previous, generation, message, ctx.clock()))
+
+
+def _condition(status: Mapping[str, Any], type_: str) -> dict[str, Any] | None:
+    return next((c for c in status.get("conditions") or [] if c.get("type") == type_), None)
+
+
+async def finalize(ctx: OperatorContext, body: Mapping[str, Any], retry: int = 0) -> None:
+    """Delete the Temporal schedule before kopf removes the finalizer; wait while Temporal is away."""
+    identity = ctx.identity(body)
+    previous = dict(body.get("status") or {})
+    generation = int(body["metadata"].get("generation") or 0)
+    await ctx.write_status(body, previous, st.deleting_status(previous, generation, "deleting the Temporal "
+                                                                                     "schedule", ctx.clock()))
+    try:
+        observed = await ctx.temporal.describe(identity.schedule_id)
+    except ScheduleNotFound:
+        observed = None
+    except TemporalUnavailable as exc:
+        raise kopf.TemporaryError(f"waiting for Temporal to delete the schedule: {exc}",
+                                  delay=backoff_seconds(retry)) from exc
+    owner = observed.identity if observed else None
+    if observed is not None and owner is not None and owner == identity:
+        try:
+            await ctx.temporal.delete(identity.schedule_id)
+        except TemporalUnavailable as exc:
+            raise kopf.TemporaryError(f"waiting for Temporal to delete the schedule: {exc}",
+                                      delay=backoff_seconds(retry)) from exc
+        await ctx.event(body, NORMAL, "Deleted", f"deleted Temporal schedule {identity.schedule_id}")
