@@ -33,7 +33,7 @@ from sundial.worker.contract import (
     parse_task_result,
     refused_operations,
 )
-from sundial.worker.history import outcome_from_close_event
+from sundial.worker.history import RunOutcome, outcome_from_close_event
 from support.scripted_agent import script_of, scripted_agent, scripted_query
 
 SPEC_INPUT = {
@@ -256,6 +256,23 @@ def test_close_event_of_a_failed_run_yields_its_cost(wrapped: bool) -> None:
     assert outcome is not None and outcome.status == "FAILED"
     assert outcome.failure_type == FailureType.AGENT_FAILED
     assert outcome.task_result == TaskResult("failed", error_message="x", total_tokens=3, total_cost_usd=0.25)
+
+
+def test_a_retried_attempt_closed_as_continued_as_new_is_a_failed_run_with_its_cost() -> None:
+    failed = _failed_event(TaskResult("failed", total_cost_usd=0.1).to_dict(), wrap=False)
+    event = HistoryEvent(event_type=EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW)
+    attributes = event.workflow_execution_continued_as_new_event_attributes
+    attributes.failure.CopyFrom(failed.workflow_execution_failed_event_attributes.failure)
+    attributes.new_execution_run_id = "run-2"
+    outcome = outcome_from_close_event(event)
+    assert outcome is not None and (outcome.status, outcome.retried_in_run_id) == ("FAILED", "run-2")
+    assert outcome.task_result is not None and outcome.task_result.total_cost_usd == 0.1
+
+
+def test_a_workflows_own_continue_as_new_carries_no_outcome() -> None:
+    event = HistoryEvent(event_type=EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW)
+    event.workflow_execution_continued_as_new_event_attributes.new_execution_run_id = "run-2"
+    assert outcome_from_close_event(event) == RunOutcome("CONTINUED_AS_NEW", None)
 
 
 def test_close_events_without_an_outcome_have_no_cost() -> None:

@@ -20,7 +20,7 @@ import os
 import signal
 import sys
 from datetime import timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 from sundial.errors import SettingsError
 from sundial.settings import Settings, load_settings
@@ -74,7 +74,20 @@ def run_command(args: argparse.Namespace) -> int:
     except (AgentLoadError, SettingsError, OSError) as exc:
         log.error("sundial worker: %s", exc)
         return 2
-    return asyncio.run(_serve(args, agent, connect_options))
+    exit_now(asyncio.run(_serve(args, agent, connect_options)))
+
+
+def exit_now(code: int) -> NoReturn:
+    """Leave without interpreter finalization, after flushing logs and output.
+
+    The Temporal SDK's Rust threads can outlive the event loop, and CPython then
+    aborts while finalizing ("PyGILState_Release: thread state ... must be current",
+    exit -6; temporalio/sdk-python#300). Everything is shut down by now, so skip it.
+    """
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def temporal_connect_options(settings: Settings) -> dict[str, Any]:
