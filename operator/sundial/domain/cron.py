@@ -158,9 +158,11 @@ def parse_cron(expression: str) -> CronExpression:
         raise InvalidCronExpression(str(expression), "is not a string")
     if len(expression) > MAX_LENGTH:
         raise InvalidCronExpression(expression[:40] + "...", f"is longer than {MAX_LENGTH} characters")
-    text = _SPACE.sub(" ", expression).strip(" ")
-    if not text:
+    text = _SPACE.sub(" ", expression)
+    if not text.strip(" "):
         raise InvalidCronExpression(expression, "is empty; expected 5 fields or a shorthand such as @daily")
+    if text != text.strip(" "):
+        raise InvalidCronExpression(expression, "has leading or trailing whitespace")
     if text.startswith("@"):
         if text not in SHORTHANDS:
             raise InvalidCronExpression(

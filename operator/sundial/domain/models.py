@@ -224,6 +224,8 @@ class TemporalRef(_Model):
     """Task queue the workflow runs on."""
     spec_hash: str | None = None
     """Hash of the schedule definition the operator last wrote, to tell drift from its own writes."""
+    fingerprint: str | None = None
+    """Hash of the schedule as Temporal showed it right after the operator's last write."""
 
 
 class RunCounters(_Model):

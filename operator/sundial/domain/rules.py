@@ -1,0 +1,228 @@
+"""The seed platform's rules (SPEC.md section 2) as pure functions of a spec and the limits.
+
+Parsing (:meth:`ScheduleSpec.from_body`) already enforces what the schema says — types,
+enums, ranges, ``displayName`` at most 255 characters — and refuses with reason
+``InvalidSpec``. This module adds the rules that need computation:
+
+=======================  ===================================================================
+reason                   rule
+=======================  ===================================================================
+InvalidCronExpression    5 fields or a shorthand, Temporal's semantics, and it can fire
+InvalidTimezone          a real IANA zone
+IntervalTooShort         smallest gap over a full cron cycle, in the zone, DST included
+BudgetExceeded           ``maxBudgetPerRunUSD`` at most the operator's cap
+InvalidSpec              ``endAt`` after ``startAt``; durations parse; ``task`` xor ``workflow.args``
+ScheduleLimitReached     per-namespace and per-creator quotas (:func:`quota_refusal`)
+=======================  ===================================================================
+
+What a schedule runs: ``spec.task`` (the usual case: it becomes ScheduledTaskWorkflow's
+single argument) or, without a task, ``spec.workflow.args`` (an explicit list, ``[]`` for
+a workflow that takes no arguments). Both at once, or neither, is refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sundial.domain.cron import GapReport, InvalidCronExpression, describe_gap, gap_report, parse_cron
+from sundial.domain.models import InvalidDuration, ScheduleSpec, parse_duration
+from sundial.errors import SpecInvalid
+
+LIMIT_REACHED = "ScheduleLimitReached"
+_NOT_ZONES = {"", "Local", "localtime"}  # Go's time.LoadLocation gives these special meanings
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The operator's limits (SCHEDULE_MIN_INTERVAL_MINS, ..._MAX_PER_NAMESPACE, ..._MAX_PER_USER,
+    ..._MAX_BUDGET_USD). A min interval of 0 turns that rule off; a quota of 0 means no quota."""
+
+    min_interval_minutes: int = 60
+    max_per_namespace: int = 50
+    max_per_user: int = 50
+    max_budget_usd: float = 10.0
+
+
+def load_zone(name: str, field: str = "spec.timeZone") -> ZoneInfo:
+    """The IANA zone called ``name``, or SpecInvalid(InvalidTimezone)."""
+    refusal = SpecInvalid(
+        "InvalidTimezone",
+        field,
+        f'{field}: "{name}" is not an IANA time zone name (e.g. "Asia/Tokyo", "UTC")',
+    )
+    if name in _NOT_ZONES or name.startswith("/") or ".." in name.split("/"):
+        raise refusal
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
+        raise refusal from exc
+
+
+def spec_violations(spec: ScheduleSpec, limits: Limits, now: datetime) -> list[SpecInvalid]:
+    """Every rule ``spec`` breaks, in a stable order (the first is the one to report)."""
+    problems: list[SpecInvalid] = []
+    cron = zone = None
+    try:
+        cron = parse_cron(spec.schedule)
+    except InvalidCronExpression as exc:
+        problems.append(SpecInvalid("InvalidCronExpression", "spec.schedule", f"spec.schedule: {exc}"))
+    try:
+        zone = load_zone(spec.time_zone)
+    except SpecInvalid as exc:
+        problems.append(exc)
+    if cron is not None and zone is not None and limits.min_interval_minutes > 0:
+        problem = _interval_problem(spec.schedule, gap_report(cron, zone, now), zone, limits)
+        problems.extend([problem] if problem else [])
+    if spec.max_budget_per_run_usd > limits.max_budget_usd:
+        problems.append(
+            SpecInvalid(
+                "BudgetExceeded",
+                "spec.maxBudgetPerRunUSD",
+                f"spec.maxBudgetPerRunUSD: {spec.max_budget_per_run_usd} is over the operator's cap of "
+                f"{float(limits.max_budget_usd)}",
+            )
+        )
+    if spec.start_at is not None and spec.end_at is not None and spec.end_at <= spec.start_at:
+        problems.append(
+            _invalid("spec.endAt", f"{_stamp(spec.end_at)} is not after spec.startAt {_stamp(spec.start_at)}")
+        )
+    for field, value in (
+        ("spec.jitter", spec.jitter),
+        ("spec.policy.catchupWindow", spec.policy.catchup_window),
+    ):
+        try:
+            if value is not None:
+                parse_duration(value)
+        except InvalidDuration as exc:
+            problems.append(_invalid(field, str(exc)))
+    if spec.task is not None and spec.workflow.args is not None:
+        problems.append(
+            _invalid("spec.workflow.args", "only allowed when spec.task is absent (the task is the argument)")
+        )
+    if spec.task is None and spec.workflow.args is None:
+        problems.append(
+            _invalid("spec.task", "required unless spec.workflow.args is given (args: [] for no arguments)")
+        )
+    return problems
+
+
+def validate_spec(spec: ScheduleSpec, limits: Limits, now: datetime) -> None:
+    """Raise SpecInvalid for the first rule ``spec`` breaks; return quietly if it breaks none."""
+    problems = spec_violations(spec, limits, now)
+    if problems:
+        raise problems[0]
+
+
+def validated_spec(body: Mapping[str, Any] | None, limits: Limits, now: datetime) -> ScheduleSpec:
+    """Parse a resource's ``spec`` and check every rule; the first problem raises SpecInvalid."""
+    spec = ScheduleSpec.from_body(body)
+    validate_spec(spec, limits, now)
+    return spec
+
+
+def _interval_problem(
+    expression: str, report: GapReport, zone: ZoneInfo, limits: Limits
+) -> SpecInvalid | None:
+    limit = timedelta(minutes=limits.min_interval_minutes)
+    gap = report.gap
+    if gap is None or gap >= limit:
+        return None
+    if report.uniform:
+        how = f"runs every {describe_gap(gap)}"
+    elif report.dst:
+        how = f"has runs only {describe_gap(gap)} apart around daylight-saving changes in {zone.key}"
+    else:
+        how = f"has runs only {describe_gap(gap)} apart"
+    message = (
+        f'spec.schedule: "{expression}" {how}; the minimum interval is {limits.min_interval_minutes} min'
+    )
+    return SpecInvalid("IntervalTooShort", "spec.schedule", message)
+
+
+def _invalid(field: str, detail: str) -> SpecInvalid:
+    return SpecInvalid("InvalidSpec", field, f"{field}: {detail}")
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+# --- quotas ----------------------------------------------------------------------------------
+
+
+def _instant(value: datetime | str | None) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if not value:
+        return datetime.max.replace(tzinfo=UTC)  # not created yet: the newest of all
+    return datetime.fromisoformat(value)
+
+
+def quota_refusal(
+    name: str,
+    created: datetime | str | None,
+    siblings: Iterable[tuple[str, datetime | str | None]],
+    limit: int,
+    scope: str,
+    setting: str,
+    field: str = "metadata.namespace",
+) -> SpecInvalid | None:
+    """Refuse ``name`` when it is not among the first ``limit`` schedules of its group.
+
+    The group (a namespace's schedules, or one creator's) is ordered by (creationTimestamp,
+    name); ``siblings`` lists its members as (name, creationTimestamp) and may include
+    ``name`` itself. The oldest ``limit`` keep their place whatever is added later, and
+    deleting one of them frees a place for the oldest refused one. ``scope`` names the
+    group in the message ("namespace team-a"); ``setting`` is the limit's variable.
+    """
+    if limit <= 0:
+        return None
+    members = {sibling: _instant(stamp) for sibling, stamp in siblings}
+    members[name] = _instant(created)
+    order = sorted(members, key=lambda member: (members[member], member))
+    if order.index(name) < limit:
+        return None
+    message = f"{scope} has {len(order)} schedules; the limit is {limit} ({setting})"
+    return SpecInvalid(LIMIT_REACHED, field, message)
+
+
+def namespace_quota_refusal(
+    namespace: str,
+    name: str,
+    created: datetime | str | None,
+    siblings: Iterable[tuple[str, datetime | str | None]],
+    limits: Limits,
+) -> SpecInvalid | None:
+    """The per-namespace quota (SCHEDULE_MAX_PER_NAMESPACE) for ``name`` in ``namespace``."""
+    return quota_refusal(
+        name,
+        created,
+        siblings,
+        limits.max_per_namespace,
+        f"namespace {namespace}",
+        "SCHEDULE_MAX_PER_NAMESPACE",
+    )
+
+
+def user_quota_refusal(
+    user: str,
+    name: str,
+    created: datetime | str | None,
+    siblings: Iterable[tuple[str, datetime | str | None]],
+    limits: Limits,
+) -> SpecInvalid | None:
+    """The per-creator quota (SCHEDULE_MAX_PER_USER); ``siblings`` are the user's schedules,
+    named ``namespace/name`` (so equal names in two namespaces stay apart)."""
+    return quota_refusal(
+        name,
+        created,
+        siblings,
+        limits.max_per_user,
+        f"user {user}",
+        "SCHEDULE_MAX_PER_USER",
+        field="metadata.annotations",
+    )
