@@ -1,0 +1,325 @@
+"""Run accounting as a pure fold: closed runs in, the resource's run counters and watermark out.
+
+The operator learns about runs from Temporal's visibility store, which is eventually
+consistent and may forget runs (retention), and it may crash between reading a run and
+writing the status. The counters must still only grow and count every run exactly once.
+So the ledger keeps, in ``status.accounting`` and written in the same status patch as the
+counters, a watermark and the IDs counted above it:
+
+* ``closedThrough`` (W): every run of this resource that closed before W has been counted.
+* ``countedIds`` (C): the run IDs closed at or after W that have been counted.
+
+A run is counted iff it closed at or after W and its ID is not in C. After a fold, W moves
+to ``now - SAFETY_LAG`` (never back) and C keeps only IDs closed at or after the new W.
+Moving W is safe when every run that closed before ``now - SAFETY_LAG`` is already visible
+and in the fold's input: the lag covers visibility delay and clock skew between operator
+and Temporal. A crash before the patch loses nothing (the old W and C are still stored,
+the runs are read again); a crash after it recounts nothing. Counters never shrink: runs
+that Temporal's retention deletes later were counted when seen.
+
+Outcomes (SPEC section 4): ``COMPLETED`` succeeds; ``FAILED``, ``TIMED_OUT``,
+``TERMINATED`` and ``CANCELED`` count as failed runs (a run that did not deliver).
+``total`` is ``succeeded + failed``: closed runs; open ones are in ``running``. A failed
+attempt that the workflow retry policy tries again (and a workflow that continued as new)
+is not a run of its own: its cost is counted, its outcome is the last attempt's.
+Consecutive failures follow close time; a success resets them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Final
+
+from sundial.domain.status import BUDGET_EXHAUSTED, CONSECUTIVE_FAILURES, rfc3339
+
+if TYPE_CHECKING:
+    from sundial.worker.history import RunOutcome
+
+#: How far behind "now" the watermark stays: longer than visibility delay plus clock skew.
+SAFETY_LAG: Final = timedelta(minutes=2)
+COMPLETED: Final = "COMPLETED"
+RUNNING: Final = "RUNNING"
+#: Closed statuses, as Temporal names them.
+CLOSED_STATUSES: Final = ("COMPLETED", "FAILED", "TIMED_OUT", "TERMINATED", "CANCELED", "CONTINUED_AS_NEW")
+_MICRO: Final = 1_000_000
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """One workflow execution as visibility lists it (no outcome: that needs its close event)."""
+
+    schedule_id: str  # the TemporalScheduledById search attribute
+    workflow_id: str
+    run_id: str
+    status: str  # RUNNING or one of CLOSED_STATUSES
+    started_at: datetime
+    closed_at: datetime | None = None
+    scheduled_time: datetime | None = None  # TemporalScheduledStartTime
+    workflow_type: str = ""
+
+
+@dataclass(frozen=True)
+class ClosedRun:
+    """A closed run with what its close event said about it."""
+
+    info: RunInfo
+    status: str
+    final: bool = True  # False: a retried attempt or a continue-as-new; cost only
+    cost_usd: float | None = None  # None: the run reported no cost
+    total_tokens: int | None = None
+    model: str | None = None
+    provider: str | None = None
+    error: str | None = None
+
+    @property
+    def closed_at(self) -> datetime:
+        assert self.info.closed_at is not None
+        return self.info.closed_at
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status == COMPLETED
+
+
+def closed_run(info: RunInfo, outcome: RunOutcome | None) -> ClosedRun:
+    """Join a listed run with its outcome (``None``: history gone, e.g. retention; cost unknown)."""
+    if outcome is None:
+        return ClosedRun(info, info.status, final=info.status != "CONTINUED_AS_NEW")
+    result = outcome.task_result
+    final = outcome.retried_in_run_id is None and outcome.status != "CONTINUED_AS_NEW"
+    error = None
+    if outcome.status != COMPLETED:
+        error = outcome.error or (result.error_message if result else None)
+    return ClosedRun(
+        info, outcome.status, final=final,
+        cost_usd=result.total_cost_usd if result else None,
+        total_tokens=result.total_tokens if result else None,
+        model=result.model_used if result else None,
+        provider=result.provider if result else None,
+        error=error,
+    )
+
+
+def run_record(run: ClosedRun | RunInfo) -> dict[str, Any]:
+    """The wire form of a run (``status.recentRuns[]`` and ``sundial runs -o json``)."""
+    info = run.info if isinstance(run, ClosedRun) else run
+    duration = None
+    if info.closed_at is not None:
+        duration = max(0, int((info.closed_at - info.started_at).total_seconds() * 1000))
+    detail = run if isinstance(run, ClosedRun) else None
+    return {
+        "workflowId": info.workflow_id, "runId": info.run_id,
+        "status": detail.status if detail else info.status,
+        "scheduledTime": _time(info.scheduled_time), "startedAt": _time(info.started_at),
+        "closedAt": _time(info.closed_at), "durationMs": duration,
+        "costUSD": detail.cost_usd if detail else None,
+        "totalTokens": detail.total_tokens if detail else None,
+        "model": detail.model if detail else None, "provider": detail.provider if detail else None,
+        "error": detail.error if detail else None,
+    }
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """The accounting part of a resource's status, parsed."""
+
+    total: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    running: int = 0
+    consecutive_failures: int = 0
+    cost_micros: int = 0  # integer micro-dollars, so sums do not depend on the order of addition
+    last_run_usd: float | None = None
+    last_run_time: datetime | None = None
+    last_successful_time: datetime | None = None
+    recent_runs: tuple[dict[str, Any], ...] = ()
+    closed_through: datetime | None = None
+    counted_ids: frozenset[str] = frozenset()
+    auto_pause: dict[str, Any] | None = None
+
+    @property
+    def total_usd(self) -> float:
+        return self.cost_micros / _MICRO
+
+    @classmethod
+    def from_status(cls, status: Mapping[str, Any]) -> Ledger:
+        runs, cost = status.get("runs") or {}, status.get("cost") or {}
+        accounting = status.get("accounting") or {}
+        last_usd = cost.get("lastRunUSD")
+        return cls(
+            total=int(runs.get("total") or 0), succeeded=int(runs.get("succeeded") or 0),
+            failed=int(runs.get("failed") or 0), running=int(runs.get("running") or 0),
+            consecutive_failures=int(runs.get("consecutiveFailures") or 0),
+            cost_micros=round(float(cost.get("totalUSD") or 0) * _MICRO),
+            last_run_usd=float(last_usd) if last_usd is not None else None,
+            last_run_time=parse_time(status.get("lastRunTime")),
+            last_successful_time=parse_time(status.get("lastSuccessfulTime")),
+            recent_runs=tuple(dict(r) for r in status.get("recentRuns") or ()),
+            closed_through=parse_time(accounting.get("closedThrough")),
+            counted_ids=frozenset(accounting.get("countedIds") or ()),
+            auto_pause=dict(accounting["autoPause"]) if accounting.get("autoPause") else None,
+        )
+
+    def to_status(self) -> dict[str, Any]:
+        """The top-level status fields this ledger owns (whole objects: the status patch merges by key)."""
+        status: dict[str, Any] = {
+            "runs": {"total": self.total, "succeeded": self.succeeded, "failed": self.failed,
+                     "running": self.running, "consecutiveFailures": self.consecutive_failures},
+            "cost": {"totalUSD": self.total_usd} | (
+                {"lastRunUSD": self.last_run_usd} if self.last_run_usd is not None else {}),
+            "recentRuns": list(self.recent_runs),
+            "accounting": {"closedThrough": _time(self.closed_through),
+                           "countedIds": sorted(self.counted_ids)}
+            | ({"autoPause": self.auto_pause} if self.auto_pause else {}),
+        }
+        if self.last_run_time is not None:
+            status["lastRunTime"] = rfc3339(self.last_run_time)
+        if self.last_successful_time is not None:
+            status["lastSuccessfulTime"] = rfc3339(self.last_successful_time)
+        return status
+
+    def differs_from(self, before: Ledger) -> bool:
+        """Whether anything a user sees changed, or a run was counted (watermark moves alone don't count)."""
+        if replace(self, closed_through=None, counted_ids=frozenset()) != replace(
+                before, closed_through=None, counted_ids=frozenset()):
+            return True
+        return not self.counted_ids <= before.counted_ids
+
+
+@dataclass(frozen=True)
+class HistoryLimits:
+    """``spec.history``: how many successful and failed runs ``recentRuns`` keeps."""
+
+    successful: int = 3
+    failed: int = 3
+
+
+def fold(
+    ledger: Ledger, runs: Iterable[ClosedRun], *, now: datetime, window_start: datetime,
+    limits: HistoryLimits = HistoryLimits(), not_before: datetime | None = None, lag: timedelta = SAFETY_LAG,
+) -> Ledger:
+    """Count the runs not counted yet, then move the watermark to ``now - lag``.
+
+    ``runs`` must hold every visible run of this resource that closed at or after
+    ``window_start`` (more is fine, duplicates too). ``not_before`` (the resource's
+    creation) leaves out runs started before it: a deleted and recreated resource of the
+    same name shares the schedule ID, not the runs.
+    """
+    watermark = ledger.closed_through or not_before or window_start
+    new_watermark = max(watermark, _floor(now - lag))
+    if window_start > new_watermark:
+        raise ValueError(f"runs listed from {window_start} cannot move the watermark to {new_watermark}")
+    unique = {run.info.run_id: run for run in runs}
+    fresh = sorted(
+        (run for run in unique.values()
+         if run.closed_at >= watermark and run.info.run_id not in ledger.counted_ids
+         and (not_before is None or run.info.started_at >= not_before)),
+        key=lambda run: (run.closed_at, run.info.run_id))
+    counted = ledger
+    for run in fresh:
+        counted = _count(counted, run)
+    # nulls left out: the CRD's schema would prune them anyway, and stored == computed keeps writes idle
+    records = [{k: v for k, v in run_record(run).items() if v is not None} for run in fresh if run.final]
+    return replace(
+        counted,
+        recent_runs=bounded_history([*reversed(records), *ledger.recent_runs], limits),
+        closed_through=new_watermark,
+        counted_ids=frozenset(i for i, run in unique.items() if run.closed_at >= new_watermark),
+    )
+
+
+def _count(ledger: Ledger, run: ClosedRun) -> Ledger:
+    counted = replace(ledger, cost_micros=ledger.cost_micros + round((run.cost_usd or 0.0) * _MICRO),
+                      last_run_time=_latest(ledger.last_run_time, run.info.started_at))
+    if not run.final:
+        return counted
+    counted = replace(counted, total=counted.total + 1, last_run_usd=run.cost_usd or 0.0)
+    if run.succeeded:
+        return replace(counted, succeeded=counted.succeeded + 1, consecutive_failures=0,
+                       last_successful_time=_latest(counted.last_successful_time, run.closed_at))
+    return replace(counted, failed=counted.failed + 1, consecutive_failures=counted.consecutive_failures + 1)
+
+
+def with_running(ledger: Ledger, running: Iterable[RunInfo], not_before: datetime | None = None) -> Ledger:
+    """The open runs: their number, and the newest start as ``lastRunTime``."""
+    mine = [run for run in running if not_before is None or run.started_at >= not_before]
+    last = ledger.last_run_time
+    for run in mine:
+        last = _latest(last, run.started_at)
+    return replace(ledger, running=len(mine), last_run_time=last)
+
+
+def bounded_history(
+    records: Iterable[Mapping[str, Any]], limits: HistoryLimits
+) -> tuple[dict[str, Any], ...]:
+    """Newest first; at most ``limits.successful`` completed and ``limits.failed`` other runs."""
+    unique = {str(r.get("runId") or r.get("workflowId")): dict(r) for r in records}
+    newest = sorted(unique.values(), reverse=True, key=lambda r: (
+        parse_time(r.get("closedAt")) or datetime.min.replace(tzinfo=UTC),
+        str(r.get("startedAt") or ""), str(r.get("workflowId")), str(r.get("runId"))))
+    kept: list[dict[str, Any]] = []
+    successes = failures = 0
+    for record in newest:
+        if record.get("status") == COMPLETED:
+            successes += 1
+            if successes <= limits.successful:
+                kept.append(record)
+        else:
+            failures += 1
+            if failures <= limits.failed:
+                kept.append(record)
+    return tuple(kept)
+
+
+def auto_pause_decision(
+    ledger: Ledger, max_consecutive_failures: int, max_total_budget_usd: float | None, now: datetime,
+    generation: int | None = None,
+) -> dict[str, Any] | None:
+    """``status.accounting.autoPause`` to set now, or ``None`` (also when one is in force already).
+
+    Consecutive failures are checked first. The budget is a standing condition: a resume
+    alone does not lift it while ``cost.totalUSD`` still reaches ``policy.maxTotalBudgetUSD``;
+    raising or removing that cap (a spec change) does. ``generation`` is the spec's
+    ``metadata.generation``: a later one is a spec change, which counts as a resume.
+    """
+    if ledger.auto_pause:
+        return None
+    if max_consecutive_failures > 0 and ledger.consecutive_failures >= max_consecutive_failures:
+        reason = CONSECUTIVE_FAILURES
+        last_error = next((r.get("error") for r in ledger.recent_runs if r.get("status") != COMPLETED), None)
+        message = (f"{ledger.consecutive_failures} failed runs in a row (policy.maxConsecutiveFailures is "
+                   f"{max_consecutive_failures})" + (f"; last error: {last_error}" if last_error else ""))
+    elif max_total_budget_usd is not None and ledger.total_usd >= max_total_budget_usd:
+        reason = BUDGET_EXHAUSTED
+        message = (f"runs have cost ${ledger.total_usd:.4f} in total, reaching policy.maxTotalBudgetUSD "
+                   f"${max_total_budget_usd:.4f}")
+    else:
+        return None
+    decision: dict[str, Any] = {"reason": reason, "message": message[:1000], "since": rfc3339(now)}
+    if generation is not None:
+        decision["generation"] = generation
+    return decision
+
+
+def parse_time(value: Any) -> datetime | None:
+    """An RFC 3339 string (``Z`` or offset) as an aware datetime; ``None`` for nothing."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _time(moment: datetime | None) -> str | None:
+    return rfc3339(moment) if moment is not None else None
+
+
+def _floor(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(microsecond=0)
+
+
+def _latest(current: datetime | None, candidate: datetime) -> datetime:
+    return candidate if current is None or candidate > current else current
