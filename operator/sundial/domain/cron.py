@@ -12,10 +12,11 @@ Daylight saving time, as Temporal's calendar handles it (and therefore as we do)
 * A wall-clock time skipped by a spring-forward change does not run that day (a whole-hour
   gap is skipped; Temporal decides by "is the resolved hour still the hour asked for").
 * A wall-clock time repeated by a fall-back change runs in *both* occurrences in zones
-  west of Greenwich (``America/*``: 01:30 EDT and 01:30 EST). East of Greenwich Go's
-  ``time.Date`` resolves a repeated time to its later occurrence, and Temporal's walk
-  then runs it once (``Europe/Berlin``: 02:30 CET only) — sometimes with odd jumps,
-  which this port reproduces instead of guessing.
+  west of Greenwich (``America/*``: 01:30 EDT and 01:30 EST). East of Greenwich (and in
+  London) Go's ``time.Date`` resolves a repeated time to its later occurrence, so
+  Temporal's walk runs it once, at the earlier or the later occurrence depending on how
+  the walk arrives (``30 2 * * *`` in Berlin: 02:30 CET; ``1 * * * *``: 02:01 CEST). This
+  port reproduces those quirks rather than guessing.
 
 :func:`minimum_gap` is exact over a full cycle: the plain wall-clock gaps come from the
 sets (every matching day of a 28-year Gregorian cycle, the period of weekday/leap-year
