@@ -15,6 +15,8 @@ from typing import Any
 import kopf
 
 from sundial.adapters.kube import GROUP, PLURAL, VERSION
+from sundial.background import BackgroundTasks, Indexes, start_background_tasks
+from sundial.domain.drift import IndexedSchedule, indexed_from_body
 from sundial.reconcile import OperatorContext, finalize, reconcile
 from sundial.requests import handle_annotation_requests
 
@@ -23,7 +25,9 @@ SCHEDULES = (GROUP, VERSION, PLURAL)
 
 
 @kopf.on.startup()
-async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, logger: kopf.Logger, **_: Any) -> None:
+async def startup(
+    settings: kopf.OperatorSettings, memo: kopf.Memo, logger: kopf.Logger, **kwargs: Any
+) -> None:
     settings.persistence.finalizer = FINALIZER
     settings.persistence.progress_storage = kopf.StatusProgressStorage(field="status.kopf.progress")
     settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
@@ -32,10 +36,16 @@ async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, logger: kopf
     settings.posting.enabled = False
     settings.watching.server_timeout = 300
     memo.ctx = await OperatorContext.open(memo.sundial_settings, memo.sundial_options, logger)
+    # kopf passes its indexes to startup handlers as live objects, filled as resources are listed
+    indexes = Indexes(by_key=kwargs["schedules_by_key"], by_namespace=kwargs["schedules_by_namespace"])
+    memo.background = await start_background_tasks(memo.ctx, memo.sundial_options, indexes)
 
 
 @kopf.on.cleanup()
 async def cleanup(memo: kopf.Memo, **_: Any) -> None:
+    background: BackgroundTasks | None = getattr(memo, "background", None)
+    if background is not None:
+        await background.close()
     ctx: OperatorContext | None = getattr(memo, "ctx", None)
     if ctx is not None:
         await ctx.close()
@@ -48,9 +58,10 @@ def schedules_by_namespace(namespace: str, name: str, meta: kopf.Meta, **_: Any)
 
 
 @kopf.index(*SCHEDULES)
-def schedules_by_key(namespace: str, name: str, uid: str, **_: Any) -> dict[Any, Any]:
-    """(namespace, name) -> uid: the sweeper's view of which Schedules exist."""
-    return {(namespace, name): uid}
+def schedules_by_key(body: kopf.Body, **_: Any) -> dict[tuple[str, str], IndexedSchedule]:
+    """(namespace, name) -> what the sweeper needs (uid, recorded fingerprint, expected pause,
+    phase, next run, Firing): a sweep reads no resource unless it has to act on it."""
+    return {(body.metadata.namespace or "", body.metadata.name or ""): indexed_from_body(body)}
 
 
 @kopf.on.create(*SCHEDULES)

@@ -43,6 +43,7 @@ from sundial.errors import (
     TemporalRejected,
     TemporalUnavailable,
 )
+from sundial.metrics import record_reconcile
 from sundial.settings import Settings
 
 NORMAL, WARNING = "Normal", "Warning"
@@ -126,6 +127,7 @@ def effective_pause(spec: ScheduleSpec, status: Mapping[str, Any]) -> st.PauseSt
     return None
 
 
+@record_reconcile  # sundial_reconciles_total{result} and sundial_reconcile_duration_seconds
 async def reconcile(
     ctx: OperatorContext, body: Mapping[str, Any], siblings: Sequence[tuple[str, str]], retry: int = 0
 ) -> None:

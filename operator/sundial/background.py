@@ -1,0 +1,73 @@
+"""The operator's few long-running tasks (one each per operator, never one per resource).
+
+Started from kopf's startup handler, cancelled in its cleanup: the metrics endpoint and
+the drift sweeper live here (the run accounting loop joins them). kopf hands indexes to
+the startup handler as live objects that fill in as resources are listed and watched, so
+the loops get them through ``Indexes`` and read them without any Kubernetes call.
+To add a loop: ``tasks.spawn("name", loop(..., tasks.stop))``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+from collections.abc import Coroutine, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from sundial.domain.drift import IndexedSchedule, Key
+from sundial.logs import decision
+from sundial.metrics import METRICS, bind_operator, serve_metrics
+from sundial.reconcile import OperatorContext, reconcile
+from sundial.sweeper import SweepConfig, Sweeper
+
+
+@dataclass(frozen=True)
+class Indexes:
+    """kopf's indexes of the Schedule resources (see ``handlers.py``)."""
+
+    by_key: Mapping[Key, Iterable[IndexedSchedule]]  # (namespace, name) -> IndexedSchedule
+    by_namespace: Mapping[str, Iterable[tuple[str, str]]]  # namespace -> (creationTimestamp, name)
+
+
+@dataclass
+class BackgroundTasks:
+    """Handles of the tasks started at start-up, so cleanup can stop them."""
+
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    runners: list[web.AppRunner] = field(default_factory=list)
+    sweeper: Sweeper | None = None
+
+    def spawn(self, name: str, coro: Coroutine[Any, Any, None]) -> None:
+        self.tasks.append(asyncio.create_task(coro, name=f"sundial {name}"))
+
+    async def close(self) -> None:
+        self.stop.set()
+        for task in self.tasks:
+            task.cancel()
+        for task in self.tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        for runner in self.runners:
+            await runner.cleanup()
+
+
+async def start_background_tasks(ctx: OperatorContext, options: object, indexes: Indexes) -> BackgroundTasks:
+    """Start the metrics endpoint and every background loop of the operator."""
+    background = BackgroundTasks()
+    bind_operator(METRICS, ctx.temporal, ctx.kube, indexes.by_key)
+    port = int(getattr(options, "metrics_port", 0) or 0)
+    if port:
+        background.runners.append(await serve_metrics(METRICS, port))
+    config = SweepConfig.from_settings(ctx.settings)
+    sweeper = Sweeper(ctx, indexes.by_key, indexes.by_namespace, functools.partial(reconcile, ctx), config)
+    background.sweeper = sweeper
+    background.spawn("sweeper", sweeper.run(background.stop))
+    decision(ctx.logger, "background-started", "background tasks started", metrics_port=port or None,
+             resync_seconds=config.interval_seconds, orphan_policy=config.orphan_policy,
+             overdue_grace_seconds=config.overdue_grace.total_seconds(), page_size=config.page_size)
+    return background

@@ -1,0 +1,265 @@
+"""What one sweep should do, decided from a Temporal list page and the resource index alone.
+
+Pure: no I/O, ``now`` is a parameter. The sweeper (``sundial.sweeper``) lists this
+cluster's Temporal schedules in pages, snapshots the ``kopf.index`` of ``Schedule``
+resources (``IndexedSchedule``, built here from each body) and asks ``plan_sweep`` what
+to do. Because a list entry already carries memo, pause state, next action times and
+the ``listed`` part of a fingerprint, an idle sweep costs O(N / page size) list calls
+and decides "nothing" without a describe or a Kubernetes read.
+
+A suspicion from the (eventually consistent) list is confirmed before anything is
+changed: the sweeper describes the schedule and reads the resource, and ``confirm_drift``
+decides again from those. Orphans are acted on only when seen in two sweeps in a row.
+
+Who owns what (``ownership``): a schedule is *ours* only when its memo says
+``managed-by: sundial`` with this cluster's ID and its ID is the one Sundial derives
+from that memo. Anything else is never touched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sundial.domain.desired import ListedSchedule, ObservedSchedule, fingerprint_matches
+from sundial.domain.status import FIRING, OVERDUE, local_time, rfc3339
+
+Key = tuple[str, str]  # (namespace, name)
+SETTLED_PHASES = ("Active", "Paused")
+
+
+class Drift(StrEnum):
+    """How a managed schedule differs from what its resource last recorded."""
+
+    MISSING = "missing"  # deleted in Temporal
+    EDITED = "edited"  # spec/action changed outside Sundial (listed fingerprint differs)
+    PAUSED = "paused"  # paused outside Sundial
+    UNPAUSED = "unpaused"  # unpaused outside Sundial
+    REPLACED = "replaced"  # the ID is held by a schedule of an earlier resource with this name
+
+
+class Ownership(StrEnum):
+    OURS = "ours"
+    OTHER_CLUSTER = "other-cluster"
+    UNMANAGED = "unmanaged"
+
+
+@dataclass(frozen=True)
+class IndexedSchedule:
+    """What the sweep needs to know about one ``Schedule`` resource, kept in a kopf index."""
+
+    uid: str
+    generation: int = 0
+    observed_generation: int | None = None
+    phase: str | None = None
+    deleting: bool = False
+    expected_paused: bool = False  # spec.paused or status.accounting.autoPause (the reconcile's rule)
+    fingerprint: str | None = None  # status.temporal.fingerprint recorded after the last write
+    next_run_time: str | None = None
+    time_zone: str = "UTC"
+    firing: str | None = None  # the Firing condition's status, "True"/"False", None when absent
+    firing_reason: str | None = None
+
+    @property
+    def settled(self) -> bool:
+        """Synced at its current generation and not going away: the only state drift is judged in."""
+        return (self.phase in SETTLED_PHASES and not self.deleting and bool(self.fingerprint)
+                and self.observed_generation == self.generation)
+
+
+def indexed_from_body(body: Mapping[str, Any]) -> IndexedSchedule:
+    """The index entry of one resource body (tolerant of missing status)."""
+    meta, spec = body.get("metadata") or {}, body.get("spec") or {}
+    status = body.get("status") or {}
+    firing: Mapping[str, Any] = next(
+        (c for c in status.get("conditions") or [] if c.get("type") == FIRING), {})
+    auto_pause = (status.get("accounting") or {}).get("autoPause")
+    return IndexedSchedule(
+        uid=str(meta.get("uid") or ""), generation=int(meta.get("generation") or 0),
+        observed_generation=status.get("observedGeneration"), phase=status.get("phase"),
+        deleting=bool(meta.get("deletionTimestamp")),
+        expected_paused=bool(spec.get("paused")) or bool(auto_pause),
+        fingerprint=(status.get("temporal") or {}).get("fingerprint"),
+        next_run_time=status.get("nextRunTime"), time_zone=str(spec.get("timeZone") or "UTC"),
+        firing=firing.get("status"), firing_reason=firing.get("reason"))
+
+
+def ownership(entry: ListedSchedule | ObservedSchedule, cluster_id: str) -> Ownership:
+    identity = entry.identity
+    if identity is None:
+        return Ownership.UNMANAGED
+    if identity.cluster_id != cluster_id or identity.schedule_id != entry.schedule_id:
+        return Ownership.OTHER_CLUSTER
+    return Ownership.OURS
+
+
+def drift_of(indexed: IndexedSchedule, entry: ListedSchedule | ObservedSchedule | None) -> Drift | None:
+    """Drift of a settled resource against what Temporal shows (list entry or describe)."""
+    if not indexed.settled:
+        return None
+    if entry is None:
+        return Drift.MISSING
+    identity = entry.identity
+    if identity is not None and identity.uid != indexed.uid:
+        return Drift.REPLACED
+    if not fingerprint_matches(indexed.fingerprint or "", entry):
+        return Drift.EDITED
+    if entry.paused != indexed.expected_paused:
+        return Drift.PAUSED if entry.paused else Drift.UNPAUSED
+    return None
+
+
+def confirm_drift(indexed: IndexedSchedule, observed: ObservedSchedule | None,
+                  cluster_id: str) -> Drift | None:
+    """The same judgement from a describe and a fresh read of the resource (list entries lag).
+
+    A schedule at our ID that is not ours is a conflict for the reconcile to report, not drift.
+    """
+    if observed is not None and ownership(observed, cluster_id) is not Ownership.OURS:
+        return None
+    return drift_of(indexed, observed)
+
+
+def is_orphan(entry: ListedSchedule | ObservedSchedule, indexed: IndexedSchedule | None,
+              cluster_id: str) -> bool:
+    """Ours, and no resource claims it: none with its name, or an Invalid one with another uid."""
+    identity = entry.identity
+    if identity is None or ownership(entry, cluster_id) is not Ownership.OURS:
+        return False
+    if indexed is None:
+        return True
+    return indexed.uid != identity.uid and indexed.phase == "Invalid" and not indexed.deleting
+
+
+def orphan_action(policy: str, entry: ListedSchedule | ObservedSchedule, reported: bool) -> str | None:
+    """What the orphan policy does to a confirmed orphan: delete, pause, report, or None (done already)."""
+    if policy == "delete":
+        return "delete"
+    if policy == "pause":
+        return None if entry.paused else "pause"
+    return None if reported else "report"
+
+
+def overdue_since(indexed: IndexedSchedule, entry: ListedSchedule, now: datetime,
+                  grace: timedelta) -> datetime | None:
+    """The next action time that passed more than ``grace`` ago with no run recorded since, if any.
+
+    Temporal has been seen to stop firing while still showing a next time: that time then
+    lies in the past. Paused schedules are not watched.
+    """
+    if indexed.expected_paused or entry.paused or not entry.next_action_times:
+        return None
+    due = entry.next_action_times[0]
+    if now - due <= grace:
+        return None
+    if any(action.scheduled_at >= due for action in entry.recent_actions):
+        return None
+    return due
+
+
+@dataclass(frozen=True)
+class FiringChange:
+    """A flip of the Firing condition (to False/Overdue, or back to True)."""
+
+    key: Key
+    firing: bool
+    message: str
+
+
+def firing_change(key: Key, indexed: IndexedSchedule, entry: ListedSchedule, now: datetime,
+                  grace: timedelta) -> FiringChange | None:
+    due = overdue_since(indexed, entry, now, grace)
+    overdue_now = indexed.firing == "False" and indexed.firing_reason == OVERDUE
+    if due is not None and not overdue_now:
+        minutes = int((now - due).total_seconds() // 60)
+        return FiringChange(key, False, f"the next run time {rfc3339(due)} passed {minutes} min ago "
+                                        "with no run started")
+    if due is None and overdue_now:
+        why = "paused: not watched while paused" if (indexed.expected_paused or entry.paused) \
+            else "the schedule fires again"
+        return FiringChange(key, True, why)
+    return None
+
+
+def next_run_patch(indexed: IndexedSchedule, entry: ListedSchedule) -> dict[str, Any] | None:
+    """``nextRunTime``/``nextRunTimeLocal`` from the list entry, when they changed; else None.
+
+    Only when the entry reflects our last write (its fingerprint matches and the pause
+    state is the expected one), so a list lagging behind a reconcile never writes an old time.
+    """
+    if not indexed.settled or indexed.expected_paused or entry.paused:
+        return None
+    if not fingerprint_matches(indexed.fingerprint or "", entry):
+        return None
+    first = entry.next_action_times[0] if entry.next_action_times else None
+    new = rfc3339(first) if first else None
+    if new == indexed.next_run_time:
+        return None
+    return {"nextRunTime": new, "nextRunTimeLocal": local_time(first, indexed.time_zone) if first else None}
+
+
+@dataclass(frozen=True)
+class SweepPlan:
+    """Everything one sweep decided; all empty means an idle sweep (no writes at all)."""
+
+    drift: tuple[tuple[Key, Drift], ...] = ()
+    orphans_seen: frozenset[str] = frozenset()  # schedule IDs that look orphaned in this sweep
+    orphans_due: tuple[ListedSchedule, ...] = ()  # ... and did in the previous sweep too
+    next_runs: tuple[tuple[Key, dict[str, Any]], ...] = ()
+    firing: tuple[FiringChange, ...] = ()
+    listed: int = 0
+    ignored: dict[Ownership, int] = field(default_factory=dict)
+    overdue: int = 0
+
+    @property
+    def idle(self) -> bool:
+        return not (self.drift or self.orphans_due or self.next_runs or self.firing)
+
+
+def plan_sweep(cluster_id: str, entries: Iterable[ListedSchedule], index: Mapping[Key, IndexedSchedule],
+               previous_orphans: frozenset[str], now: datetime, grace: timedelta) -> SweepPlan:
+    """Hold one full listing against the index; see the module docstring."""
+    ours: dict[Key, ListedSchedule] = {}
+    ignored: dict[Ownership, int] = {}
+    orphans_seen: set[str] = set()
+    orphans_due: list[ListedSchedule] = []
+    listed = 0
+    for entry in entries:
+        listed += 1
+        kind = ownership(entry, cluster_id)
+        identity = entry.identity
+        if kind is not Ownership.OURS or identity is None:
+            ignored[kind] = ignored.get(kind, 0) + 1
+            continue
+        key = (identity.namespace, identity.name)
+        ours[key] = entry
+        if is_orphan(entry, index.get(key), cluster_id):
+            orphans_seen.add(entry.schedule_id)
+            if entry.schedule_id in previous_orphans:
+                orphans_due.append(entry)
+    drift: list[tuple[Key, Drift]] = []
+    next_runs: list[tuple[Key, dict[str, Any]]] = []
+    firing: list[FiringChange] = []
+    overdue = 0
+    for key, indexed in index.items():
+        found = drift_of(indexed, ours.get(key))
+        if found is not None:
+            drift.append((key, found))
+            continue
+        mine = ours.get(key)
+        if mine is None or not indexed.settled:
+            continue
+        patch = next_run_patch(indexed, mine)
+        if patch is not None:
+            next_runs.append((key, patch))
+        change = firing_change(key, indexed, mine, now, grace)
+        if change is not None:
+            firing.append(change)
+        if overdue_since(indexed, mine, now, grace) is not None:
+            overdue += 1
+    return SweepPlan(drift=tuple(drift), orphans_seen=frozenset(orphans_seen), orphans_due=tuple(orphans_due),
+                     next_runs=tuple(next_runs), firing=tuple(firing), listed=listed, ignored=ignored,
+                     overdue=overdue)

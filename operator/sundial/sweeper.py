@@ -1,0 +1,303 @@
+"""The drift sweeper: one loop per operator that keeps Temporal in line with the resources.
+
+kopf is edge-triggered: nothing happens when someone deletes, edits or pauses a schedule
+in Temporal, or when a resource vanished while the operator was down. A timer per
+resource would cost a task and an API call per resource per period; instead, every
+``SUNDIAL_RESYNC_SECONDS`` this loop lists this cluster's Temporal schedules in pages
+(``ScheduleId STARTS_WITH '<cluster prefix>'``), holds them against the ``kopf.index``
+of the resources, and lets ``domain.drift.plan_sweep`` decide. An idle sweep is
+O(N / page size) list calls and no Kubernetes call at all.
+
+Only what the plan names gets I/O, and a suspicion from the eventually consistent list is
+confirmed first (one describe, one GET of the resource):
+
+    drift (missing, edited, paused/unpaused, replaced) -> reconcile that resource; Warning
+        Event DriftRepaired (for "edited" the reconcile posts it: one Event per repair)
+    orphan seen in two sweeps in a row -> SUNDIAL_ORPHAN_POLICY: delete | pause | report
+    next run time moved                -> status-only patch of nextRunTime/nextRunTimeLocal
+    next run time long past, no run    -> Firing=False (Overdue) + Warning Event; back later
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from sundial.adapters.kube import ScheduleResourceNotFound
+from sundial.domain import status as st
+from sundial.domain.desired import ListedSchedule, ObservedSchedule, ScheduleIdentity, cluster_prefix
+from sundial.domain.drift import (
+    Drift,
+    FiringChange,
+    IndexedSchedule,
+    Key,
+    SweepPlan,
+    confirm_drift,
+    indexed_from_body,
+    is_orphan,
+    orphan_action,
+    plan_sweep,
+)
+from sundial.errors import ScheduleNotFound, SettingsError
+from sundial.logs import decision
+from sundial.metrics import METRICS, OperatorMetrics
+
+if TYPE_CHECKING:
+    from sundial.reconcile import OperatorContext
+
+Repair = Callable[[Mapping[str, Any], Sequence[tuple[str, str]]], Awaitable[None]]
+WARNING, NORMAL = "Warning", "Normal"
+ORPHAN_NOTE = "paused by Sundial: no Schedule resource manages this schedule (orphan)"
+_DRIFT_MESSAGES = {
+    Drift.MISSING: "the Temporal schedule was deleted outside Sundial; recreated it from the spec",
+    Drift.PAUSED: "the Temporal schedule was paused outside Sundial; resumed it as the spec says",
+    Drift.UNPAUSED: "the Temporal schedule was unpaused outside Sundial; paused it again as the spec says",
+    Drift.REPLACED: "the schedule ID was held by an earlier resource's schedule; replaced it",
+}
+
+
+def _env_number(env: Mapping[str, str], name: str, default: float, minimum: float) -> float:
+    raw = env.get(name, "").strip() or str(default)
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a number") from None
+    if value < minimum:
+        raise SettingsError(f"{name}={raw!r} must be at least {minimum:g}")
+    return value
+
+
+@dataclass(frozen=True)
+class SweepConfig:
+    """How often and how the sweeper works."""
+
+    interval_seconds: float = 60.0
+    orphan_policy: str = "delete"
+    overdue_grace: timedelta = timedelta(minutes=5)
+    page_size: int = 1000
+    concurrency: int = 8
+
+    @classmethod
+    def from_settings(cls, settings: Any, env: Mapping[str, str] | None = None) -> SweepConfig:
+        """From the operator settings; the grace and page size also from the environment
+        (``SUNDIAL_OVERDUE_GRACE_SECONDS``, ``SUNDIAL_SWEEP_PAGE_SIZE``) until settings carry them."""
+        env = os.environ if env is None else env
+        grace = getattr(settings, "overdue_grace_seconds", None)
+        if grace is None:
+            grace = _env_number(env, "SUNDIAL_OVERDUE_GRACE_SECONDS", 300, 0)
+        page = getattr(settings, "sweep_page_size", None)
+        if page is None:
+            page = int(_env_number(env, "SUNDIAL_SWEEP_PAGE_SIZE", 1000, 1))
+        return cls(interval_seconds=float(settings.resync_seconds), orphan_policy=settings.orphan_policy,
+                   overdue_grace=timedelta(seconds=float(grace)), page_size=int(page),
+                   concurrency=max(1, min(16, int(getattr(settings, "max_concurrent_temporal_calls", 8)))))
+
+
+def _first(store: Iterable[IndexedSchedule]) -> IndexedSchedule | None:
+    return next(iter(store), None)
+
+
+class Sweeper:
+    """Lists, compares, and acts on what differs; see the module docstring."""
+
+    def __init__(self, ctx: OperatorContext, index: Mapping[Key, Iterable[IndexedSchedule]],
+                 namespaces: Mapping[str, Iterable[tuple[str, str]]], repair: Repair, config: SweepConfig,
+                 metrics: OperatorMetrics = METRICS) -> None:
+        self.ctx, self.index, self.namespaces, self.repair = ctx, index, namespaces, repair
+        self.config, self.metrics = config, metrics
+        self.previous_orphans: frozenset[str] = frozenset()
+        self.reported: set[str] = set()  # orphans already paused or reported (act once)
+        self.kube_reads = 0
+        self.logger = logging.getLogger("sundial.sweeper")
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Sweep every ``interval_seconds`` until ``stop`` is set; a failed sweep is logged and retried."""
+        while not stop.is_set():
+            with suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.config.interval_seconds)
+            if stop.is_set():
+                return
+            try:
+                await self.sweep()
+            except Exception as exc:  # a failed sweep must not end the loop
+                self.previous_orphans = frozenset()  # "two sweeps in a row" starts over
+                self.metrics.sweeps.inc(result="error")
+                decision(self.logger, "sweep-failed", f"sweep failed: {exc}", logging.WARNING,
+                         error=type(exc).__name__)
+
+    def snapshot(self) -> dict[Key, IndexedSchedule]:
+        found = {key: _first(store) for key, store in list(self.index.items())}
+        return {key: value for key, value in found.items() if value is not None}
+
+    async def list_ours(self) -> list[ListedSchedule]:
+        query = f"ScheduleId STARTS_WITH '{cluster_prefix(self.ctx.cluster_id)}'"
+        return [entry async for entry in self.ctx.temporal.list_schedules(self.config.page_size, query)]
+
+    async def sweep(self) -> SweepPlan:
+        """One pass: list, decide, act. Returns the plan (for tests and the benchmark)."""
+        started, temporal_before, writes_before = time.monotonic(), self._temporal_calls(), self._writes()
+        reads_before = self.kube_reads
+        entries = await self.list_ours()
+        index = self.snapshot()
+        plan = plan_sweep(self.ctx.cluster_id, entries, index, self.previous_orphans, self.ctx.clock(),
+                          self.config.overdue_grace)
+        self.previous_orphans = plan.orphans_seen
+        self.reported &= plan.orphans_seen
+        jobs: list[Coroutine[Any, Any, None]] = []
+        jobs += [self._repair(key, index[key], kind) for key, kind in plan.drift]
+        jobs += [self._orphan(entry) for entry in plan.orphans_due]
+        jobs += [self._next_run(key, patch) for key, patch in plan.next_runs]
+        jobs += [self._firing(change) for change in plan.firing]
+        await self._bounded(jobs)
+        elapsed = time.monotonic() - started
+        self._record(plan, elapsed, temporal_before, writes_before, self.kube_reads - reads_before)
+        if not plan.idle or plan.orphans_seen:
+            decision(self.logger, "sweep", "sweep done", listed=plan.listed, resources=len(index),
+                     drift=len(plan.drift), orphans_seen=len(plan.orphans_seen),
+                     orphans_due=len(plan.orphans_due), next_runs=len(plan.next_runs),
+                     firing=len(plan.firing), seconds=round(elapsed, 3))
+        return plan
+
+    async def _bounded(self, jobs: list[Coroutine[Any, Any, None]]) -> None:
+        slots = asyncio.Semaphore(self.config.concurrency)
+
+        async def one(job: Coroutine[Any, Any, None]) -> None:
+            async with slots:
+                await job
+
+        await asyncio.gather(*(one(job) for job in jobs))
+
+    async def _get(self, namespace: str, name: str) -> dict[str, Any] | None:
+        self.kube_reads += 1
+        try:
+            return await self.ctx.kube.get_schedule(namespace, name)
+        except ScheduleResourceNotFound:
+            return None
+
+    async def _describe(self, schedule_id: str) -> ObservedSchedule | None:
+        try:
+            return await self.ctx.temporal.describe(schedule_id)
+        except ScheduleNotFound:
+            return None
+
+    def _failed(self, stage: str, what: str, exc: Exception) -> None:
+        self.metrics.sweep_errors.inc(stage=stage)
+        decision(self.logger, f"{stage}-failed", f"{stage} failed", logging.WARNING, target=what,
+                 error=f"{type(exc).__name__}: {exc}")
+
+    async def _repair(self, key: Key, indexed: IndexedSchedule, suspected: Drift) -> None:
+        namespace, name = key
+        what = f"{namespace}/{name}"
+        try:
+            schedule_id = ScheduleIdentity(self.ctx.cluster_id, namespace, name, indexed.uid).schedule_id
+            observed = await self._describe(schedule_id)
+            body = await self._get(namespace, name)
+            kind = confirm_drift(indexed_from_body(body), observed, self.ctx.cluster_id) if body else None
+            if kind is None:
+                decision(self.logger, "drift-not-confirmed", "suspected drift not confirmed", schedule=what,
+                         suspected=suspected.value)
+                return
+            assert body is not None
+            await self.repair(body, list(self.namespaces.get(namespace, ())))
+        except Exception as exc:  # one resource's failure must not stop the sweep
+            self._failed("repair", what, exc)
+            return
+        self.metrics.drift_repairs.inc(kind=kind.value)
+        decision(self.logger, "drift-repaired", "drift repaired", logging.WARNING, schedule=what,
+                 kind=kind.value, schedule_id=schedule_id)
+        if kind in _DRIFT_MESSAGES:  # for EDITED the reconcile itself posted DriftRepaired
+            await self.ctx.event(body, WARNING, "DriftRepaired", _DRIFT_MESSAGES[kind])
+
+    async def _orphan(self, entry: ListedSchedule) -> None:
+        schedule_id, policy = entry.schedule_id, self.config.orphan_policy
+        try:
+            observed = await self._describe(schedule_id)
+            identity = observed.identity if observed else None
+            if observed is None or identity is None:
+                return
+            body = await self._get(identity.namespace, identity.name)
+            indexed = indexed_from_body(body) if body else None
+            if not is_orphan(observed, indexed, self.ctx.cluster_id):
+                decision(self.logger, "orphan-not-confirmed", "not an orphan after all",
+                         schedule_id=schedule_id)
+                return
+            action = orphan_action(policy, observed, schedule_id in self.reported)
+            if action == "delete":
+                await self.ctx.temporal.delete(schedule_id)
+            elif action == "pause":
+                await self.ctx.temporal.pause(schedule_id, ORPHAN_NOTE)
+        except Exception as exc:
+            self._failed("orphan", schedule_id, exc)
+            return
+        if action is None:
+            return
+        self.reported.add(schedule_id)
+        self.metrics.orphans.inc(action={"delete": "deleted", "pause": "paused"}.get(action, "reported"))
+        decision(self.logger, f"orphan-{action}", f"orphaned Temporal schedule: {action}", logging.WARNING,
+                 schedule_id=schedule_id, resource=f"{identity.namespace}/{identity.name}", uid=identity.uid,
+                 policy=policy)
+
+    async def _next_run(self, key: Key, patch: dict[str, Any]) -> None:
+        namespace, name = key
+        try:
+            await self.ctx.kube.patch_status(namespace, name, patch)
+        except Exception as exc:
+            self._failed("next-run", f"{namespace}/{name}", exc)
+            return
+        decision(self.logger, "next-run-refreshed", "next run time refreshed", logging.DEBUG,
+                 schedule=f"{namespace}/{name}", next_run=patch.get("nextRunTime"))
+
+    async def _firing(self, change: FiringChange) -> None:
+        namespace, name = change.key
+        what = f"{namespace}/{name}"
+        try:
+            body = await self._get(namespace, name)
+            if body is None:
+                return
+            previous = dict(body.get("status") or {})
+            current = indexed_from_body(body)
+            overdue_now = current.firing == "False" and current.firing_reason == st.OVERDUE
+            if overdue_now == (not change.firing):
+                return  # someone else already flipped it
+            generation = int(body["metadata"].get("generation") or 0)
+            reason = st.ON_TIME if change.firing else st.OVERDUE
+            conditions = st.with_condition(list(previous.get("conditions") or []), st.FIRING, change.firing,
+                                           reason, change.message, generation, self.ctx.clock())
+            await self.ctx.write_status(body, previous, {**previous, "conditions": conditions})
+            if not change.firing:
+                await self.ctx.event(body, WARNING, st.OVERDUE, change.message)
+            elif not current.expected_paused:
+                await self.ctx.event(body, NORMAL, "Firing", change.message)
+        except Exception as exc:
+            self._failed("watchdog", what, exc)
+            return
+        decision(self.logger, "overdue" if not change.firing else "firing-again",
+                 "Firing=" + str(change.firing), logging.WARNING if not change.firing else logging.INFO,
+                 schedule=what, detail=change.message)
+
+    def _temporal_calls(self) -> dict[str, int]:
+        return {op: sum(by.values()) for op, by in self.ctx.temporal.calls.items()}
+
+    def _writes(self) -> int:
+        return sum(self.ctx.kube.writes.values())
+
+    def _record(self, plan: SweepPlan, elapsed: float, temporal_before: dict[str, int], writes_before: int,
+                reads: int) -> None:
+        m = self.metrics
+        m.sweeps.inc(result="ok")
+        m.sweep_seconds.observe(elapsed)
+        m.last_sweep.set(time.time())
+        m.last_sweep_listed.set(plan.listed)
+        for operation, count in self._temporal_calls().items():
+            m.last_sweep_temporal.set(count - temporal_before.get(operation, 0), operation=operation)
+        m.last_sweep_kube_writes.set(self._writes() - writes_before)
+        m.last_sweep_kube_reads.set(reads)
+        m.orphan_candidates.set(len(plan.orphans_seen))
+        m.overdue.set(plan.overdue)

@@ -1,0 +1,149 @@
+"""The metrics registry speaks Prometheus' text format, and ``/metrics`` serves it."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import urllib.request
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import kopf
+import pytest
+
+from sundial.devstack.processes import free_port
+from sundial.domain.drift import IndexedSchedule
+from sundial.metrics import (
+    CONTENT_TYPE,
+    Counter,
+    Gauge,
+    Histogram,
+    OperatorMetrics,
+    bind_operator,
+    record_reconcile,
+    resident_memory_bytes,
+    serve_metrics,
+)
+
+SAMPLE = re.compile(r'^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)*\})? \S+$')
+
+
+def samples(text: str) -> dict[str, float]:
+    return {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
+            for line in text.splitlines() if line and not line.startswith("#")}
+
+
+def test_every_line_is_valid_exposition_format() -> None:
+    metrics = OperatorMetrics()
+    metrics.reconciles.inc(result="ok")
+    metrics.drift_repairs.inc(kind="missing")
+    metrics.reconcile_seconds.observe(0.2)
+    text = metrics.render()
+    assert text.endswith("\n")
+    for line in text.splitlines():
+        assert line.startswith(("# HELP ", "# TYPE ")) or SAMPLE.match(line), line
+
+
+def test_a_counter_adds_per_label_set() -> None:
+    counter = Counter("x_total", "help", "counter")
+    counter.inc(kind="a")
+    counter.inc(2, kind="a")
+    counter.inc(kind="b")
+    assert counter.render() == ["# HELP x_total help", "# TYPE x_total counter",
+                                'x_total{kind="a"} 3', 'x_total{kind="b"} 1']
+
+
+def test_label_values_are_escaped() -> None:
+    gauge = Gauge("g", "help", "gauge")
+    gauge.set(1.5, what='a "quoted"\\path\nnext')
+    assert gauge.render()[-1] == 'g{what="a \\"quoted\\"\\\\path\\nnext"} 1.5'
+
+
+def test_a_histogram_has_cumulative_buckets_sum_and_count() -> None:
+    histogram = Histogram("h_seconds", "help", "histogram", buckets=(0.1, 1.0))
+    for value in (0.05, 0.5, 0.5, 3.0):
+        histogram.observe(value)
+    values = samples("\n".join(histogram.render()))
+    assert values == {'h_seconds_bucket{le="0.1"}': 1, 'h_seconds_bucket{le="1"}': 3,
+                      'h_seconds_bucket{le="+Inf"}': 4, "h_seconds_sum": 4.05, "h_seconds_count": 4}
+
+
+@dataclass
+class FakeTemporal:
+    calls: defaultdict[str, dict[str, int]] = field(
+        default_factory=lambda: defaultdict(lambda: {"ok": 0, "error": 0}))
+    seconds: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
+    list_pages: int = 0
+
+
+@dataclass
+class FakeKube:
+    writes: dict[str, int] = field(default_factory=dict)
+
+
+def test_adapter_counters_and_phases_are_read_when_scraped() -> None:
+    metrics, temporal, kube = OperatorMetrics(), FakeTemporal(), FakeKube()
+    index: dict[tuple[str, str], list[IndexedSchedule]] = {
+        ("a", "x"): [IndexedSchedule(uid="1", phase="Active")], ("a", "y"): [IndexedSchedule(uid="2")]}
+    bind_operator(metrics, temporal, kube, index)  # type: ignore[arg-type]
+    temporal.calls["list"]["ok"] += 2
+    temporal.list_pages = 2
+    kube.writes["status"] = 3
+    index[("a", "z")] = [IndexedSchedule(uid="3", phase="Active")]
+    values = samples(metrics.render())
+    assert values['sundial_temporal_calls_total{operation="list",outcome="ok"}'] == 2
+    assert values["sundial_temporal_list_pages_total"] == 2
+    assert values['sundial_kubernetes_writes_total{kind="status"}'] == 3
+    assert values['sundial_schedules{phase="Active"}'] == 2
+    assert values['sundial_schedules{phase="Pending"}'] == 1
+    assert values["process_resident_memory_bytes"] == pytest.approx(resident_memory_bytes(), rel=0.5)
+
+
+def test_binding_again_replaces_the_sources_instead_of_duplicating() -> None:
+    metrics = OperatorMetrics()
+    bind_operator(metrics, FakeTemporal(), FakeKube(), {})  # type: ignore[arg-type]
+    second = FakeKube(writes={"event": 1})
+    bind_operator(metrics, FakeTemporal(), second, {})  # type: ignore[arg-type]
+    text = metrics.render()
+    assert text.count("# TYPE sundial_kubernetes_writes_total") == 1
+    assert samples(text)['sundial_kubernetes_writes_total{kind="event"}'] == 1
+
+
+@pytest.mark.parametrize(("raised", "result"), [
+    (None, "ok"), (kopf.PermanentError("bad spec"), "refused"), (kopf.TemporaryError("away"), "retry"),
+    (RuntimeError("bug"), "error"),
+])
+async def test_reconciles_are_counted_by_result_and_timed(raised: Exception | None, result: str) -> None:
+    from sundial import metrics as module
+
+    before = module.METRICS.reconciles.value(result=result)
+    count_before = sum(c[-1] for c in module.METRICS.reconcile_seconds.counts.values())
+
+    @record_reconcile
+    async def reconcile() -> None:
+        if raised is not None:
+            raise raised
+
+    if raised is None:
+        await reconcile()
+    else:
+        with pytest.raises(type(raised)):
+            await reconcile()
+    assert module.METRICS.reconciles.value(result=result) == before + 1
+    assert sum(c[-1] for c in module.METRICS.reconcile_seconds.counts.values()) == count_before + 1
+
+
+async def test_the_endpoint_serves_the_text_format() -> None:
+    metrics, port = OperatorMetrics(), free_port()
+    metrics.sweeps.inc(result="ok")
+    runner = await serve_metrics(metrics, port, host="127.0.0.1")
+    try:
+        def fetch() -> tuple[str, str]:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+                return response.headers["Content-Type"], response.read().decode()
+
+        content_type, body = await asyncio.to_thread(fetch)
+    finally:
+        await runner.cleanup()
+    assert content_type == CONTENT_TYPE
+    assert 'sundial_sweeps_total{result="ok"} 1' in body.splitlines()
