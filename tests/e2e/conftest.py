@@ -84,9 +84,10 @@ def operator_env(control_plane: LocalControlPlane, temporal_server: TemporalDevS
 def crds(control_plane: LocalControlPlane) -> None:
     """The committed CRD, installed on the real apiserver."""
     kubectl = [str(control_plane.binaries.kubectl), "--kubeconfig", str(control_plane.kubeconfig)]
-    subprocess.run([*kubectl, "apply", "--server-side", "-f", str(CRD_FILE)], check=True, capture_output=True)
-    subprocess.run([*kubectl, "wait", "--for=condition=Established", "crd/schedules.sundial.dev",
-                    "--timeout=30s"], check=True, capture_output=True)
+    for args in (["apply", "--server-side", "-f", str(CRD_FILE)],
+                 ["wait", "--for=condition=Established", "crd/schedules.sundial.dev", "--timeout=30s"]):
+        result = subprocess.run([*kubectl, *args], capture_output=True, text=True)
+        assert result.returncode == 0, f"kubectl {' '.join(args)} failed: {result.stderr}"
 
 
 @pytest.fixture(scope="session")
