@@ -180,6 +180,20 @@ def test_a_repeated_time_runs_once_east_of_greenwich() -> None:  # Go resolves i
     assert local(runs, BERLIN) == ["10-27 02:30 CET", "10-28 02:30 CET"]
 
 
+def test_a_day_that_starts_in_a_dst_gap_is_skipped_by_a_day_of_week_schedule() -> None:
+    # Chile springs forward at midnight; Temporal asks the weekday of 00:00, which Go resolves to
+    # Saturday 23:00, so the Sunday does not match. The minimum gap stays a week (other weeks).
+    santiago = ZoneInfo("America/Santiago")
+    sundays = parse_cron("0 12 * * 0")
+    runs = list(
+        fire_times(
+            sundays, santiago, datetime(2027, 8, 28, tzinfo=santiago), NOW.replace(year=2027, month=9, day=20)
+        )
+    )
+    assert [run.astimezone(santiago).strftime("%m-%d") for run in runs] == ["08-29", "09-12", "09-19"]
+    assert minimum_gap(sundays, santiago, NOW) == timedelta(days=7)
+
+
 def test_fire_times_refuses_naive_datetimes() -> None:
     with pytest.raises(ValueError, match="no time zone"):
         list(fire_times(parse_cron("@daily"), NEW_YORK, datetime(2026, 1, 1), datetime(2026, 1, 2)))

@@ -15,8 +15,12 @@ Daylight saving time, as Temporal's calendar handles it (and therefore as we do)
   west of Greenwich (``America/*``: 01:30 EDT and 01:30 EST). East of Greenwich (and in
   London) Go's ``time.Date`` resolves a repeated time to its later occurrence, so
   Temporal's walk runs it once, at the earlier or the later occurrence depending on how
-  the walk arrives (``30 2 * * *`` in Berlin: 02:30 CET; ``1 * * * *``: 02:01 CEST). This
-  port reproduces those quirks rather than guessing.
+  the walk arrives (``30 2 * * *`` in Berlin: 02:30 CET; ``1 * * * *``: 02:01 CEST).
+* Where a day starts inside a spring-forward gap (America/Santiago), Temporal checks the
+  day of week of a midnight that does not exist, gets the previous day's, and so a
+  day-of-week schedule skips that whole day (``0 12 * * 0`` skips that Sunday).
+
+This port reproduces those quirks rather than guessing what Temporal should do.
 
 :func:`minimum_gap` is exact over a full cycle: the plain wall-clock gaps come from the
 sets (every matching day of a 28-year Gregorian cycle, the period of weekday/leap-year
@@ -438,7 +442,8 @@ def _gap(cron: CronExpression, zone: ZoneInfo, first_year: int) -> GapReport:
                     run.insert(0, _go_date(zone, wall * 60))
                 break
             k -= 1
-        following = _next_fire(cron, zone, end, last_year)  # always walked: it may cross windows
+        # Walked from the last run, as Temporal walks: it may cross other windows or skip a day.
+        following = _next_fire(cron, zone, run[-1] if run else end, last_year)
         if following is not None:
             run.append(following)
         best = min([best, *(b - a for a, b in pairwise(run))])
