@@ -370,12 +370,13 @@ def _windows(zone: ZoneInfo, first_year: int, last_year: int) -> list[Window]:
     return merged
 
 
-def _walk(cron: CronExpression, zone: ZoneInfo, start: int, end: int) -> list[int]:
+def _walk(cron: CronExpression, zone: ZoneInfo, start: int, end: int, last_year: int) -> list[int]:
+    """Every run in [start, end], walked from just before ``start``."""
     fires: list[int] = []
-    instant = _next_fire(cron, zone, start - 1)
+    instant = _next_fire(cron, zone, start - 1, last_year)
     while instant is not None and instant <= end:
         fires.append(instant)
-        instant = _next_fire(cron, zone, instant)
+        instant = _next_fire(cron, zone, instant, last_year)
     return fires
 
 
@@ -431,7 +432,7 @@ def _gap(cron: CronExpression, zone: ZoneInfo, first_year: int) -> GapReport:
         start, end, _ = window
         key = _window_key(cron, zone, window)
         if key not in walked:
-            walked[key] = [t - start for t in _walk(cron, zone, start, end)]
+            walked[key] = [t - start for t in _walk(cron, zone, start, end, last_year)]
         run = [start + t for t in walked[key]]
         k = bisect_right(days, (low - 1) // 1440) - 1  # the last run before the window, from the sets
         while k >= 0:
