@@ -1,0 +1,357 @@
+"""Run accounting as a specification: the fold, its watermark and auto-pause decisions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sundial.domain.runs import (
+    SAFETY_LAG,
+    ClosedRun,
+    HistoryLimits,
+    Ledger,
+    RunInfo,
+    auto_pause_decision,
+    bounded_history,
+    closed_run,
+    fold,
+    run_record,
+    with_running,
+)
+from sundial.worker.contract import TaskResult
+from sundial.worker.history import RunOutcome
+
+T0 = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
+SID = "sundial.0123456789ab.team-a.digest"
+
+
+def at(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+def run(n: int, status: str = "COMPLETED", cost: float | None = 0.0, closed: float | None = None,
+        final: bool = True, started: float | None = None, error: str | None = None) -> ClosedRun:
+    """Run ``n`` closes at T0 + 10n seconds (unless ``closed`` says otherwise), after 5 s."""
+    closed_s = 10.0 * n if closed is None else closed
+    info = RunInfo(SID, f"{SID}-{n}", f"run-{n}", status, at(closed_s - 5 if started is None else started),
+                   at(closed_s), at(closed_s - 5))
+    return ClosedRun(info, status, final=final, cost_usd=cost, total_tokens=100, model="gpt-4o",
+                     provider="openai", error=error if status != "COMPLETED" else None)
+
+
+def sweep(ledger: Ledger, runs: list[ClosedRun], now: float, limits: HistoryLimits | None = None) -> Ledger:
+    """One sweep: the runs visible then, listed from the ledger's watermark (creation at T0)."""
+    start = ledger.closed_through or T0
+    return fold(ledger, [r for r in runs if r.closed_at >= start], now=at(now), window_start=start,
+                limits=limits or HistoryLimits(), not_before=T0)
+
+
+LONG_AFTER = 10_000.0  # a sweep this late sees every run below the watermark
+
+
+# --- the acceptance story ------------------------------------------------------------------
+
+
+def test_five_runs_success_success_failure_success_failure_are_counted_as_three_and_two() -> None:
+    runs = [run(1, cost=0.10), run(2, cost=0.20), run(3, "FAILED", cost=0.05, error="boom"),
+            run(4, cost=0.40), run(5, "FAILED", cost=0.01, error="bang")]
+    ledger = sweep(Ledger(), runs, now=60)
+    assert (ledger.total, ledger.succeeded, ledger.failed) == (5, 3, 2)
+    assert ledger.total_usd == pytest.approx(0.76)
+    assert ledger.consecutive_failures == 1
+    assert ledger.last_successful_time == at(40)
+    assert ledger.last_run_time == at(45)
+    assert ledger.last_run_usd == 0.01
+    assert [r["runId"] for r in ledger.recent_runs] == ["run-5", "run-4", "run-3", "run-2", "run-1"]
+
+
+def test_recent_runs_keep_the_newest_within_each_limit_newest_first() -> None:
+    runs = [run(1), run(2, "FAILED"), run(3), run(4, "TIMED_OUT"), run(5), run(6, "FAILED")]
+    ledger = sweep(Ledger(), runs, now=100, limits=HistoryLimits(successful=2, failed=1))
+    assert [(r["runId"], r["status"]) for r in ledger.recent_runs] == [
+        ("run-6", "FAILED"), ("run-5", "COMPLETED"), ("run-3", "COMPLETED")]
+
+
+def test_recent_runs_limits_of_zero_keep_nothing() -> None:
+    ledger = sweep(Ledger(), [run(1), run(2, "FAILED")], now=30, limits=HistoryLimits(0, 0))
+    assert ledger.recent_runs == () and ledger.total == 2
+
+
+@pytest.mark.parametrize("status", ["FAILED", "TIMED_OUT", "TERMINATED", "CANCELED"])
+def test_every_closed_status_but_completed_counts_as_a_failure(status: str) -> None:
+    ledger = sweep(Ledger(), [run(1), run(2, status)], now=30)
+    assert (ledger.succeeded, ledger.failed, ledger.consecutive_failures) == (1, 1, 1)
+
+
+def test_a_success_resets_consecutive_failures_in_close_order_not_list_order() -> None:
+    runs = [run(3), run(1, "FAILED"), run(2, "FAILED")]  # listed in no particular order
+    assert sweep(Ledger(), runs, now=40).consecutive_failures == 0
+    runs = [run(3, "FAILED"), run(1, "FAILED"), run(2)]
+    assert sweep(Ledger(), runs, now=40).consecutive_failures == 1
+
+
+def test_a_resumed_streak_continues_from_the_status_value() -> None:
+    ledger = Ledger(consecutive_failures=0, closed_through=at(0))  # `sundial resume` reset it
+    assert sweep(ledger, [run(1, "FAILED"), run(2, "FAILED")], now=30).consecutive_failures == 2
+
+
+def test_a_retried_attempt_adds_its_cost_but_is_not_a_run() -> None:
+    attempt = run(1, "FAILED", cost=0.30, final=False)
+    last = run(2, "COMPLETED", cost=0.20)
+    ledger = sweep(Ledger(), [attempt, last], now=30)
+    assert (ledger.total, ledger.succeeded, ledger.failed) == (1, 1, 0)
+    assert ledger.total_usd == pytest.approx(0.50)
+    assert [r["runId"] for r in ledger.recent_runs] == ["run-2"]
+
+
+def test_a_run_with_unknown_cost_counts_with_zero_cost() -> None:
+    ledger = sweep(Ledger(), [run(1, "TIMED_OUT", cost=None)], now=30)
+    assert (ledger.failed, ledger.total_usd) == (1, 0.0)
+    assert "costUSD" not in ledger.recent_runs[0]
+
+
+# --- exactly once: watermark and counted IDs -------------------------------------------------
+
+
+def test_folding_the_same_runs_twice_counts_them_once() -> None:
+    runs = [run(1, cost=0.5), run(2, "FAILED", cost=0.25)]
+    once = sweep(Ledger(), runs, now=25)
+    twice = sweep(once, runs, now=26)
+    assert twice.total == once.total == 2 and twice.total_usd == once.total_usd == 0.75
+
+
+def test_the_watermark_trails_now_by_the_safety_lag_and_never_moves_back() -> None:
+    ledger = sweep(Ledger(), [run(1)], now=600.7)
+    assert ledger.closed_through == at(600) - SAFETY_LAG
+    earlier = fold(ledger, [], now=at(300), window_start=ledger.closed_through or T0, not_before=T0)
+    assert earlier.closed_through == ledger.closed_through
+
+
+def test_counted_ids_keep_only_runs_at_or_after_the_watermark() -> None:
+    runs = [run(1), run(20), run(30)]  # close at 10 s, 200 s, 300 s
+    ledger = sweep(Ledger(), runs, now=200 + SAFETY_LAG.total_seconds())
+    assert ledger.closed_through == at(200)
+    assert ledger.counted_ids == {"run-20", "run-30"}
+
+
+def test_a_run_closed_before_the_watermark_is_taken_as_counted() -> None:
+    ledger = Ledger(closed_through=at(100))
+    assert sweep(ledger, [run(5, closed=99.5)], now=150).total == 0
+
+
+def test_a_crash_before_the_status_patch_only_means_reading_again() -> None:
+    stored = sweep(Ledger(), [run(1)], now=20)
+    runs = [run(1), run(2, cost=1.0), run(3, "FAILED", cost=2.0)]
+    lost = sweep(stored, runs, now=40)  # computed, never written: the operator died
+    del lost
+    after_restart = sweep(stored, runs, now=90)
+    assert (after_restart.total, after_restart.failed, after_restart.total_usd) == (3, 1, 3.0)
+
+
+def test_runs_deleted_by_retention_stay_counted() -> None:
+    ledger = sweep(Ledger(), [run(1, cost=1.0), run(2, cost=1.0)], now=30)
+    later = sweep(ledger, [], now=LONG_AFTER)  # visibility forgot them
+    assert (later.total, later.total_usd) == (2, 2.0)
+
+
+def test_runs_started_before_the_resource_existed_belong_to_an_earlier_one() -> None:
+    old = run(1, started=-30)  # a run of a deleted resource with the same name, closing after re-creation
+    assert sweep(Ledger(), [old, run(2)], now=30).total == 1
+
+
+def test_a_window_that_starts_after_the_new_watermark_is_a_caller_bug() -> None:
+    with pytest.raises(ValueError, match="watermark"):
+        fold(Ledger(closed_through=at(0)), [], now=at(60), window_start=at(50))
+
+
+def test_running_runs_are_a_gauge_and_move_last_run_time() -> None:
+    ledger = sweep(Ledger(), [run(1)], now=20)
+    open_run = RunInfo(SID, f"{SID}-9", "run-9", "RUNNING", at(90))
+    assert with_running(ledger, [open_run]).running == 1
+    assert with_running(ledger, [open_run]).last_run_time == at(90)
+    assert with_running(with_running(ledger, [open_run]), []).running == 0
+
+
+# --- hypothesis: batches, restarts and visibility delay ----------------------------------------
+
+
+@dataclass(frozen=True)
+class Story:
+    runs: list[ClosedRun]
+    delays: list[float]  # per run: seconds until visibility shows it (< the safety lag)
+    sweeps: list[float]  # sweep times
+    crashes: list[bool]  # per sweep: the fold is computed but never written
+
+
+@st.composite
+def stories(draw: st.DrawFn, max_delay: float = SAFETY_LAG.total_seconds() - 1) -> Story:
+    n = draw(st.integers(0, 25))
+    closes = sorted(draw(st.lists(st.floats(6, 1000), min_size=n, max_size=n, unique=True)))  # after T0
+    statuses = st.sampled_from(["COMPLETED", "COMPLETED", "FAILED", "TIMED_OUT"])
+    runs = [run(i, status=draw(statuses), cost=draw(st.integers(0, 10**6)) / 10**4, closed=close,
+                final=draw(st.booleans() | st.just(True)))
+            for i, close in enumerate(closes)]
+    delays = draw(st.lists(st.floats(0, max_delay), min_size=n, max_size=n))
+    sweeps = sorted(draw(st.lists(st.floats(0, 1300), max_size=12)))
+    crashes = draw(st.lists(st.booleans(), min_size=len(sweeps), max_size=len(sweeps)))
+    return Story(runs, delays, sweeps, crashes)
+
+
+def replay(story: Story) -> Ledger:
+    stored = Ledger()
+    for now, crash in zip([*story.sweeps, LONG_AFTER], [*story.crashes, False], strict=True):
+        visible = [r for r, delay in zip(story.runs, story.delays, strict=True)
+                   if (r.closed_at - T0).total_seconds() + delay <= now]
+        computed = sweep(stored, visible, now)
+        if not crash:
+            stored = computed
+    return stored
+
+
+@given(stories())
+@settings(max_examples=150, deadline=None)
+def test_any_sweeps_crashes_and_visibility_delay_count_each_run_exactly_once(story: Story) -> None:
+    ledger = replay(story)
+    finals = [r for r in story.runs if r.final]
+    assert ledger.total == len(finals)
+    assert ledger.succeeded == sum(r.succeeded for r in finals)
+    assert ledger.failed == sum(not r.succeeded for r in finals)
+    assert ledger.cost_micros == sum(round((r.cost_usd or 0) * 10**6) for r in story.runs)
+
+
+@given(stories(max_delay=0))
+@settings(max_examples=100, deadline=None)
+def test_without_visibility_delay_consecutive_failures_follow_close_order(story: Story) -> None:
+    streak = 0
+    for r in story.runs:
+        if r.final:
+            streak = 0 if r.succeeded else streak + 1
+    assert replay(story).consecutive_failures == streak
+
+
+@given(stories(max_delay=0), st.integers(0, 25))
+@settings(max_examples=100, deadline=None)
+def test_two_batches_split_anywhere_give_the_counters_of_one(story: Story, split: int) -> None:
+    cut = min(split, len(story.runs))
+    first_now = (story.runs[cut].closed_at - T0).total_seconds() if cut < len(story.runs) else LONG_AFTER
+    in_two = sweep(sweep(Ledger(), story.runs[:cut], first_now - 0.001), story.runs, LONG_AFTER)
+    in_one = sweep(Ledger(), story.runs, LONG_AFTER)
+    fields = ("total", "succeeded", "failed", "consecutive_failures", "cost_micros", "last_successful_time")
+    assert {f: getattr(in_two, f) for f in fields} == {f: getattr(in_one, f) for f in fields}
+
+
+# --- status round trip ---------------------------------------------------------------------
+
+
+def test_the_status_form_reads_back_to_the_same_ledger_so_idle_sweeps_write_nothing() -> None:
+    ledger = with_running(sweep(Ledger(), [run(1, cost=0.1), run(2, "FAILED", cost=0.2, error="x")], now=30),
+                          [RunInfo(SID, "w", "run-9", "RUNNING", at(40))])
+    again = Ledger.from_status(ledger.to_status())
+    assert again == ledger
+    assert again.to_status() == ledger.to_status()
+    assert not sweep(again, [run(1), run(2, "FAILED")], now=31).differs_from(again)
+
+
+def test_a_new_run_or_a_changed_gauge_is_a_change_and_a_moved_watermark_is_not() -> None:
+    ledger = sweep(Ledger(), [run(1)], now=20)
+    assert sweep(ledger, [run(1), run(2)], now=30).differs_from(ledger)
+    assert with_running(ledger, [RunInfo(SID, "w", "r", "RUNNING", at(25))]).differs_from(ledger)
+    assert not sweep(ledger, [], now=LONG_AFTER).differs_from(ledger)
+
+
+def test_status_fields_use_the_spec_names() -> None:
+    status = sweep(Ledger(), [run(1, cost=0.45)], now=20).to_status()
+    assert status["runs"] == {"total": 1, "succeeded": 1, "failed": 0, "running": 0, "consecutiveFailures": 0}
+    assert status["cost"] == {"totalUSD": 0.45, "lastRunUSD": 0.45}
+    assert status["lastSuccessfulTime"] == "2026-11-21T09:00:10Z"
+    assert set(status["accounting"]) == {"closedThrough", "countedIds"}
+    assert status["recentRuns"][0] == {
+        "workflowId": f"{SID}-1", "runId": "run-1", "status": "COMPLETED",
+        "scheduledTime": "2026-11-21T09:00:05Z",
+        "startedAt": "2026-11-21T09:00:05Z", "closedAt": "2026-11-21T09:00:10Z", "durationMs": 5000,
+        "costUSD": 0.45, "totalTokens": 100, "model": "gpt-4o", "provider": "openai"}
+
+
+def test_bounded_history_drops_duplicates_of_a_run() -> None:
+    record = run_record(run(1))
+    assert len(bounded_history([record, dict(record)], HistoryLimits())) == 1
+
+
+# --- outcomes from close events ------------------------------------------------------------
+
+INFO = RunInfo(SID, f"{SID}-x", "run-x", "FAILED", at(0), at(10))
+
+
+def test_a_completed_outcome_carries_cost_tokens_model_and_no_error() -> None:
+    outcome = RunOutcome("COMPLETED", TaskResult("completed", "ok", None, "gpt-4o", "openai", 1200, 0.25))
+    joined = closed_run(INFO, outcome)
+    assert (joined.status, joined.final) == ("COMPLETED", True)
+    assert (joined.cost_usd, joined.total_tokens) == (0.25, 1200)
+    assert (joined.model, joined.provider, joined.error) == ("gpt-4o", "openai", None)
+
+
+def test_a_failed_outcome_keeps_the_cost_spent_and_the_error() -> None:
+    outcome = RunOutcome("FAILED", TaskResult("failed", None, "agent broke", "m", "p", 10, 0.05),
+                         failure_type="AgentFailed", error="agent broke")
+    joined = closed_run(INFO, outcome)
+    assert (joined.status, joined.final) == ("FAILED", True)
+    assert (joined.cost_usd, joined.error) == (0.05, "agent broke")
+
+
+def test_a_retried_attempt_and_a_continue_as_new_are_not_final() -> None:
+    retried = RunOutcome("FAILED", TaskResult("failed", total_cost_usd=0.3), retried_in_run_id="r2")
+    assert not closed_run(INFO, retried).final
+    assert not closed_run(INFO, RunOutcome("CONTINUED_AS_NEW", None)).final
+
+
+def test_a_run_whose_history_is_gone_counts_with_its_listed_status_and_unknown_cost() -> None:
+    joined = closed_run(INFO, None)
+    assert (joined.status, joined.final, joined.cost_usd) == ("FAILED", True, None)
+
+
+def test_a_run_record_of_an_open_run_has_no_close_or_duration() -> None:
+    record = run_record(RunInfo(SID, "w", "r", "RUNNING", at(0)))
+    assert record["status"] == "RUNNING" and record["closedAt"] is None and record["durationMs"] is None
+
+
+# --- auto-pause decisions ------------------------------------------------------------------
+
+NOW = at(3600)
+
+
+@pytest.mark.parametrize(("streak", "limit", "total_usd", "budget", "reason"), [
+    (2, 3, 0.0, None, None),
+    (3, 3, 0.0, None, "ConsecutiveFailures"),
+    (7, 3, 0.0, None, "ConsecutiveFailures"),
+    (50, 0, 0.0, None, None),  # 0 means never
+    (0, 3, 9.99, 10.0, None),
+    (0, 3, 10.0, 10.0, "BudgetExhausted"),  # reaching the cap is enough
+    (0, 3, 0.0, 0.0, "BudgetExhausted"),
+    (3, 3, 12.0, 10.0, "ConsecutiveFailures"),  # both: failures are named first
+])
+def test_auto_pause_decision(streak: int, limit: int, total_usd: float, budget: float | None,
+                             reason: str | None) -> None:
+    ledger = Ledger(consecutive_failures=streak, cost_micros=round(total_usd * 10**6))
+    decision = auto_pause_decision(ledger, limit, budget, NOW, generation=4)
+    assert (decision or {}).get("reason") == reason
+    if decision:
+        assert decision["since"] == "2026-11-21T10:00:00Z" and decision["generation"] == 4
+        assert decision["message"]
+
+
+def test_no_new_decision_while_an_automatic_pause_is_in_force() -> None:
+    ledger = Ledger(consecutive_failures=9, auto_pause={"reason": "BudgetExhausted"})
+    assert auto_pause_decision(ledger, 3, None, NOW) is None
+
+
+def test_the_failure_message_names_the_limit_and_the_last_error() -> None:
+    runs = [run(1, "FAILED", error="e1"), run(2, "FAILED", error="e2"), run(3, "FAILED", error="e3")]
+    ledger = sweep(Ledger(), runs, now=50)
+    decision = auto_pause_decision(ledger, 3, None, NOW)
+    assert decision is not None
+    assert decision["message"] == ("3 failed runs in a row (policy.maxConsecutiveFailures is 3); "
+                                   "last error: e3")
