@@ -52,9 +52,10 @@ async def cleanup(memo: kopf.Memo, **_: Any) -> None:
 
 
 @kopf.index(*SCHEDULES)
-def schedules_by_namespace(namespace: str, name: str, meta: kopf.Meta, **_: Any) -> dict[str, Any]:
+def schedules_by_namespace(body: kopf.Body, **_: Any) -> dict[str, Any]:
     """Namespace -> (creationTimestamp, name) of each Schedule: the quota's ordering."""
-    return {namespace: (meta.creation_timestamp or "", name)}
+    meta = body.metadata
+    return {meta.namespace or "": (meta.creation_timestamp or "", meta.name or "")}
 
 
 @kopf.index(*SCHEDULES)
@@ -67,11 +68,14 @@ def schedules_by_key(body: kopf.Body, **_: Any) -> dict[tuple[str, str], Indexed
 @kopf.on.create(*SCHEDULES)
 @kopf.on.update(*SCHEDULES, field="spec")
 @kopf.on.resume(*SCHEDULES)
-async def apply_schedule(
-    body: kopf.Body, memo: kopf.Memo, retry: int, schedules_by_namespace: kopf.Index[str, Any], **_: Any
-) -> None:
-    siblings = list(schedules_by_namespace.get(body.metadata.namespace or "", []))
-    await reconcile(memo.ctx, body, siblings, retry)
+async def apply_schedule(body: kopf.Body, memo: kopf.Memo, retry: int, **kwargs: Any) -> None:
+    await reconcile(memo.ctx, body, _siblings(body, kwargs), retry)
+
+
+def _siblings(body: kopf.Body, kwargs: dict[str, Any]) -> list[tuple[str, str]]:
+    """The namespace's Schedules from the index kopf passes as a keyword argument."""
+    index: kopf.Index[str, tuple[str, str]] = kwargs["schedules_by_namespace"]
+    return list(index.get(body.metadata.namespace or "", []))
 
 
 @kopf.on.delete(*SCHEDULES)
@@ -80,11 +84,8 @@ async def delete_schedule(body: kopf.Body, memo: kopf.Memo, retry: int, **_: Any
 
 
 @kopf.on.event(*SCHEDULES)
-async def annotation_requests(
-    body: kopf.Body, memo: kopf.Memo, type: str | None, schedules_by_namespace: kopf.Index[str, Any], **_: Any
-) -> None:
+async def annotation_requests(body: kopf.Body, memo: kopf.Memo, type: str, **kwargs: Any) -> None:
     """``sundial resume`` and ``sundial trigger`` arrive as annotations; act once per request."""
     if type == "DELETED" or body.metadata.get("deletionTimestamp") or not hasattr(memo, "ctx"):
         return
-    siblings = list(schedules_by_namespace.get(body.metadata.namespace or "", []))
-    await handle_annotation_requests(memo.ctx, body, siblings)
+    await handle_annotation_requests(memo.ctx, body, _siblings(body, kwargs))

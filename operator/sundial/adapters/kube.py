@@ -11,7 +11,7 @@ import asyncio
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
@@ -30,10 +30,10 @@ class ScheduleResourceNotFound(LookupError):
 def load_api_client(context: str | None = None) -> client.ApiClient:
     """In-cluster credentials when running in a pod, else the kubeconfig (``$KUBECONFIG``)."""
     try:
-        config.load_incluster_config()
+        config.load_incluster_config()  # type: ignore[no-untyped-call]
         return client.ApiClient()
     except config.ConfigException:
-        return config.new_client_from_config(context=context)
+        return cast(client.ApiClient, config.new_client_from_config(context=context))  # type: ignore[no-untyped-call]
 
 
 @dataclass
@@ -87,14 +87,14 @@ class KubeGateway:
     async def cluster_uid(self) -> str:
         """The UID of the kube-system namespace: stable for the life of the cluster."""
         namespace = await asyncio.to_thread(client.CoreV1Api(self.api).read_namespace, "kube-system")
-        uid: str = namespace.metadata.uid
-        return uid
+        assert namespace.metadata is not None and namespace.metadata.uid
+        return str(namespace.metadata.uid)
 
     async def get_schedule(self, namespace: str, name: str) -> dict[str, Any]:
         try:
-            body: dict[str, Any] = await asyncio.to_thread(
+            body = cast(dict[str, Any], await asyncio.to_thread(
                 self._custom.get_namespaced_custom_object, GROUP, VERSION, namespace, PLURAL, name
-            )
+            ))
         except ApiException as exc:
             if exc.status == 404:
                 raise ScheduleResourceNotFound(f"schedule {namespace}/{name} not found") from exc
@@ -105,9 +105,9 @@ class KubeGateway:
         """Merge-patch spec or metadata (the CLI's pause, resume and trigger)."""
         self._count("schedule")
         try:
-            body: dict[str, Any] = await asyncio.to_thread(
+            body = cast(dict[str, Any], await asyncio.to_thread(
                 self._custom.patch_namespaced_custom_object, GROUP, VERSION, namespace, PLURAL, name, patch
-            )
+            ))
         except ApiException as exc:
             if exc.status == 404:
                 raise ScheduleResourceNotFound(f"schedule {namespace}/{name} not found") from exc
@@ -116,10 +116,9 @@ class KubeGateway:
 
     async def list_schedules(self, namespace: str | None = None) -> list[dict[str, Any]]:
         if namespace:
-            result = await asyncio.to_thread(
+            result: Any = await asyncio.to_thread(
                 self._custom.list_namespaced_custom_object, GROUP, VERSION, namespace, PLURAL
             )
         else:
             result = await asyncio.to_thread(self._custom.list_cluster_custom_object, GROUP, VERSION, PLURAL)
-        items: list[dict[str, Any]] = result.get("items", [])
-        return items
+        return cast(list[dict[str, Any]], result.get("items", []))

@@ -52,7 +52,7 @@ def current_namespace() -> str:
     from kubernetes import config
 
     try:
-        _, active = config.list_kube_config_contexts()
+        _, active = config.list_kube_config_contexts()  # type: ignore[no-untyped-call]
     except (config.ConfigException, FileNotFoundError):
         return "default"
     namespace: str = (active or {}).get("context", {}).get("namespace") or "default"
@@ -114,9 +114,9 @@ async def _trigger(args: argparse.Namespace) -> int:
 
 
 async def _wait_for_ack(kube: KubeGateway, namespace: str, name: str, key: str, token: str,
-                        timeout: float) -> bool:
+                        wait_seconds: float) -> bool:
     """Wait until the operator wrote ``status.requests.<key>`` = token."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + wait_seconds
     while time.monotonic() < deadline:
         body = await kube.get_schedule(namespace, name)
         if ((body.get("status") or {}).get("requests") or {}).get(key) == token:

@@ -8,6 +8,7 @@ run does not leave servers behind.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import signal
@@ -104,10 +105,8 @@ class ManagedProcess:
 
 
 def _signal_group(pid: int, sig: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def wait_until(
@@ -126,7 +125,7 @@ def wait_until(
         try:
             if probe():
                 return time.monotonic() - started
-        except Exception:  # noqa: BLE001 - a probe failing is "not yet"
+        except Exception:
             pass
         if time.monotonic() > deadline:
             tails = "\n".join(f"--- {p.name} log:\n{p.log_tail()}" for p in watch)

@@ -303,6 +303,17 @@ class RunWatermark(_Model):
     """The automatic pause in force, if any."""
 
 
+class RequestAcks(_Model):
+    """The annotation requests (``sundial resume``, ``sundial trigger``) the operator has acted on."""
+
+    resume: str | None = None
+    """The last sundial.dev/resume-requested value acted on."""
+    trigger: str | None = None
+    """The last sundial.dev/trigger-requested value acted on."""
+    trigger_result: str | None = None
+    """What became of that trigger: started, or why not."""
+
+
 class ScheduleStatus(_Model):
     """What the operator observed; written only by the operator."""
 
@@ -332,6 +343,8 @@ class ScheduleStatus(_Model):
     """When Temporal was last brought in line with the spec."""
     accounting: RunWatermark | None = None
     """The operator's run-accounting bookmark."""
+    requests: RequestAcks | None = None
+    """Annotation requests already acted on, so each is acted on once."""
     kopf: dict[str, Any] | None = None
     """kopf's own handler progress (internal)."""
 

@@ -44,19 +44,19 @@ def desired_from_spec(
             ),
         )
     else:
-        args = tuple(workflow.args) if workflow is not None else ()
+        args = tuple(workflow.args or ())
     return DesiredSchedule(
         cron=spec.schedule,
         time_zone=spec.time_zone,
         start_at=spec.start_at,
         end_at=spec.end_at,
         jitter=parse_duration(spec.jitter) if spec.jitter else None,
-        workflow_type=(workflow.type if workflow and workflow.type else defaults.workflow_type),
-        task_queue=(workflow.task_queue if workflow and workflow.task_queue else defaults.task_queue),
+        workflow_type=workflow.type or defaults.workflow_type,
+        task_queue=workflow.task_queue or defaults.task_queue,
         workflow_id=identity.schedule_id,
         args=args,
         run_timeout=timedelta(seconds=spec.timeout_seconds),
-        retry_maximum_attempts=workflow.retry.maximum_attempts if workflow else 1,
+        retry_maximum_attempts=workflow.retry.maximum_attempts,
         overlap=spec.policy.overlap,
         catchup_window=parse_duration(spec.policy.catchup_window),
         paused=pause is not None,
