@@ -207,16 +207,13 @@ def fold(
     creation) leaves out runs started before it: a deleted and recreated resource of the
     same name shares the schedule ID, not the runs.
     """
-    watermark = ledger.closed_through or not_before or window_start
-    new_watermark = max(watermark, _floor(now - lag))
+    new_watermark = max(watermark(ledger, window_start, not_before), _floor(now - lag))
     if window_start > new_watermark:
         raise ValueError(f"runs listed from {window_start} cannot move the watermark to {new_watermark}")
     unique = {run.info.run_id: run for run in runs}
-    fresh = sorted(
-        (run for run in unique.values()
-         if run.closed_at >= watermark and run.info.run_id not in ledger.counted_ids
-         and (not_before is None or run.info.started_at >= not_before)),
-        key=lambda run: (run.closed_at, run.info.run_id))
+    new_ids = {info.run_id for info in uncounted(ledger, (r.info for r in unique.values()), window_start,
+                                                 not_before)}
+    fresh = sorted((unique[i] for i in new_ids), key=lambda run: (run.closed_at, run.info.run_id))
     counted = ledger
     for run in fresh:
         counted = _count(counted, run)
@@ -228,6 +225,21 @@ def fold(
         closed_through=new_watermark,
         counted_ids=frozenset(i for i, run in unique.items() if run.closed_at >= new_watermark),
     )
+
+
+def watermark(ledger: Ledger, window_start: datetime, not_before: datetime | None = None) -> datetime:
+    """The stored watermark; before the first fold, the resource's creation (or the window)."""
+    return ledger.closed_through or not_before or window_start
+
+
+def uncounted(ledger: Ledger, runs: Iterable[RunInfo], window_start: datetime,
+              not_before: datetime | None = None) -> list[RunInfo]:
+    """The closed runs a fold would count now: closed at or after the watermark, not counted yet,
+    started after ``not_before`` (those whose outcome must be read)."""
+    mark = watermark(ledger, window_start, not_before)
+    return [info for info in runs
+            if info.closed_at is not None and info.closed_at >= mark and info.run_id not in ledger.counted_ids
+            and (not_before is None or info.started_at >= not_before)]
 
 
 def _count(ledger: Ledger, run: ClosedRun) -> Ledger:
