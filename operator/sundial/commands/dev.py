@@ -56,7 +56,8 @@ def _banner(stack: DevStack, took: float) -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
-    signal.signal(signal.SIGTERM, _raise_interrupt)
+    for signum in (signal.SIGINT, signal.SIGTERM):  # SIGINT too: a background shell job inherits it ignored
+        signal.signal(signum, _raise_interrupt)
     stack = DevStack(kubeconfig=args.kubeconfig, context=args.context, ui=not args.no_ui)
     started = time.monotonic()
     try:
