@@ -116,12 +116,50 @@ def recorded_from_status(status: Mapping[str, Any]) -> Recorded | None:
     return None
 
 
+def auto_paused(status: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The automatic pause recorded by run accounting, if one is in force."""
+    auto: dict[str, Any] | None = (status.get("accounting") or {}).get("autoPause")
+    return auto or None
+
+
+async def clear_auto_pause(
+    ctx: OperatorContext, body: Mapping[str, Any], previous: st.Status, why: str,
+    extra: Mapping[str, Any] | None = None,
+) -> st.Status:
+    """Lift an automatic pause and reset the failure streak (a resume, or a spec change).
+
+    A nested merge patch that names only those two keys (plus ``extra``), so counters that run
+    accounting writes at the same time are never overwritten with older values.
+    """
+    patch: dict[str, Any] = {"accounting": {"autoPause": None}, "runs": {"consecutiveFailures": 0},
+                             **(extra or {})}
+    meta = body["metadata"]
+    await ctx.kube.patch_status(meta["namespace"], meta["name"], patch)
+    auto = auto_paused(previous)
+    if auto:
+        await ctx.event(body, NORMAL, "AutoPauseCleared", f"automatic pause ({auto.get('reason')}) lifted: {why}")
+    return merged(previous, patch)
+
+
+def merged(status: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
+    """``status`` after a JSON merge patch (RFC 7386): what the apiserver will hold."""
+    result = dict(status)
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        elif isinstance(value, Mapping) and isinstance(result.get(key), Mapping):
+            result[key] = merged(result[key], value)
+        else:
+            result[key] = value
+    return result
+
+
 def effective_pause(spec: ScheduleSpec, status: Mapping[str, Any]) -> st.PauseState | None:
     """``spec.paused`` wins; otherwise an automatic pause recorded by run accounting."""
     declared = spec_pause(spec)
     if declared is not None:
         return declared
-    auto = (status.get("accounting") or {}).get("autoPause")
+    auto = auto_paused(status)
     if auto:
         return st.PauseState(auto["reason"], auto.get("message") or auto["reason"])
     return None
@@ -141,6 +179,8 @@ async def reconcile(
         await refuse(ctx, body, previous, refusal.reason, refusal.message)
         raise kopf.PermanentError(refusal.message) from refusal
     identity = ctx.identity(body)
+    if auto_paused(previous) and previous.get("observedGeneration") not in (None, generation):
+        previous = await clear_auto_pause(ctx, body, previous, "the spec changed")
     pause = effective_pause(spec, previous)
     creator = (meta.get("annotations") or {}).get(CREATOR_ANNOTATION, "")
     desired = desired_from_spec(spec, identity, ctx.defaults, creator, pause)

@@ -12,7 +12,7 @@ from typing import Any
 
 from sundial.adapters.kube import RESUME_ANNOTATION, TRIGGER_ANNOTATION
 from sundial.errors import TemporalError
-from sundial.reconcile import NORMAL, WARNING, OperatorContext, reconcile
+from sundial.reconcile import NORMAL, WARNING, OperatorContext, clear_auto_pause, reconcile
 
 
 def pending(body: Mapping[str, Any], annotation: str, key: str) -> str | None:
@@ -20,14 +20,6 @@ def pending(body: Mapping[str, Any], annotation: str, key: str) -> str | None:
     value = ((body.get("metadata") or {}).get("annotations") or {}).get(annotation)
     acked = ((body.get("status") or {}).get("requests") or {}).get(key)
     return value if value and value != acked else None
-
-
-def cleared_auto_pause(status: Mapping[str, Any]) -> dict[str, Any]:
-    """The status after a resume: no automatic pause, the failure streak reset."""
-    new = dict(status)
-    new["accounting"] = {**(status.get("accounting") or {}), "autoPause": None}
-    new["runs"] = {**(status.get("runs") or {}), "consecutiveFailures": 0}
-    return new
 
 
 async def handle_annotation_requests(
@@ -44,12 +36,7 @@ async def handle_annotation_requests(
 async def _resume(ctx: OperatorContext, body: Mapping[str, Any], token: str,
                   siblings: Sequence[tuple[str, str]]) -> None:
     previous = dict(body.get("status") or {})
-    auto = (previous.get("accounting") or {}).get("autoPause")
-    status = cleared_auto_pause(previous)
-    status["requests"] = {**(previous.get("requests") or {}), "resume": token}
-    await ctx.write_status(body, previous, status)
-    message = f"automatic pause ({auto['reason']}) cleared" if auto else "resume requested"
-    await ctx.event(body, NORMAL, "ResumeRequested", message)
+    status = await clear_auto_pause(ctx, body, previous, "sundial resume", {"requests": {"resume": token}})
     await reconcile(ctx, {**body, "status": status}, siblings)
 
 
@@ -68,5 +55,6 @@ async def _trigger(ctx: OperatorContext, body: Mapping[str, Any], token: str) ->
         else:
             result = "started"
             await ctx.event(body, NORMAL, "Triggered", "started one run now (sundial trigger)")
-    requests = {**(previous.get("requests") or {}), "trigger": token, "triggerResult": result}
-    await ctx.write_status(body, previous, {**previous, "requests": requests})
+    meta = body["metadata"]
+    await ctx.kube.patch_status(meta["namespace"], meta["name"],
+                                {"requests": {"trigger": token, "triggerResult": result}})

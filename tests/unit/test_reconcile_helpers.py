@@ -1,0 +1,41 @@
+"""The reconcile's small pure helpers: merge-patch view, backoff, recorded hashes, effective pause."""
+
+from __future__ import annotations
+
+from sundial.domain.desired import Recorded
+from sundial.domain.models import ScheduleSpec
+from sundial.reconcile import backoff_seconds, effective_pause, merged, recorded_from_status
+
+SPEC = {"schedule": "0 9 * * *", "task": {"query": "q"}}
+
+
+def test_merge_patch_view_merges_nested_objects_and_drops_nulls() -> None:
+    status = {"runs": {"total": 5, "consecutiveFailures": 3}, "accounting": {"autoPause": {"reason": "x"},
+                                                                            "countedIds": ["a"]}}
+    patch = {"runs": {"consecutiveFailures": 0}, "accounting": {"autoPause": None}, "requests": {"resume": "t"}}
+    assert merged(status, patch) == {
+        "runs": {"total": 5, "consecutiveFailures": 0},
+        "accounting": {"countedIds": ["a"]},
+        "requests": {"resume": "t"},
+    }
+    assert status["runs"]["consecutiveFailures"] == 3  # the input is not changed
+
+
+def test_backoff_doubles_up_to_a_minute() -> None:
+    assert [backoff_seconds(n) for n in range(8)] == [1, 2, 4, 8, 16, 32, 60, 60]
+
+
+def test_recorded_hashes_need_both_values() -> None:
+    assert recorded_from_status({}) is None
+    assert recorded_from_status({"temporal": {"specHash": "a"}}) is None
+    assert recorded_from_status({"temporal": {"specHash": "a", "fingerprint": "b.c"}}) == Recorded("a", "b.c")
+
+
+def test_spec_pause_wins_over_an_automatic_pause() -> None:
+    status = {"accounting": {"autoPause": {"reason": "BudgetExhausted", "message": "spent $5 of $5"}}}
+    paused_spec = ScheduleSpec.from_body({**SPEC, "paused": True, "pauseReason": "freeze"})
+    assert effective_pause(paused_spec, status) is not None
+    assert effective_pause(paused_spec, status).reason == "UserRequested"  # type: ignore[union-attr]
+    auto = effective_pause(ScheduleSpec.from_body(SPEC), status)
+    assert auto is not None and (auto.reason, auto.message) == ("BudgetExhausted", "spent $5 of $5")
+    assert effective_pause(ScheduleSpec.from_body(SPEC), {}) is None
