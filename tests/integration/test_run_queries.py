@@ -1,0 +1,368 @@
+"""Run queries and run accounting against the real Temporal dev server and the reference worker.
+
+Schedules are created paused (they never fire by themselves) and runs are started with
+``trigger``; the scripted agent does what each run's query says. The accounting tests
+run the real ``account_once`` and ``reconcile`` with an in-memory stand-in for the
+Kubernetes API (merge-patch semantics), so every Temporal call is real.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from temporalio.client import Client
+
+from sundial.accounting import AccountingState, account_once
+from sundial.adapters.kube import ScheduleResourceNotFound
+from sundial.adapters.temporal import TemporalGateway
+from sundial.adapters.temporal_runs import TemporalRuns
+from sundial.domain.desired import DesiredSchedule, ScheduleIdentity, cluster_prefix, task_input
+from sundial.reconcile import OperatorContext, reconcile
+from sundial.settings import Settings
+from sundial.worker.runner import run_worker
+from support.scripted_agent import scripted_agent, scripted_query
+
+
+@pytest.fixture
+async def queue(temporal_client: Client) -> AsyncIterator[str]:
+    """A reference worker with the scripted agent on a task queue of its own."""
+    name = f"runs-test-{uuid.uuid4().hex[:10]}"
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_worker(temporal_client, name, scripted_agent, stop,
+                                          graceful_shutdown=timedelta(seconds=2)))
+    yield name
+    stop.set()
+    await asyncio.wait_for(task, 30)
+
+
+@pytest.fixture
+def gateway(temporal_client: Client) -> TemporalGateway:
+    return TemporalGateway(temporal_client)
+
+
+@pytest.fixture
+def cluster() -> str:
+    return f"runs-{uuid.uuid4()}"
+
+
+async def wait_until(what: str, check: Callable[[], Awaitable[bool]], within: float = 30.0) -> None:
+    deadline = time.monotonic() + within
+    while not await check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {within:g}s: {what}")
+        await asyncio.sleep(0.1)
+
+
+async def next_second() -> None:
+    """Wait for the clock's next whole second."""
+    second = int(time.time())
+    await wait_until("the next second", lambda: asyncio.sleep(0, int(time.time()) > second), within=2)
+
+
+async def create(gateway: TemporalGateway, cluster: str, name: str, queue: str, query: str,
+                 retries: int = 1) -> str:
+    """A paused Temporal schedule of ``cluster`` whose runs do what ``query`` says."""
+    identity = ScheduleIdentity(cluster, "team-a", name, f"uid-{name}")
+    argument = task_input(identity.schedule_id, query, {}, 5.0, "alice", "team-a")
+    desired = DesiredSchedule(cron="0 9 * * *", workflow_type="ScheduledTaskWorkflow", task_queue=queue,
+                              workflow_id=identity.schedule_id, args=(argument,), paused=True,
+                              retry_maximum_attempts=retries, run_timeout=timedelta(seconds=60))
+    await gateway.create(identity, desired)
+    return identity.schedule_id
+
+
+async def runs_of(client: Client, schedule_id: str, closed: bool = True) -> list[str]:
+    condition = "ExecutionStatus != 'Running'" if closed else "ExecutionStatus = 'Running'"
+    query = f"TemporalScheduledById = '{schedule_id}' AND {condition}"
+    return [execution.run_id async for execution in client.list_workflows(query)]
+
+
+async def trigger(gateway: TemporalGateway, client: Client, schedule_id: str, closed_runs: int = 1) -> None:
+    """Start one run and wait until ``closed_runs`` more closed runs are visible (runs whose ID is the
+    schedule ID plus the second they start: one trigger per second)."""
+    before = len(await runs_of(client, schedule_id))
+    await next_second()
+    await gateway.trigger(schedule_id)
+
+    async def closed() -> bool:
+        return len(await runs_of(client, schedule_id)) >= before + closed_runs
+
+    await wait_until(f"{closed_runs} more closed runs of {schedule_id}", closed)
+
+
+# --- the adapter ---------------------------------------------------------------------------
+
+
+async def test_closed_runs_are_listed_for_this_clusters_schedules_only(
+    gateway: TemporalGateway, temporal_client: Client, cluster: str, queue: str
+) -> None:
+    ours = await create(gateway, cluster, "ours", queue, scripted_query(cost=0.5))
+    theirs = await create(gateway, f"other-{cluster}", "theirs", queue, scripted_query())
+    since = datetime.now(UTC) - timedelta(seconds=1)
+    await trigger(gateway, temporal_client, ours)
+    await trigger(gateway, temporal_client, theirs)
+
+    listed = [run async for run in TemporalRuns(gateway).list_closed_runs(cluster_prefix(cluster), since)]
+    assert [(run.schedule_id, run.status) for run in listed] == [(ours, "COMPLETED")]
+    run = listed[0]
+    assert run.workflow_id.startswith(f"{ours}-") and run.workflow_type == "ScheduledTaskWorkflow"
+    assert run.scheduled_time is not None and run.closed_at is not None and run.closed_at >= run.started_at
+    later = run.closed_at + timedelta(microseconds=1)
+    assert [r async for r in TemporalRuns(gateway).list_closed_runs(cluster_prefix(cluster), later)] == []
+
+
+async def test_open_runs_are_counted_per_schedule(
+    gateway: TemporalGateway, temporal_client: Client, cluster: str, queue: str
+) -> None:
+    slow = await create(gateway, cluster, "slow", queue, scripted_query(sleep=60))
+    await gateway.trigger(slow)
+    runs = TemporalRuns(gateway)
+
+    async def one_running() -> bool:
+        return await runs.count_running(cluster_prefix(cluster)) == {slow: 1}
+
+    await wait_until("one open run", one_running)
+    running = [run async for run in runs.list_running(cluster_prefix(cluster))]
+    assert [(run.schedule_id, run.status, run.closed_at) for run in running] == [(slow, "RUNNING", None)]
+    await temporal_client.get_workflow_handle(running[0].workflow_id).terminate("test done")
+
+
+async def test_run_outcomes_come_from_the_close_event(
+    gateway: TemporalGateway, temporal_client: Client, cluster: str, queue: str
+) -> None:
+    query = scripted_query(cost=0.25, tokens=1200, model="gpt-4o", provider="openai")
+    good = await create(gateway, cluster, "good", queue, query)
+    bad = await create(gateway, cluster, "bad", queue, scripted_query(outcome="fail", cost=0.05, tokens=10))
+    await trigger(gateway, temporal_client, good)
+    await trigger(gateway, temporal_client, bad)
+    runs = TemporalRuns(gateway)
+    calls_before = gateway.calls["run_outcome"]["ok"]
+
+    good_run = (await runs.list_runs(good)).runs[0]
+    outcome = await runs.run_outcome(good_run.workflow_id, good_run.run_id)
+    assert outcome is not None and outcome.status == "COMPLETED" and outcome.task_result is not None
+    result = outcome.task_result
+    assert (result.total_cost_usd, result.total_tokens, result.model_used, result.provider) == (
+        0.25, 1200, "gpt-4o", "openai")
+
+    bad_run = (await runs.list_runs(bad)).runs[0]
+    failed = await runs.run_outcome(bad_run.workflow_id, bad_run.run_id)
+    assert failed is not None and failed.status == "FAILED" and failed.task_result is not None
+    assert failed.task_result.total_cost_usd == 0.05 and "scripted failure" in (failed.error or "")
+    assert gateway.calls["run_outcome"]["ok"] == calls_before + 2  # one call per run
+
+
+async def test_a_retried_attempt_names_the_run_that_retries_it(
+    gateway: TemporalGateway, temporal_client: Client, cluster: str, queue: str
+) -> None:
+    flaky = await create(gateway, cluster, "flaky", queue, scripted_query(outcome="fail", cost=0.1), retries=2)
+    await trigger(gateway, temporal_client, flaky, closed_runs=2)
+    runs = TemporalRuns(gateway)
+    listed = (await runs.list_runs(flaky)).runs
+    outcomes = {run.run_id: await runs.run_outcome(run.workflow_id, run.run_id) for run in listed}
+    retried = [o for o in outcomes.values() if o is not None and o.retried_in_run_id]
+    assert len(listed) == 2 and len(retried) == 1
+    assert retried[0].retried_in_run_id in outcomes
+    assert {run.status for run in listed} == {"FAILED"}  # visibility lists the retried attempt as failed
+
+
+async def test_the_outcome_of_a_run_that_does_not_exist_is_none(gateway: TemporalGateway) -> None:
+    assert await TemporalRuns(gateway).run_outcome("no-such-workflow", str(uuid.uuid4())) is None
+
+
+async def test_a_schedules_runs_filter_by_status_and_start_time_and_page(
+    gateway: TemporalGateway, temporal_client: Client, cluster: str, queue: str
+) -> None:
+    sid = await create(gateway, cluster, "mixed", queue, scripted_query())
+    await trigger(gateway, temporal_client, sid)
+    middle = datetime.now(UTC)
+    await gateway.update(sid, await _with_query(gateway, sid, scripted_query(outcome="fail", retryable="false")))
+    await trigger(gateway, temporal_client, sid)
+    runs = TemporalRuns(gateway)
+
+    assert [r.status for r in (await runs.list_runs(sid, status="failed")).runs] == ["FAILED"]
+    assert [r.status for r in (await runs.list_runs(sid, status="completed")).runs] == ["COMPLETED"]
+    assert [r.status for r in (await runs.list_runs(sid, since=middle)).runs] == ["FAILED"]
+    assert [r.status for r in (await runs.list_runs(sid, until=middle)).runs] == ["COMPLETED"]
+    assert await runs.count_runs(sid) == 2 and await runs.count_runs(sid, status="running") == 0
+
+    first = await runs.list_runs(sid, page_size=1)
+    second = await runs.list_runs(sid, page_size=1, page_token=first.next_page_token)
+    assert first.next_page_token is not None and len(first.runs) == len(second.runs) == 1
+    assert {first.runs[0].run_id, second.runs[0].run_id} == set(await runs_of(temporal_client, sid))
+
+
+async def _with_query(gateway: TemporalGateway, sid: str, query: str) -> DesiredSchedule:
+    observed = await gateway.describe(sid)
+    argument = {**observed.args[0], "task_query": query}
+    return DesiredSchedule(cron="0 9 * * *", workflow_type="ScheduledTaskWorkflow", task_queue=observed.task_queue,
+                           workflow_id=sid, args=(argument,), paused=True, run_timeout=timedelta(seconds=60))
+
+
+# --- the accounting sweep --------------------------------------------------------------------
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7386, as the API server applies ``patch_namespaced_custom_object_status``."""
+    if not isinstance(patch, dict):
+        return copy.deepcopy(patch)
+    result = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = merge_patch(result.get(key), value)
+    return result
+
+
+class MemoryKube:
+    """The part of ``KubeGateway`` the accounting and reconcile use, over a dict of bodies."""
+
+    def __init__(self) -> None:
+        self.bodies: dict[tuple[str, str], dict[str, Any]] = {}
+        self.events: list[tuple[str, str, str]] = []
+        self.writes: dict[str, int] = {}
+        self.reads = 0
+
+    def add(self, namespace: str, name: str, spec: dict[str, Any]) -> dict[str, Any]:
+        created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        body = {"metadata": {"namespace": namespace, "name": name, "uid": str(uuid.uuid4()), "generation": 1,
+                             "creationTimestamp": created, "annotations": {}}, "spec": spec, "status": {}}
+        self.bodies[namespace, name] = body
+        return copy.deepcopy(body)
+
+    async def list_schedules(self, namespace: str | None = None) -> list[dict[str, Any]]:
+        self.reads += 1
+        return [copy.deepcopy(b) for (ns, _), b in self.bodies.items() if namespace in (None, ns)]
+
+    async def get_schedule(self, namespace: str, name: str) -> dict[str, Any]:
+        self.reads += 1
+        if (namespace, name) not in self.bodies:
+            raise ScheduleResourceNotFound(f"schedule {namespace}/{name} not found")
+        return copy.deepcopy(self.bodies[namespace, name])
+
+    async def patch_status(self, namespace: str, name: str, status: dict[str, Any]) -> None:
+        self.writes["status"] = self.writes.get("status", 0) + 1
+        body = self.bodies[namespace, name]
+        body["status"] = merge_patch(body.get("status") or {}, status)
+
+    async def post_event(self, namespace: str, name: str, uid: str, event_type: str, reason: str,
+                         message: str) -> None:
+        self.events.append((name, event_type, reason))
+
+    def status(self, name: str) -> dict[str, Any]:
+        found: dict[str, Any] = self.bodies["team-a", name]["status"]
+        return found
+
+
+@pytest.fixture
+def kube() -> MemoryKube:
+    return MemoryKube()
+
+
+@pytest.fixture
+def ctx(gateway: TemporalGateway, kube: MemoryKube, cluster: str) -> OperatorContext:
+    return OperatorContext(settings=Settings(), temporal=gateway, kube=kube,  # type: ignore[arg-type]
+                           cluster_id=cluster, logger=logging.getLogger("test"))
+
+
+async def add_schedule(ctx: OperatorContext, kube: MemoryKube, name: str, queue: str, query: str,
+                       **spec: Any) -> str:
+    """A Schedule resource, reconciled into a Temporal schedule the way the operator does it."""
+    body = kube.add("team-a", name, {"schedule": "0 9 * * *", "paused": False, "task": {"query": query},
+                                     "workflow": {"taskQueue": queue}, **spec})
+    await reconcile(ctx, body, [])
+    return ctx.identity(body).schedule_id
+
+
+async def set_query(ctx: OperatorContext, kube: MemoryKube, name: str, query: str) -> None:
+    """A spec edit (the next runs do what ``query`` says), reconciled."""
+    body = kube.bodies["team-a", name]
+    body["spec"]["task"]["query"] = query
+    body["metadata"]["generation"] += 1
+    await reconcile(ctx, copy.deepcopy(body), [])
+
+
+async def test_a_sweep_counts_five_runs_with_their_cost_once_and_an_idle_sweep_writes_nothing(
+    ctx: OperatorContext, kube: MemoryKube, gateway: TemporalGateway, temporal_client: Client, queue: str
+) -> None:
+    sid = await add_schedule(ctx, kube, "news", queue, scripted_query(), history={"successfulRunsLimit": 2,
+                                                                                 "failedRunsLimit": 1})
+    costs = [0.10, 0.20, 0.05, 0.40, 0.01]
+    for outcome, cost in zip(["success", "success", "fail", "success", "fail"], costs, strict=True):
+        await set_query(ctx, kube, "news", scripted_query(outcome=outcome, cost=cost, retryable="false"))
+        await trigger(gateway, temporal_client, sid)
+    state = AccountingState()
+
+    report = await account_once(ctx, state)
+    status = kube.status("news")
+    assert status["runs"] == {"total": 5, "succeeded": 3, "failed": 2, "running": 0, "consecutiveFailures": 1}
+    assert status["cost"]["totalUSD"] == pytest.approx(sum(costs)) and status["cost"]["lastRunUSD"] == 0.01
+    assert [r["status"] for r in status["recentRuns"]] == ["FAILED", "COMPLETED", "COMPLETED"]
+    assert status["lastSuccessfulTime"] == status["recentRuns"][1]["closedAt"]
+    assert len(status["accounting"]["countedIds"]) == 5  # all closed within the safety lag
+    assert (report.new_runs, report.status_patches, report.temporal_calls) == (
+        5, 1, {"list_runs": 2, "run_outcome": 5})
+
+    idle = await account_once(ctx, state)
+    assert (idle.new_runs, idle.status_patches, idle.temporal_calls) == (0, 0, {"list_runs": 2})
+    after_restart = await account_once(ctx, AccountingState())
+    assert (after_restart.new_runs, after_restart.status_patches) == (0, 0)
+    assert kube.status("news")["runs"]["total"] == 5
+
+
+async def test_failures_in_a_row_pause_the_temporal_schedule_with_a_warning(
+    ctx: OperatorContext, kube: MemoryKube, gateway: TemporalGateway, temporal_client: Client, queue: str
+) -> None:
+    query = scripted_query(outcome="fail", cost=0.01, retryable="false")
+    sid = await add_schedule(ctx, kube, "flaky", queue, query, policy={"maxConsecutiveFailures": 2})
+    await trigger(gateway, temporal_client, sid)
+    await trigger(gateway, temporal_client, sid)
+
+    report = await account_once(ctx)
+    status = kube.status("flaky")
+    assert status["accounting"]["autoPause"]["reason"] == "ConsecutiveFailures"
+    assert report.auto_paused == ["team-a/flaky: ConsecutiveFailures"] and report.pauses_applied == 1
+    assert (await gateway.describe(sid)).paused
+    paused = next(c for c in status["conditions"] if c["type"] == "Paused")
+    assert (paused["status"], paused["reason"], status["phase"]) == ("True", "ConsecutiveFailures", "Paused")
+    assert ("flaky", "Warning", "ConsecutiveFailures") in kube.events
+    again = await account_once(ctx)
+    assert (again.auto_paused, again.pauses_applied, again.status_patches) == ([], 0, 0)
+
+
+async def test_reaching_the_total_budget_pauses_with_budget_exhausted(
+    ctx: OperatorContext, kube: MemoryKube, gateway: TemporalGateway, temporal_client: Client, queue: str
+) -> None:
+    sid = await add_schedule(ctx, kube, "pricey", queue, scripted_query(cost=0.6),
+                             policy={"maxTotalBudgetUSD": 1.0, "maxConsecutiveFailures": 0})
+    await trigger(gateway, temporal_client, sid)
+    assert (await account_once(ctx)).auto_paused == []
+    await trigger(gateway, temporal_client, sid)
+
+    await account_once(ctx)
+    assert kube.status("pricey")["accounting"]["autoPause"]["reason"] == "BudgetExhausted"
+    assert (await gateway.describe(sid)).paused
+
+
+async def test_a_resource_recreated_with_the_same_name_does_not_inherit_earlier_runs(
+    ctx: OperatorContext, kube: MemoryKube, gateway: TemporalGateway, temporal_client: Client, queue: str
+) -> None:
+    sid = await add_schedule(ctx, kube, "reborn", queue, scripted_query())
+    await trigger(gateway, temporal_client, sid)
+    await account_once(ctx)
+    assert kube.status("reborn")["runs"]["total"] == 1
+    del kube.bodies["team-a", "reborn"]
+    await next_second()  # creationTimestamp has whole seconds: the new one must be a later second
+    await add_schedule(ctx, kube, "reborn", queue, scripted_query())
+
+    await account_once(ctx)
+    assert kube.status("reborn")["runs"]["total"] == 0
