@@ -24,6 +24,7 @@ from sundial.accounting import AccountingState, account_once
 from sundial.adapters.kube import ScheduleResourceNotFound
 from sundial.adapters.temporal import TemporalGateway
 from sundial.adapters.temporal_runs import TemporalRuns
+from sundial.commands.runs import Query, UsageError, collect
 from sundial.domain.desired import DesiredSchedule, ScheduleIdentity, cluster_prefix, task_input
 from sundial.reconcile import OperatorContext, reconcile
 from sundial.settings import Settings
@@ -198,6 +199,35 @@ async def test_a_schedules_runs_filter_by_status_and_start_time_and_page(
     second = await runs.list_runs(sid, page_size=1, page_token=first.next_page_token)
     assert first.next_page_token is not None and len(first.runs) == len(second.runs) == 1
     assert {first.runs[0].run_id, second.runs[0].run_id} == set(await runs_of(temporal_client, sid))
+
+
+async def test_the_runs_command_pages_newest_first_and_sums_the_whole_selection(
+    gateway: TemporalGateway, temporal_client: Client, cluster: str, queue: str
+) -> None:
+    sid = await create(gateway, cluster, "history", queue, scripted_query(cost=0.1, tokens=7))
+    await trigger(gateway, temporal_client, sid)
+    await gateway.update(sid, await _with_query(gateway, sid, scripted_query(outcome="fail", cost=0.2)))
+    await trigger(gateway, temporal_client, sid)
+    await gateway.update(sid, await _with_query(gateway, sid, scripted_query(cost=0.3)))
+    await trigger(gateway, temporal_client, sid)
+    truth = sorted([e async for e in temporal_client.list_workflows(f"TemporalScheduledById = '{sid}'")],
+                   key=lambda e: e.start_time, reverse=True)
+    runs = TemporalRuns(gateway)
+
+    def query(page: int, status: str | None = None) -> Query:
+        return Query(status=status, since=None, until=None, page=page, page_size=2, output="json")
+
+    first, second = await collect(runs, sid, query(1)), await collect(runs, sid, query(2))
+    assert [r["runId"] for r in first["runs"] + second["runs"]] == [e.run_id for e in truth]
+    assert [r["status"] for r in first["runs"] + second["runs"]] == ["COMPLETED", "FAILED", "COMPLETED"]
+    assert first["selection"] == second["selection"] == {"count": 3, "costUSD": 0.6, "runsWithoutCost": 0}
+    assert (first["pages"], second["runs"][0]["costUSD"], second["runs"][0]["totalTokens"]) == (2, 0.1, 7)
+    assert "scripted failure" in first["runs"][1]["error"]
+    failed = await collect(runs, sid, query(1, "failed"))
+    assert [r["runId"] for r in failed["runs"]] == [truth[1].run_id]
+    assert failed["selection"]["costUSD"] == 0.2
+    with pytest.raises(UsageError, match="past the last page"):
+        await collect(runs, sid, query(3))
 
 
 async def _with_query(gateway: TemporalGateway, sid: str, query: str) -> DesiredSchedule:

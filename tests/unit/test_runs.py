@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -9,6 +11,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sundial.commands.runs import (
+    UsageError,
+    duration_text,
+    newest_first,
+    page_bounds,
+    parse_query,
+    parse_when,
+    render_table,
+)
 from sundial.domain.runs import (
     SAFETY_LAG,
     ClosedRun,
@@ -355,3 +366,83 @@ def test_the_failure_message_names_the_limit_and_the_last_error() -> None:
     assert decision is not None
     assert decision["message"] == ("3 failed runs in a row (policy.maxConsecutiveFailures is 3); "
                                    "last error: e3")
+
+
+# --- `sundial runs`: arguments, paging, output ----------------------------------------------
+
+
+def cli_args(**given: str) -> argparse.Namespace:
+    defaults = {"status": None, "since": None, "until": None, "page": "1", "page_size": "20", "output": "table"}
+    return argparse.Namespace(**{**defaults, **given})
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("30m", NOW - timedelta(minutes=30)),
+    ("3h", NOW - timedelta(hours=3)),
+    ("7d", NOW - timedelta(days=7)),
+    ("2w", NOW - timedelta(weeks=2)),
+    ("2026-11-20T09:00:00Z", datetime(2026, 11, 20, 9, tzinfo=UTC)),
+    ("2026-11-20T18:00:00+09:00", datetime(2026, 11, 20, 9, tzinfo=UTC)),
+    ("2026-11-20", datetime(2026, 11, 20, tzinfo=UTC)),
+])
+def test_times_are_rfc3339_or_relative_to_now(text: str, expected: datetime) -> None:
+    assert parse_when(text, NOW, "--since") == expected
+
+
+@pytest.mark.parametrize(("given", "message"), [
+    ({"since": "yesterday"}, "--since 'yesterday' is neither RFC 3339"),
+    ({"until": "7 days"}, "--until '7 days' is neither RFC 3339"),
+    ({"since": "1h", "until": "2h"}, "is not before --until"),
+    ({"status": "broken"}, "--status 'broken' is not one of running|completed|failed|timed_out"),
+    ({"page": "0"}, "--page '0' must be a whole number at least 1"),
+    ({"page": "two"}, "--page 'two' must be a whole number"),
+    ({"page_size": "101"}, "--page-size '101' must be a whole number from 1 to 100"),
+    ({"output": "yaml"}, "-o 'yaml' must be table or json"),
+])
+def test_bad_arguments_are_refused_in_one_line(given: dict[str, str], message: str) -> None:
+    with pytest.raises(UsageError, match=re.escape(message)) as refused:
+        parse_query(cli_args(**given), NOW)
+    assert "\n" not in str(refused.value)
+
+
+def test_status_names_are_case_insensitive() -> None:
+    assert parse_query(cli_args(status="TIMED_OUT"), NOW).status == "timed_out"
+
+
+@pytest.mark.parametrize(("count", "page", "size", "bounds"), [
+    (0, 1, 20, (0, 0, 1)),
+    (57, 1, 20, (0, 20, 3)),
+    (57, 3, 20, (40, 57, 3)),
+    (60, 3, 20, (40, 60, 3)),
+    (1, 1, 100, (0, 1, 1)),
+])
+def test_pages_are_one_based_slices_of_the_selection(count: int, page: int, size: int,
+                                                     bounds: tuple[int, int, int]) -> None:
+    assert page_bounds(count, page, size) == bounds
+
+
+def test_a_page_past_the_last_one_is_refused() -> None:
+    with pytest.raises(UsageError, match=r"--page 4 is past the last page \(3: 57 runs, 20 per page\)"):
+        page_bounds(57, 4, 20)
+
+
+def test_runs_are_listed_newest_start_first_once_each() -> None:
+    a, b, c = (RunInfo(SID, f"w{i}", f"r{i}", "COMPLETED", at(i)) for i in (1, 3, 2))
+    assert [r.run_id for r in newest_first([a, b, c, b])] == ["r3", "r2", "r1"]
+
+
+@pytest.mark.parametrize(("ms", "text"), [(None, "-"), (850, "850ms"), (1000, "1s"), (150_000, "2m30s"),
+                                          (3_600_000, "1h"), (3_725_000, "1h2m5s")])
+def test_durations_read_like_kubectl(ms: int | None, text: str) -> None:
+    assert duration_text(ms) == text
+
+
+def test_the_table_shows_each_run_and_a_footer_with_the_selections_count_and_cost() -> None:
+    record = run_record(run(1, "FAILED", cost=0.25, error="the agent failed\nbadly"))
+    document = {"runs": [record], "page": 2, "pageSize": 1, "pages": 3,
+                "selection": {"count": 3, "costUSD": 0.75, "runsWithoutCost": 1}}
+    lines = render_table(document).splitlines()
+    assert lines[0].split()[:3] == ["WORKFLOW", "ID", "STATUS"]
+    assert lines[1].split()[:2] == [f"{SID}-1", "FAILED"]
+    assert "$0.2500" in lines[1] and "the agent failed badly" in lines[1] and "5s" in lines[1]
+    assert lines[2] == "runs 2-2 of 3 (page 2 of 3); cost of all 3: $0.7500 (1 without a reported cost)"
