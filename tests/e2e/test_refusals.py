@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 from temporalio.client import Client
-
 from tests.e2e.conftest import Kube, OperatorProcess, condition, eventually
 from tests.e2e.test_schedule_lifecycle import (
     EXAMPLE_SPEC,

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from sundial.devstack.processes import ManagedProcess, free_port, wait_until
 
+
 @dataclass
 class TemporalDevServer:
     """``temporal server start-dev`` with a known address, UI and database file."""
