@@ -44,7 +44,8 @@ def _number(name: str, raw: str, kind: Callable[[str], T], minimum: float) -> T:
     try:
         value = kind(raw)
     except ValueError:
-        raise SettingsError(f"{name}={raw!r} is not a {kind.__name__}") from None
+        what = "a whole number" if kind is int else "a number"
+        raise SettingsError(f"{name}={raw!r} is not {what}") from None
     if float(value) < minimum:  # type: ignore[arg-type]
         raise SettingsError(f"{name}={raw!r} must be at least {minimum:g}")
     return value

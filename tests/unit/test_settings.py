@@ -32,7 +32,7 @@ def test_overrides_are_read() -> None:
     ("env", "expected"),
     [
         ({"SUNDIAL_ORPHAN_POLICY": "nuke"}, "SUNDIAL_ORPHAN_POLICY='nuke' is not one of delete, pause, report"),
-        ({"SCHEDULE_MIN_INTERVAL_MINS": "soon"}, "SCHEDULE_MIN_INTERVAL_MINS='soon' is not a int"),
+        ({"SCHEDULE_MIN_INTERVAL_MINS": "soon"}, "SCHEDULE_MIN_INTERVAL_MINS='soon' is not a whole number"),
         ({"SCHEDULE_MAX_PER_NAMESPACE": "0"}, "SCHEDULE_MAX_PER_NAMESPACE='0' must be at least 1"),
         ({"SCHEDULE_MAX_BUDGET_USD": "-1"}, "SCHEDULE_MAX_BUDGET_USD='-1' must be at least 0"),
         ({"SUNDIAL_TEMPORAL_ADDRESS": "temporal"}, "SUNDIAL_TEMPORAL_ADDRESS='temporal' must be host:port"),
