@@ -49,6 +49,7 @@ from sundial.domain.runs import (
     Ledger,
     RunInfo,
     auto_pause_decision,
+    changed_leaves,
     closed_run,
     fold,
     parse_time,
@@ -254,7 +255,9 @@ class _Sweep:
         new = await self._fold(fresh, closed, running)
         previous = dict(fresh_body.get("status") or {})
         status = {**previous, **new.to_status()}
-        await self.ctx.write_status(fresh_body, previous, status)
+        patch = changed_leaves(previous, status)  # leaves only: a concurrent resume keeps its own
+        if patch:
+            await self.ctx.kube.patch_status(meta["namespace"], meta["name"], patch)
         self.report.kube_calls += 1
         self.report.status_patches += 1
         if not new.differs_from(fresh.ledger):

@@ -6,6 +6,7 @@ import argparse
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -28,6 +29,7 @@ from sundial.domain.runs import (
     RunInfo,
     auto_pause_decision,
     bounded_history,
+    changed_leaves,
     closed_run,
     fold,
     run_record,
@@ -446,3 +448,71 @@ def test_the_table_shows_each_run_and_a_footer_with_the_selections_count_and_cos
     assert lines[1].split()[:2] == [f"{SID}-1", "FAILED"]
     assert "$0.2500" in lines[1] and "the agent failed badly" in lines[1] and "5s" in lines[1]
     assert lines[2] == "runs 2-2 of 3 (page 2 of 3); cost of all 3: $0.7500 (1 without a reported cost)"
+
+
+# --- the status patch ------------------------------------------------------------------------
+
+
+def applied(target: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    """RFC 7386, as the API server applies a merge patch."""
+    result = dict(target)
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        elif isinstance(value, dict) and isinstance(result.get(key), dict):
+            result[key] = applied(result[key], value)
+        else:
+            result[key] = value
+    return result
+
+
+def test_the_status_patch_names_only_changed_leaves() -> None:
+    previous = {"runs": {"total": 4, "consecutiveFailures": 0, "running": 1}, "phase": "Active",
+                "recentRuns": [{"runId": "a"}], "accounting": {"countedIds": ["a"], "note": "someone else's"}}
+    new = {"runs": {"total": 5, "consecutiveFailures": 0, "running": 0}, "phase": "Active",
+           "recentRuns": [{"runId": "b"}, {"runId": "a"}], "accounting": {"countedIds": ["a", "b"]}}
+    assert changed_leaves(previous, new) == {"runs": {"total": 5, "running": 0},
+                                             "recentRuns": [{"runId": "b"}, {"runId": "a"}],
+                                             "accounting": {"countedIds": ["a", "b"]}}
+
+
+def test_a_concurrent_resume_keeps_its_reset_when_the_counters_did_not_touch_it() -> None:
+    read = {"runs": {"total": 3, "consecutiveFailures": 3, "running": 1}}
+    ours = changed_leaves(read, {"runs": {"total": 3, "consecutiveFailures": 3, "running": 0}})
+    resumed = applied(read, {"runs": {"consecutiveFailures": 0}})  # lands between our read and our patch
+    assert applied(resumed, ours)["runs"] == {"total": 3, "consecutiveFailures": 0, "running": 0}
+
+
+json_leaf = st.none() | st.booleans() | st.integers(-5, 5) | st.text(max_size=2) | st.lists(st.integers(0, 3),
+                                                                                            max_size=2)
+json_object = st.recursive(st.dictionaries(st.sampled_from("abcd"), json_leaf, max_size=4),
+                           lambda inner: st.dictionaries(st.sampled_from("abcd"), inner | json_leaf, max_size=4),
+                           max_leaves=12)
+
+
+def without_nulls(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: without_nulls(v) for k, v in value.items() if v is not None}
+    return value
+
+
+def leaves(value: dict[str, Any], prefix: tuple[str, ...] = ()) -> dict[tuple[str, ...], Any]:
+    found: dict[tuple[str, ...], Any] = {}
+    for key, item in value.items():
+        if isinstance(item, dict):  # an empty object holds no leaf
+            found |= leaves(item, (*prefix, key))
+        else:
+            found[(*prefix, key)] = item
+    return found
+
+
+@given(json_object, json_object)
+def test_applying_the_patch_sets_every_leaf_of_the_new_status_and_deletes_nothing(
+    previous: dict[str, Any], new: dict[str, Any]
+) -> None:
+    previous, new = without_nulls(previous), without_nulls(new)  # a status holds no nulls
+    result = applied(previous, changed_leaves(previous, new))
+    after = leaves(result)
+    assert all(path in after and after[path] == value for path, value in leaves(new).items())
+    assert previous.keys() <= result.keys()
+    assert changed_leaves(result, new) == {}

@@ -315,6 +315,25 @@ def auto_pause_decision(
     return decision
 
 
+def changed_leaves(previous: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
+    """A JSON merge patch (RFC 7386) of what ``new`` sets differently from ``previous``, leaf by leaf.
+
+    Objects are descended into, lists and scalars are leaves; nothing is deleted. Naming
+    only the changed leaves keeps a concurrent writer's own leaves (``sundial resume`` resets
+    ``runs.consecutiveFailures``, and fields this code does not know) as that writer left them.
+    """
+    patch: dict[str, Any] = {}
+    for key, value in new.items():
+        before = previous.get(key)
+        if isinstance(value, Mapping) and isinstance(before, Mapping):
+            inner = changed_leaves(before, value)
+            if inner:
+                patch[key] = inner
+        elif key not in previous or before != value:
+            patch[key] = value
+    return patch
+
+
 def parse_time(value: Any) -> datetime | None:
     """An RFC 3339 string (``Z`` or offset) as an aware datetime; ``None`` for nothing."""
     if value is None or value == "":
