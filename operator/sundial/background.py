@@ -18,6 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
+from sundial.accounting import run_accounting_loop
 from sundial.domain.drift import IndexedSchedule, Key
 from sundial.logs import decision
 from sundial.metrics import METRICS, bind_operator, serve_metrics
@@ -67,6 +68,7 @@ async def start_background_tasks(ctx: OperatorContext, options: object, indexes:
     sweeper = Sweeper(ctx, indexes.by_key, indexes.by_namespace, functools.partial(reconcile, ctx), config)
     background.sweeper = sweeper
     background.spawn("sweeper", sweeper.run(background.stop))
+    background.spawn("accounting", run_accounting_loop(ctx, ctx.settings.runs_poll_seconds, background.stop))
     decision(ctx.logger, "background-started", "background tasks started", metrics_port=port or None,
              resync_seconds=config.interval_seconds, orphan_policy=config.orphan_policy,
              overdue_grace_seconds=config.overdue_grace.total_seconds(), page_size=config.page_size)

@@ -32,6 +32,7 @@ class Settings:
     default_task_queue: str = "sundial-tasks"
     default_workflow_type: str = "ScheduledTaskWorkflow"
     resync_seconds: float = 60.0
+    runs_poll_seconds: float = 15.0
     orphan_policy: str = "delete"
     min_interval_minutes: int = 60
     max_per_namespace: int = 50
@@ -96,6 +97,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         default_task_queue=text("SUNDIAL_DEFAULT_TASK_QUEUE", defaults.default_task_queue),
         default_workflow_type=text("SUNDIAL_DEFAULT_WORKFLOW_TYPE", defaults.default_workflow_type),
         resync_seconds=_number("SUNDIAL_RESYNC_SECONDS", env.get("SUNDIAL_RESYNC_SECONDS", "60"), float, 1),
+        runs_poll_seconds=_number(
+            "SUNDIAL_RUNS_POLL_SECONDS", env.get("SUNDIAL_RUNS_POLL_SECONDS", "15"), float, 0.1
+        ),
         orphan_policy=orphan_policy,
         min_interval_minutes=_number(
             "SCHEDULE_MIN_INTERVAL_MINS", env.get("SCHEDULE_MIN_INTERVAL_MINS", "60"), int, 1

@@ -73,6 +73,7 @@ def operator_env(control_plane: LocalControlPlane, temporal_server: TemporalDevS
         "KUBECONFIG": str(control_plane.kubeconfig),
         "SUNDIAL_TEMPORAL_ADDRESS": temporal_server.address,
         "SUNDIAL_RESYNC_SECONDS": "5",
+        "SUNDIAL_RUNS_POLL_SECONDS": "1",
         "PYTHONPATH": str(REPO),
         "PYTHONUNBUFFERED": "1",
     })
