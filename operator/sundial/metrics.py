@@ -159,6 +159,8 @@ class OperatorMetrics:
         self.sweep_seconds = add(Histogram("sundial_sweep_duration_seconds", "Time per sweep.", "histogram"))
         self.last_sweep = add(Gauge("sundial_last_sweep_timestamp_seconds",
                                     "Unix time the last sweep finished.", "gauge"))
+        self.last_sweep_seconds = add(Gauge("sundial_last_sweep_duration_seconds",
+                                            "How long the last sweep took.", "gauge"))
         self.last_sweep_listed = add(Gauge("sundial_last_sweep_listed_schedules",
                                            "Temporal schedules listed by the last sweep.", "gauge"))
         self.last_sweep_temporal = add(Gauge("sundial_last_sweep_temporal_calls",

@@ -294,6 +294,7 @@ class Sweeper:
         m.sweeps.inc(result="ok")
         m.sweep_seconds.observe(elapsed)
         m.last_sweep.set(time.time())
+        m.last_sweep_seconds.set(elapsed)
         m.last_sweep_listed.set(plan.listed)
         for operation, count in self._temporal_calls().items():
             m.last_sweep_temporal.set(count - temporal_before.get(operation, 0), operation=operation)
