@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import io
 import json
+import os
 import platform
 import pstats
 import statistics
@@ -115,6 +116,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                         figures = await operator_round(stack, temporal, n, round_id, args.resync, env=env)
                     else:
                         figures = await plain_round(stack, temporal, n, round_id, side == "pattern")
+                    figures["load_average_1m_after"] = round(os.getloadavg()[0], 2)  # others on the machine?
                     rounds[side].append(figures)
                     print(f"N={n} repeat {repeat + 1}/{args.repeats} {side}: {time.monotonic() - started:.0f}s"
                           f" ({figures.get('throughput_per_s')}/s)", file=sys.stderr)
@@ -144,7 +146,7 @@ async def profiled_round(stack: BenchStack, temporal: Client, n: int, resync: fl
 
 
 def _machine() -> str:
-    cpus = len(__import__("os").sched_getaffinity(0))
+    cpus = len(os.sched_getaffinity(0))
     model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                   if line.startswith("model name")), platform.processor())
     return f"{cpus} cores ({model}), {platform.system()} {platform.release()}, Python {platform.python_version()}"
