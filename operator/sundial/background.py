@@ -64,7 +64,7 @@ async def start_background_tasks(ctx: OperatorContext, options: object, indexes:
     port = int(getattr(options, "metrics_port", 0) or 0)
     if port:
         background.runners.append(await serve_metrics(METRICS, port))
-    config = SweepConfig.from_settings(ctx.settings)
+    config = SweepConfig.from_settings(ctx.settings, namespaces=getattr(options, "namespaces", ()))
     sweeper = Sweeper(ctx, indexes.by_key, indexes.by_namespace, functools.partial(reconcile, ctx), config)
     background.sweeper = sweeper
     background.spawn("sweeper", sweeper.run(background.stop))

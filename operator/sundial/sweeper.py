@@ -83,9 +83,11 @@ class SweepConfig:
     overdue_grace: timedelta = timedelta(minutes=5)
     page_size: int = 1000
     concurrency: int = 8
+    namespaces: tuple[str, ...] = ()  # a namespace-scoped operator's namespaces; empty: all
 
     @classmethod
-    def from_settings(cls, settings: Any, env: Mapping[str, str] | None = None) -> SweepConfig:
+    def from_settings(cls, settings: Any, env: Mapping[str, str] | None = None,
+                      namespaces: Sequence[str] = ()) -> SweepConfig:
         """From the operator settings; the grace and page size also from the environment
         (``SUNDIAL_OVERDUE_GRACE_SECONDS``, ``SUNDIAL_SWEEP_PAGE_SIZE``) until settings carry them."""
         env = os.environ if env is None else env
@@ -97,7 +99,8 @@ class SweepConfig:
             page = int(_env_number(env, "SUNDIAL_SWEEP_PAGE_SIZE", 1000, 1))
         return cls(interval_seconds=float(settings.resync_seconds), orphan_policy=settings.orphan_policy,
                    overdue_grace=timedelta(seconds=float(grace)), page_size=int(page),
-                   concurrency=max(1, min(16, int(getattr(settings, "max_concurrent_temporal_calls", 8)))))
+                   concurrency=max(1, min(16, int(getattr(settings, "max_concurrent_temporal_calls", 8)))),
+                   namespaces=tuple(namespaces))
 
 
 def _first(store: Iterable[IndexedSchedule]) -> IndexedSchedule | None:
@@ -146,8 +149,9 @@ class Sweeper:
         reads_before = self.kube_reads
         entries = await self.list_ours()
         index = self.snapshot()
+        watched = frozenset(self.config.namespaces) if self.config.namespaces else None
         plan = plan_sweep(self.ctx.cluster_id, entries, index, self.previous_orphans, self.ctx.clock(),
-                          self.config.overdue_grace)
+                          self.config.overdue_grace, watched)
         self.previous_orphans = plan.orphans_seen
         self.reported &= plan.orphans_seen
         jobs: list[Coroutine[Any, Any, None]] = []

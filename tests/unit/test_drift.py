@@ -262,3 +262,11 @@ def test_the_index_entry_reads_what_the_sweep_needs_from_a_body() -> None:
         fingerprint="a.b", next_run_time=None, time_zone="Europe/Paris", firing="False",
         firing_reason="Overdue")
     assert indexed_from_body({"metadata": {"uid": "u"}}) == IndexedSchedule(uid="u")
+
+
+def test_a_namespace_scoped_operator_never_calls_schedules_of_other_namespaces_orphans() -> None:
+    elsewhere = listed(ScheduleIdentity(CLUSTER, "team-b", "x", "u"))
+    first = plan_sweep(CLUSTER, [elsewhere], {}, frozenset(), NOW, GRACE, watched=frozenset({"team-a"}))
+    second = plan_sweep(CLUSTER, [elsewhere], {}, first.orphans_seen, NOW, GRACE, watched=frozenset({"team-a"}))
+    assert not second.orphans_seen and second.orphans_due == ()
+    assert second.ignored == {Ownership.UNWATCHED: 1}

@@ -45,6 +45,7 @@ class Ownership(StrEnum):
     OURS = "ours"
     OTHER_CLUSTER = "other-cluster"
     UNMANAGED = "unmanaged"
+    UNWATCHED = "unwatched"  # ours, but in a namespace this (namespace-scoped) operator does not watch
 
 
 @dataclass(frozen=True)
@@ -220,8 +221,13 @@ class SweepPlan:
 
 
 def plan_sweep(cluster_id: str, entries: Iterable[ListedSchedule], index: Mapping[Key, IndexedSchedule],
-               previous_orphans: frozenset[str], now: datetime, grace: timedelta) -> SweepPlan:
-    """Hold one full listing against the index; see the module docstring."""
+               previous_orphans: frozenset[str], now: datetime, grace: timedelta,
+               watched: frozenset[str] | None = None) -> SweepPlan:
+    """Hold one full listing against the index; see the module docstring.
+
+    ``watched`` names the namespaces of a namespace-scoped operator (None: all): schedules of
+    other namespaces belong to resources this operator cannot see, so they are never orphans here.
+    """
     ours: dict[Key, ListedSchedule] = {}
     ignored: dict[Ownership, int] = {}
     orphans_seen: set[str] = set()
@@ -231,6 +237,8 @@ def plan_sweep(cluster_id: str, entries: Iterable[ListedSchedule], index: Mappin
         listed += 1
         kind = ownership(entry, cluster_id)
         identity = entry.identity
+        if kind is Ownership.OURS and identity and watched is not None and identity.namespace not in watched:
+            kind = Ownership.UNWATCHED
         if kind is not Ownership.OURS or identity is None:
             ignored[kind] = ignored.get(kind, 0) + 1
             continue
