@@ -25,7 +25,9 @@ from sundial.adapters.kube import ScheduleResourceNotFound
 from sundial.adapters.temporal import TemporalGateway
 from sundial.adapters.temporal_runs import TemporalRuns
 from sundial.commands.runs import Query, UsageError, collect
+from sundial.devstack.temporal_dev import TemporalDevServer
 from sundial.domain.desired import DesiredSchedule, ScheduleIdentity, cluster_prefix, task_input
+from sundial.errors import ScheduleNotFound, TemporalRejected
 from sundial.reconcile import OperatorContext, reconcile
 from sundial.settings import Settings
 from sundial.worker.runner import run_worker
@@ -177,6 +179,19 @@ async def test_a_retried_attempt_names_the_run_that_retries_it(
 
 async def test_the_outcome_of_a_run_that_does_not_exist_is_none(gateway: TemporalGateway) -> None:
     assert await TemporalRuns(gateway).run_outcome("no-such-workflow", str(uuid.uuid4())) is None
+    in_a_namespace_named_so = "sundial.0123456789ab.my-namespace.news-2026-11-21T09:00:00Z"
+    assert await TemporalRuns(gateway).run_outcome(in_a_namespace_named_so, str(uuid.uuid4())) is None
+
+
+async def test_not_found_is_about_the_schedule_even_when_its_kubernetes_namespace_says_namespace(
+    gateway: TemporalGateway, temporal_server: TemporalDevServer, cluster: str
+) -> None:
+    missing = ScheduleIdentity(cluster, "team-namespace", "news", "uid").schedule_id
+    with pytest.raises(ScheduleNotFound):
+        await gateway.describe(missing)
+    elsewhere = TemporalGateway(await Client.connect(temporal_server.address, namespace="no-such-namespace"))
+    with pytest.raises(TemporalRejected, match="no-such-namespace"):
+        await elsewhere.describe(missing)
 
 
 async def test_a_schedules_runs_filter_by_status_and_start_time_and_page(

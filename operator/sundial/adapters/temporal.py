@@ -1,4 +1,5 @@
-"""The one door to Temporal: the only module that imports ``temporalio.client``.
+"""The one door to Temporal: with its runs part (``temporal_runs.py``: run history and outcomes),
+the only module that imports ``temporalio.client``.
 
 It turns a ``DesiredSchedule`` into a freshly built Temporal ``Schedule`` on every write
 (re-sending a described spec would append a calendar), reads schedules back as the pure
@@ -176,7 +177,8 @@ def translate(exc: BaseException, what: str) -> TemporalError:
         return TemporalError(f"{what}: {exc}")
     message = f"{what}: {exc.message}"
     if exc.status == RPCStatusCode.NOT_FOUND:
-        if "namespace" in exc.message.lower():
+        # "Namespace nope is not found." -- not "...not found for ID: sundial.<c>.my-namespace.x"
+        if exc.message.lower().startswith("namespace"):
             return TemporalRejected(message)
         return ScheduleNotFound(message)
     if exc.status == RPCStatusCode.ALREADY_EXISTS:

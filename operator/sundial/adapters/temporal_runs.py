@@ -35,11 +35,10 @@ from temporalio.client import (
     WorkflowHistoryEventFilterType,
 )
 from temporalio.common import SearchAttributeKey
-from temporalio.service import RPCError, RPCStatusCode
 
 from sundial.adapters.temporal import TemporalGateway
 from sundial.domain.runs import RunInfo
-from sundial.errors import ScheduleNotFound, TemporalRejected
+from sundial.errors import ScheduleNotFound
 from sundial.worker.history import RunOutcome, outcome_from_close_event
 
 SCHEDULED_BY: Final = SearchAttributeKey.for_keyword("TemporalScheduledById")
@@ -93,14 +92,6 @@ class RunPage:
 
     runs: tuple[RunInfo, ...]
     next_page_token: bytes | None
-
-
-def _run_not_found(exc: BaseException) -> bool:
-    """NOT_FOUND about the run itself (``translate`` may call it TemporalRejected when the
-    workflow ID contains the word "namespace", as a Kubernetes namespace name may)."""
-    cause = exc.__cause__
-    return (isinstance(cause, RPCError) and cause.status == RPCStatusCode.NOT_FOUND
-            and cause.message.lower().startswith("workflow"))
 
 
 class TemporalRuns:
@@ -160,10 +151,8 @@ class TemporalRuns:
                 events = [event async for event in handle.fetch_history_events(
                     event_filter_type=WorkflowHistoryEventFilterType.CLOSE_EVENT,
                     rpc_timeout=self.gateway.rpc_timeout)]
-        except (ScheduleNotFound, TemporalRejected) as exc:
-            if _run_not_found(exc):
-                return None  # deleted by retention, or never there
-            raise
+        except ScheduleNotFound:  # NOT_FOUND about the run: deleted by retention, or never there
+            return None
         if not events:
             return None
         return outcome_from_close_event(events[-1], self.gateway.client.data_converter.payload_converter)
