@@ -92,19 +92,13 @@ class SweepConfig:
         (``SUNDIAL_OVERDUE_GRACE_SECONDS``, ``SUNDIAL_SWEEP_PAGE_SIZE``) until settings carry them."""
         env = os.environ if env is None else env
         grace = getattr(settings, "overdue_grace_seconds", None)
-        if grace is None:
-            grace = _env_number(env, "SUNDIAL_OVERDUE_GRACE_SECONDS", 300, 0)
+        grace = _env_number(env, "SUNDIAL_OVERDUE_GRACE_SECONDS", 300, 0) if grace is None else grace
         page = getattr(settings, "sweep_page_size", None)
-        if page is None:
-            page = int(_env_number(env, "SUNDIAL_SWEEP_PAGE_SIZE", 1000, 1))
+        page = _env_number(env, "SUNDIAL_SWEEP_PAGE_SIZE", 1000, 1) if page is None else page
         return cls(interval_seconds=float(settings.resync_seconds), orphan_policy=settings.orphan_policy,
                    overdue_grace=timedelta(seconds=float(grace)), page_size=int(page),
                    concurrency=max(1, min(16, int(getattr(settings, "max_concurrent_temporal_calls", 8)))),
                    namespaces=tuple(namespaces))
-
-
-def _first(store: Iterable[IndexedSchedule]) -> IndexedSchedule | None:
-    return next(iter(store), None)
 
 
 class Sweeper:
@@ -136,7 +130,7 @@ class Sweeper:
                          error=type(exc).__name__)
 
     def snapshot(self) -> dict[Key, IndexedSchedule]:
-        found = {key: _first(store) for key, store in list(self.index.items())}
+        found = {key: next(iter(store), None) for key, store in list(self.index.items())}
         return {key: value for key, value in found.items() if value is not None}
 
     async def list_ours(self) -> list[ListedSchedule]:

@@ -147,3 +147,21 @@ async def test_the_endpoint_serves_the_text_format() -> None:
         await runner.cleanup()
     assert content_type == CONTENT_TYPE
     assert 'sundial_sweeps_total{result="ok"} 1' in body.splitlines()
+
+
+def test_a_decision_is_one_line_as_text_and_as_json(caplog: pytest.LogCaptureFixture) -> None:
+    import json
+    import logging
+
+    from kopf._core.actions.loggers import ObjectJsonFormatter
+
+    from sundial.logs import decision
+
+    logger = logging.getLogger("sundial.test-decisions")
+    with caplog.at_level(logging.INFO, logger=logger.name):
+        decision(logger, "drift-repaired", "drift repaired", kind="missing", name="team-a/x", skipped=None)
+    record = caplog.records[-1]
+    assert record.getMessage() == "drift repaired kind=missing name=team-a/x"
+    as_json = json.loads(ObjectJsonFormatter().format(record))
+    assert (as_json["decision"], as_json["kind"], as_json["name_"]) == ("drift-repaired", "missing", "team-a/x")
+    assert "skipped" not in as_json

@@ -324,3 +324,17 @@ async def test_the_loop_survives_temporal_being_away_and_restarts_the_orphan_cou
     deleted = world.value("sundial_orphans_total", action="deleted")
     assert deleted == (1 if sweeps_since_outage >= 2 else 0)  # the sweep before the outage does not count
     assert (orphan.schedule_id in world.ctx.temporal.schedules) == (deleted == 0)
+
+
+def test_the_sweep_config_comes_from_settings_and_checks_its_environment() -> None:
+    from sundial.errors import SettingsError
+    from sundial.settings import Settings
+
+    settings = Settings(resync_seconds=15, orphan_policy="report")
+    config = SweepConfig.from_settings(settings, {"SUNDIAL_OVERDUE_GRACE_SECONDS": "30"})
+    assert (config.interval_seconds, config.orphan_policy, config.page_size) == (15, "report", 1000)
+    assert config.overdue_grace == timedelta(seconds=30)
+    with pytest.raises(SettingsError, match="SUNDIAL_SWEEP_PAGE_SIZE='0' must be at least 1"):
+        SweepConfig.from_settings(settings, {"SUNDIAL_SWEEP_PAGE_SIZE": "0"})
+    with pytest.raises(SettingsError, match="SUNDIAL_OVERDUE_GRACE_SECONDS='soon' is not a number"):
+        SweepConfig.from_settings(settings, {"SUNDIAL_OVERDUE_GRACE_SECONDS": "soon"})
