@@ -152,7 +152,8 @@ async def account_once(ctx: OperatorContext, state: AccountingState | None = Non
     bodies = [b for b in await ctx.kube.list_schedules() if not b["metadata"].get("deletionTimestamp")]
     resources = {ctx.identity(b).schedule_id: _resource(b) for b in bodies}
     report.schedules = len(resources)
-    state.cursors = {uid: at for uid, at in state.cursors.items() if uid in {r.uid for r in resources.values()}}
+    uids = {r.uid for r in resources.values()}
+    state.cursors = {uid: at for uid, at in state.cursors.items() if uid in uids}  # forget deleted resources
     if not resources:
         return report
     cursors = [max(filter(None, (r.watermark, state.cursors.get(r.uid))), default=now) for r in resources.values()]
