@@ -82,8 +82,8 @@ def test_only_schedules_with_this_clusters_memo_and_derived_id_are_ours(entry: L
     (indexed(), None, Drift.MISSING),
     (indexed(), listed(listed_fingerprint="cccc"), Drift.EDITED),
     (indexed(), listed(paused=True), Drift.PAUSED),
-    (indexed(expected_paused=True, phase="Paused"), listed(), Drift.UNPAUSED),
-    (indexed(expected_paused=True, phase="Paused"), listed(paused=True), None),
+    (indexed(expected_paused=True, status_paused=True, phase="Paused"), listed(), Drift.UNPAUSED),
+    (indexed(expected_paused=True, status_paused=True, phase="Paused"), listed(paused=True), None),
     (indexed(), listed(ScheduleIdentity(CLUSTER, "team-a", "news", "uid-0")), Drift.REPLACED),
     (indexed(), listed(listed_fingerprint="cccc", paused=True), Drift.EDITED),
 ], ids=["in-step", "deleted", "edited", "paused-out-of-band", "unpaused-out-of-band", "paused-as-spec",
@@ -96,7 +96,9 @@ def test_drift_of_a_settled_resource(resource: IndexedSchedule, entry: ListedSch
 @pytest.mark.parametrize("resource", [
     indexed(phase="Pending"), indexed(phase="Invalid"), indexed(phase="Error"), indexed(phase=None),
     indexed(observed_generation=1), indexed(deleting=True), indexed(fingerprint=None),
-], ids=["pending", "invalid", "error", "no-status", "spec-change-in-flight", "deleting", "never-synced"])
+    indexed(expected_paused=True), indexed(status_paused=True, phase="Paused"),
+], ids=["pending", "invalid", "error", "no-status", "spec-change-in-flight", "deleting", "never-synced",
+        "automatic-pause-not-applied-yet", "resume-in-flight"])
 def test_resources_in_flight_are_left_to_kopf(resource: IndexedSchedule) -> None:
     assert drift_of(resource, None) is None
     assert drift_of(resource, listed(paused=True, listed_fingerprint="cccc")) is None
@@ -105,8 +107,10 @@ def test_resources_in_flight_are_left_to_kopf(resource: IndexedSchedule) -> None
 def test_an_automatic_pause_of_sundials_own_is_not_drift() -> None:
     body = {"metadata": {"uid": "uid-1", "generation": 2}, "spec": {"paused": False},
             "status": {"observedGeneration": 2, "phase": "Paused", "temporal": {"fingerprint": "aaaa.bbbb"},
+                       "conditions": [{"type": "Paused", "status": "True", "reason": "ConsecutiveFailures"}],
                        "accounting": {"autoPause": {"reason": "ConsecutiveFailures"}}}}
     assert drift_of(indexed_from_body(body), listed(paused=True)) is None
+    assert drift_of(indexed_from_body(body), listed(paused=False)) is Drift.UNPAUSED
 
 
 def test_a_describe_confirms_with_the_whole_fingerprint() -> None:
@@ -181,8 +185,8 @@ def test_firing_flips_to_false_once_and_back_when_it_fires_again() -> None:
 
 
 def test_pausing_clears_a_stale_overdue() -> None:
-    change = firing_change(KEY, indexed(firing="False", firing_reason="Overdue", expected_paused=True),
-                           listed(paused=True), NOW, GRACE)
+    change = firing_change(KEY, indexed(firing="False", firing_reason="Overdue", expected_paused=True,
+                                        status_paused=True), listed(paused=True), NOW, GRACE)
     assert change is not None and change.firing is True and "paused" in change.message
 
 
@@ -199,7 +203,8 @@ def test_next_run_time_is_refreshed_from_the_list_entry_only_when_it_moved() -> 
 
 @pytest.mark.parametrize(("resource", "entry"), [
     (indexed(), listed(listed_fingerprint="cccc", next_action_times=(NOW,))),
-    (indexed(expected_paused=True, phase="Paused"), listed(paused=True, next_action_times=(NOW,))),
+    (indexed(expected_paused=True, status_paused=True, phase="Paused"),
+     listed(paused=True, next_action_times=(NOW,))),
     (indexed(observed_generation=1), listed(next_action_times=(NOW,))),
 ], ids=["list-behind-our-last-write", "paused", "spec-change-in-flight"])
 def test_next_run_time_is_not_written_from_a_lagging_or_paused_entry(resource: IndexedSchedule,
@@ -256,9 +261,11 @@ def test_the_index_entry_reads_what_the_sweep_needs_from_a_body() -> None:
             "spec": {"paused": True, "timeZone": "Europe/Paris"},
             "status": {"observedGeneration": 3, "phase": "Paused", "nextRunTime": None,
                        "temporal": {"fingerprint": "a.b"},
-                       "conditions": [{"type": "Firing", "status": "False", "reason": "Overdue"}]}}
+                       "conditions": [{"type": "Firing", "status": "False", "reason": "Overdue"},
+                                      {"type": "Paused", "status": "True", "reason": "UserRequested"}]}}
     assert indexed_from_body(body) == IndexedSchedule(
         uid="u", generation=3, observed_generation=3, phase="Paused", deleting=True, expected_paused=True,
+        status_paused=True,
         fingerprint="a.b", next_run_time=None, time_zone="Europe/Paris", firing="False",
         firing_reason="Overdue")
     assert indexed_from_body({"metadata": {"uid": "u"}}) == IndexedSchedule(uid="u")

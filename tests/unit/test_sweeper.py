@@ -133,6 +133,7 @@ class World:
             "metadata": {"namespace": "team-a", "name": name, "uid": identity.uid, "generation": 1},
             "spec": {"paused": paused, "timeZone": "UTC"},
             "status": {"observedGeneration": 1, "phase": "Paused" if paused else "Active",
+                       "conditions": [{"type": "Paused", "status": str(paused)}],
                        "temporal": {"fingerprint": "aaaa.bbbb"}, "nextRunTime": "2026-11-22T13:00:00Z"}}
         self.ctx.temporal.put(identity, paused=paused)
         return identity
@@ -161,6 +162,12 @@ class _LiveIndex(Mapping[tuple[str, str], list[IndexedSchedule]]):
 
     def __len__(self) -> int:
         return len(self.bodies)
+
+
+def firing_condition(world: World) -> dict[str, Any]:
+    conditions = world.ctx.kube.bodies[("team-a", "news")]["status"]["conditions"]
+    found: dict[str, Any] = next(c for c in conditions if c["type"] == "Firing")
+    return found
 
 
 async def until(probe: Callable[[], bool]) -> None:
@@ -294,7 +301,7 @@ async def test_the_watchdog_flags_an_overdue_schedule_and_clears_it_when_it_fire
     world.ctx.kube.bodies[("team-a", "news")]["status"]["nextRunTime"] = "2026-11-22T11:50:00Z"
     world.ctx.temporal.put(identity, next_action_times=(due,))
     await world.sweeper.sweep()
-    firing = world.ctx.kube.bodies[("team-a", "news")]["status"]["conditions"][0]
+    firing = firing_condition(world)
     assert (firing["type"], firing["status"], firing["reason"]) == ("Firing", "False", "Overdue")
     assert [(e[1], e[2]) for e in world.ctx.events] == [("Warning", "Overdue")]
     assert world.value("sundial_overdue_schedules") == 1
@@ -303,7 +310,7 @@ async def test_the_watchdog_flags_an_overdue_schedule_and_clears_it_when_it_fire
 
     world.ctx.temporal.put(identity, next_action_times=(NEXT,))
     await world.sweeper.sweep()
-    firing = world.ctx.kube.bodies[("team-a", "news")]["status"]["conditions"][0]
+    firing = firing_condition(world)
     assert (firing["status"], firing["reason"]) == ("True", "OnTime")
     assert [(e[1], e[2]) for e in world.ctx.events][-1] == ("Normal", "Firing")
     assert world.value("sundial_overdue_schedules") == 0

@@ -25,7 +25,7 @@ from enum import StrEnum
 from typing import Any
 
 from sundial.domain.desired import ListedSchedule, ObservedSchedule, fingerprint_matches
-from sundial.domain.status import FIRING, OVERDUE, local_time, rfc3339
+from sundial.domain.status import FIRING, OVERDUE, PAUSED, local_time, rfc3339
 
 Key = tuple[str, str]  # (namespace, name)
 SETTLED_PHASES = ("Active", "Paused")
@@ -58,6 +58,7 @@ class IndexedSchedule:
     phase: str | None = None
     deleting: bool = False
     expected_paused: bool = False  # spec.paused or status.accounting.autoPause (the reconcile's rule)
+    status_paused: bool = False  # the Paused condition is True: the last reconcile paused it
     fingerprint: str | None = None  # status.temporal.fingerprint recorded after the last write
     next_run_time: str | None = None
     time_zone: str = "UTC"
@@ -66,23 +67,26 @@ class IndexedSchedule:
 
     @property
     def settled(self) -> bool:
-        """Synced at its current generation and not going away: the only state drift is judged in."""
+        """Synced at its current generation, no pause or resume in flight (an automatic pause
+        written but not yet applied, a resume requested), not going away: the only state drift
+        is judged in."""
         return (self.phase in SETTLED_PHASES and not self.deleting and bool(self.fingerprint)
-                and self.observed_generation == self.generation)
+                and self.observed_generation == self.generation and self.status_paused == self.expected_paused)
 
 
 def indexed_from_body(body: Mapping[str, Any]) -> IndexedSchedule:
     """The index entry of one resource body (tolerant of missing status)."""
     meta, spec = body.get("metadata") or {}, body.get("spec") or {}
     status = body.get("status") or {}
-    firing: Mapping[str, Any] = next(
-        (c for c in status.get("conditions") or [] if c.get("type") == FIRING), {})
+    conditions = {c.get("type"): c for c in status.get("conditions") or []}
+    firing: Mapping[str, Any] = conditions.get(FIRING) or {}
     auto_pause = (status.get("accounting") or {}).get("autoPause")
     return IndexedSchedule(
         uid=str(meta.get("uid") or ""), generation=int(meta.get("generation") or 0),
         observed_generation=status.get("observedGeneration"), phase=status.get("phase"),
         deleting=bool(meta.get("deletionTimestamp")),
         expected_paused=bool(spec.get("paused")) or bool(auto_pause),
+        status_paused=(conditions.get(PAUSED) or {}).get("status") == "True",
         fingerprint=(status.get("temporal") or {}).get("fingerprint"),
         next_run_time=status.get("nextRunTime"), time_zone=str(spec.get("timeZone") or "UTC"),
         firing=firing.get("status"), firing_reason=firing.get("reason"))
