@@ -18,8 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from kubernetes import client
-from temporalio.client import Client
-from temporalio.service import RPCError
+from temporalio.client import Client, ScheduleAlreadyRunningError
+from temporalio.service import RPCError, RPCStatusCode
 
 from bench.stack import OperatorProcess
 from sundial.adapters.temporal import build_schedule
@@ -104,13 +104,28 @@ def remove_resources(api: client.ApiClient, keys: list[tuple[str, str]]) -> None
     _threads(remove, keys)
 
 
+async def retried(call: Callable[[], Awaitable[Any]], attempts: int = 5) -> Any:
+    """A call retried on transient transport errors (the dev server on 2 busy cores sometimes
+    drops an HTTP/2 stream); NOT_FOUND and ALREADY_EXISTS are answers, not failures."""
+    for attempt in range(attempts):
+        try:
+            return await call()
+        except ScheduleAlreadyRunningError:
+            return None  # an earlier attempt got through
+        except RPCError as exc:
+            if exc.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.ALREADY_EXISTS) or attempt == attempts - 1:
+                raise
+            await asyncio.sleep(0.5 * (attempt + 1))
+    return None
+
+
 async def bounded(jobs: Iterable[Callable[[], Awaitable[Any]]], concurrency: int = CONCURRENCY) -> float:
     """Run the jobs with at most ``concurrency`` at once; returns the seconds it took."""
     slots = asyncio.Semaphore(concurrency)
 
     async def one(job: Callable[[], Awaitable[Any]]) -> None:
         async with slots:
-            await job()
+            await retried(job)
 
     started = time.monotonic()
     await asyncio.gather(*(one(job) for job in jobs))
@@ -142,9 +157,9 @@ async def plain_creates_operator_pattern(temporal: Client, schedules: list[tuple
         async def calls() -> None:
             handle = temporal.get_schedule_handle(sid)
             with contextlib.suppress(RPCError):
-                await handle.describe()
-            await temporal.create_schedule(sid, schedule, memo=memo)
-            await handle.describe()
+                await retried(handle.describe)
+            await retried(lambda: temporal.create_schedule(sid, schedule, memo=memo))
+            await retried(handle.describe)
         return calls
 
     return await bounded(create(*item) for item in schedules)
@@ -152,7 +167,13 @@ async def plain_creates_operator_pattern(temporal: Client, schedules: list[tuple
 
 async def delete_schedules(temporal: Client, ids: Iterable[str]) -> float:
     def delete(sid: str) -> Callable[[], Awaitable[Any]]:
-        return lambda: temporal.get_schedule_handle(sid).delete()
+        async def gone() -> None:
+            try:
+                await retried(temporal.get_schedule_handle(sid).delete)
+            except RPCError as exc:
+                if exc.status != RPCStatusCode.NOT_FOUND:
+                    raise
+        return gone
 
     return await bounded(delete(sid) for sid in ids)
 
