@@ -3,19 +3,22 @@
 A timer per resource would cost a task and Temporal calls per resource per period. One
 sweep instead costs, whatever the number of schedules:
 
-* Kubernetes: one LIST of the Schedules (a consistent read: the counters and watermark a
-  fold starts from must be the stored ones, never a cache that may lag our own last
-  write), then for each resource that changed one GET (fold again on the freshest status,
-  so a concurrent ``sundial resume`` is not overwritten) and one status PATCH;
 * Temporal: one paginated visibility query for this cluster's runs closed since the
-  oldest watermark, one for its open runs, and one close-event read per *new* run.
+  oldest watermark, one for its open runs, and one close-event read per *new* run;
+* Kubernetes: nothing for a resource with nothing new. What a sweep needs to decide that
+  (watermark, counted IDs, open runs, a pending automatic pause: ``Tracked``) comes from a
+  kopf index (``tracked``), or else from one LIST. A resource with news is read with one
+  GET, folded on that fresh status (an index may lag our own last write, and a concurrent
+  ``sundial resume`` must not be overwritten), and patched once, naming only changed leaves.
 
 The watermark (``domain.runs``) is kept in the status, written in the same patch as the
 counters, so a crash anywhere means reading again, never counting twice. Between writes
 an in-memory cursor per resource remembers how far its runs are known to be counted, so
 the query window stays ``now - (lag + interval)`` wide even for schedules that never run;
 after a restart the first sweep reads back from the oldest stored watermark, which idle
-schedules refresh at most every ``refresh_after`` (a bounded number of writes per sweep).
+schedules refresh every ``refresh_after`` (at most ``max_refreshes`` writes per sweep).
+A stale index is safe: its watermark is older and its counted IDs fewer than the stored
+ones, so it can only make a sweep read a resource for nothing, never skip a new run.
 
 An automatic pause is written as ``status.accounting.autoPause`` with the counters; then
 a Warning Event, and ``reconcile`` pauses the Temporal schedule (``effective_pause``).
@@ -30,7 +33,7 @@ import logging
 import os
 import time
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -41,7 +44,7 @@ from pydantic import ValidationError
 from sundial.adapters.kube import ScheduleResourceNotFound
 from sundial.adapters.temporal_runs import TemporalRuns
 from sundial.domain import status as st
-from sundial.domain.desired import cluster_prefix
+from sundial.domain.desired import ScheduleIdentity, cluster_prefix
 from sundial.domain.models import HistorySpec, PolicySpec
 from sundial.domain.runs import (
     SAFETY_LAG,
@@ -78,6 +81,53 @@ def poll_seconds(env: Mapping[str, str] | None = None) -> float:
     return value
 
 
+@dataclass(frozen=True)
+class Tracked:
+    """What a sweep needs to know about one Schedule to decide, without reading it, whether to act."""
+
+    namespace: str
+    name: str
+    uid: str
+    created: str = ""  # metadata.creationTimestamp as stored
+    deleting: bool = False
+    closed_through: datetime | None = None
+    counted_ids: frozenset[str] = frozenset()
+    running: int = 0
+    pause_pending: bool = False
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+    @property
+    def watermark(self) -> datetime | None:
+        return self.closed_through or parse_time(self.created)
+
+
+def tracked_from_body(body: Mapping[str, Any]) -> Tracked:
+    """The index entry of one resource body (pure; for ``kopf.index``)."""
+    meta, status = body.get("metadata") or {}, body.get("status") or {}
+    ledger = Ledger.from_status(status)
+    return Tracked(str(meta.get("namespace") or ""), str(meta.get("name") or ""), str(meta.get("uid") or ""),
+                   str(meta.get("creationTimestamp") or ""), bool(meta.get("deletionTimestamp")),
+                   ledger.closed_through, ledger.counted_ids, ledger.running, pause_pending(body))
+
+
+def pause_pending(body: Mapping[str, Any]) -> bool:
+    """The status holds an automatic pause that the Paused condition does not show yet."""
+    status = body.get("status") or {}
+    pause = (status.get("accounting") or {}).get("autoPause")
+    if not pause or (body.get("spec") or {}).get("paused"):
+        return False  # spec.paused pauses already, with its own reason (UserRequested)
+    paused: Mapping[str, Any] = next((c for c in status.get("conditions") or [] if c.get("type") == st.PAUSED), {})
+    return not (paused.get("status") == "True" and paused.get("reason") == pause.get("reason"))
+
+
+def index_reader(index: Mapping[Any, Iterable[Tracked]]) -> Callable[[], list[Tracked]]:
+    """``tracked`` for ``account_once`` from a kopf index of ``tracked_from_body`` entries."""
+    return lambda: [entry for store in list(index.values()) for entry in list(store)[:1]]
+
+
 @dataclass
 class AccountingState:
     """What one operator process remembers between sweeps (lost on restart, by design)."""
@@ -96,39 +146,15 @@ class AccountingReport:
     running: int = 0
     new_runs: int = 0
     status_patches: int = 0
-    watermark_refreshes: int = 0
     auto_paused: list[str] = field(default_factory=list)
     pauses_applied: int = 0
     temporal_calls: dict[str, int] = field(default_factory=dict)
-    kube_calls: int = 1
+    kube_calls: int = 0
     failures: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
 
-@dataclass
-class _Resource:
-    body: Mapping[str, Any]
-    ledger: Ledger
-    not_before: datetime | None
-    limits: HistoryLimits
-    policy: PolicySpec
-
-    @property
-    def uid(self) -> str:
-        return str(self.body["metadata"]["uid"])
-
-    @property
-    def key(self) -> str:
-        meta = self.body["metadata"]
-        return f"{meta['namespace']}/{meta['name']}"
-
-    @property
-    def watermark(self) -> datetime | None:
-        return self.ledger.closed_through or self.not_before
-
-
-def _resource(body: Mapping[str, Any]) -> _Resource:
-    spec, status = body.get("spec") or {}, body.get("status") or {}
+def _rules(spec: Mapping[str, Any]) -> tuple[HistoryLimits, PolicySpec]:
     try:
         history = HistorySpec.model_validate(spec.get("history") or {})
     except ValidationError:
@@ -137,27 +163,31 @@ def _resource(body: Mapping[str, Any]) -> _Resource:
         policy = PolicySpec.model_validate(spec.get("policy") or {})
     except ValidationError:  # an invalid spec still has its runs counted; no auto-pause rules
         policy = PolicySpec(max_consecutive_failures=0)
-    return _Resource(body, Ledger.from_status(status), parse_time(body["metadata"].get("creationTimestamp")),
-                     HistoryLimits(history.successful_runs_limit, history.failed_runs_limit), policy)
+    return HistoryLimits(history.successful_runs_limit, history.failed_runs_limit), policy
 
 
 async def account_once(ctx: OperatorContext, state: AccountingState | None = None, *,
-                       lag: timedelta = SAFETY_LAG, refresh_after: timedelta = timedelta(hours=1),
-                       max_refreshes: int = 50, page_size: int = 1000, concurrency: int = 16
-                       ) -> AccountingReport:
+                       tracked: Callable[[], Iterable[Tracked]] | None = None, lag: timedelta = SAFETY_LAG,
+                       refresh_after: timedelta = timedelta(hours=6), max_refreshes: int = 50,
+                       page_size: int = 1000, concurrency: int = 16) -> AccountingReport:
     """One sweep over every Schedule (see the module docstring). Raises TemporalUnavailable."""
     state = state if state is not None else AccountingState()
     started, calls_before = time.monotonic(), _calls(ctx)
     report, now = AccountingReport(), ctx.clock()
-    bodies = [b for b in await ctx.kube.list_schedules() if not b["metadata"].get("deletionTimestamp")]
-    resources = {ctx.identity(b).schedule_id: _resource(b) for b in bodies}
-    report.schedules = len(resources)
-    uids = {r.uid for r in resources.values()}
+    if tracked is None:
+        entries = [tracked_from_body(body) for body in await ctx.kube.list_schedules()]
+        report.kube_calls += 1
+    else:
+        entries = list(tracked())
+    ours = {ScheduleIdentity(ctx.cluster_id, t.namespace, t.name, t.uid).schedule_id: t
+            for t in entries if t.uid and not t.deleting}
+    report.schedules = len(ours)
+    uids = {t.uid for t in ours.values()}
     state.cursors = {uid: at for uid, at in state.cursors.items() if uid in uids}  # forget deleted resources
-    if not resources:
+    if not ours:
         return report
-    cursors = [max(filter(None, (r.watermark, state.cursors.get(r.uid))), default=now) for r in resources.values()]
-    window = min(cursors) - timedelta(seconds=1)  # a little earlier: watermarks are whole seconds
+    window = min(max(filter(None, (t.watermark, state.cursors.get(t.uid))), default=now)
+                 for t in ours.values()) - timedelta(seconds=1)  # a little earlier: watermarks are whole seconds
     report.window_start = window
     runs, prefix = TemporalRuns(ctx.temporal), cluster_prefix(ctx.cluster_id)
     closed: defaultdict[str, list[RunInfo]] = defaultdict(list)
@@ -169,15 +199,13 @@ async def account_once(ctx: OperatorContext, state: AccountingState | None = Non
         running[info.schedule_id].append(info)
         report.running += 1
     siblings: defaultdict[str, list[tuple[str, str]]] = defaultdict(list)
-    for body in bodies:
-        siblings[body["metadata"]["namespace"]].append(
-            (body["metadata"].get("creationTimestamp") or "", body["metadata"]["name"]))
-    stale = sorted((r.watermark or now, sid) for sid, r in resources.items()
-                   if r.ledger.closed_through is None or r.ledger.closed_through < now - refresh_after)
+    for t in ours.values():
+        siblings[t.namespace].append((t.created, t.name))
+    stale = sorted((t.watermark or now, sid) for sid, t in ours.items() if (t.watermark or now) < now - refresh_after)
     refresh = {sid for _, sid in stale[:max_refreshes]}
     sweep = _Sweep(ctx, state, report, runs, now, window, lag, siblings, asyncio.Semaphore(concurrency))
-    await asyncio.gather(*(sweep.account(resource, closed.get(sid, []), running.get(sid, []), sid in refresh)
-                           for sid, resource in resources.items()))
+    await asyncio.gather(*(sweep.account(t, closed.get(sid, []), running.get(sid, []), sid in refresh)
+                           for sid, t in ours.items()))
     report.temporal_calls = {op: n - calls_before.get(op, 0) for op, n in _calls(ctx).items()
                              if n != calls_before.get(op, 0)}
     report.seconds = time.monotonic() - started
@@ -204,37 +232,64 @@ class _Sweep:
     outcomes: dict[str, RunOutcome | None] = field(default_factory=dict)
     unavailable: TemporalUnavailable | None = None
 
-    async def account(self, resource: _Resource, closed: list[RunInfo], running: list[RunInfo],
-                      refresh: bool) -> None:
-        """Fold, write when something changed (or the stored watermark is stale), pause if due."""
+    async def account(self, t: Tracked, closed: list[RunInfo], running: list[RunInfo], refresh: bool) -> None:
+        """Read, fold and patch a resource only when the index says something is new for it."""
         async with self.slots:
             if self.unavailable is not None:
                 return  # Temporal is away: the whole sweep is tried again next time
             try:
-                new = await self._fold(resource, closed, running)
-                body, fresh = resource.body, False
-                if new.differs_from(resource.ledger) or refresh:
-                    (body, new), fresh = await self._write(resource, closed, running), True
-                self.state.cursors[resource.uid] = new.closed_through or self.window
-                await self._apply_pause(body, fresh)
+                hint = Ledger(closed_through=t.closed_through, counted_ids=t.counted_ids)
+                not_before = parse_time(t.created)
+                open_runs = [r for r in running if not_before is None or r.started_at >= not_before]
+                if not (refresh or t.pause_pending or len(open_runs) != t.running
+                        or uncounted(hint, closed, self.window, not_before)):
+                    moved = fold(hint, [closed_run(i, None) for i in closed], now=self.now, window_start=self.window,
+                                 not_before=not_before, lag=self.lag)
+                    self.state.cursors[t.uid] = moved.closed_through or self.window
+                    return
+                self.state.cursors[t.uid] = await self._account(t, closed, running, refresh)
             except TemporalUnavailable as exc:
                 self.unavailable = exc
             except Exception as exc:  # one resource's failure (a gone resource, a refused write) stops no other
-                self.report.failures.append(f"{resource.key}: {exc}")
+                self.report.failures.append(f"{t.key}: {exc}")
                 decision(log, "accounting-failed", "run accounting failed", logging.WARNING,
-                         schedule=resource.key, error=f"{type(exc).__name__}: {exc}")
+                         schedule=t.key, error=f"{type(exc).__name__}: {exc}")
 
-    async def _fold(self, resource: _Resource, closed: list[RunInfo], running: list[RunInfo]) -> Ledger:
-        ledger, not_before = resource.ledger, resource.not_before
+    async def _account(self, t: Tracked, closed: list[RunInfo], running: list[RunInfo], refresh: bool
+                       ) -> datetime:
+        """GET, fold on the fresh status, patch the changed leaves, pause if due; the new watermark."""
+        body = await self.ctx.kube.get_schedule(t.namespace, t.name)
+        self.report.kube_calls += 1
+        if body["metadata"].get("uid") != t.uid or body["metadata"].get("deletionTimestamp"):
+            raise ScheduleResourceNotFound(f"schedule {t.key} was replaced or is being deleted")
+        previous, spec = dict(body.get("status") or {}), body.get("spec") or {}
+        ledger, not_before = Ledger.from_status(previous), parse_time(body["metadata"].get("creationTimestamp"))
+        limits, policy = _rules(spec)
         await self._read_outcomes(uncounted(ledger, closed, self.window, not_before))
-        joined = [closed_run(info, self.outcomes.get(info.run_id)) for info in closed]
-        new = fold(ledger, joined, now=self.now, window_start=self.window, limits=resource.limits,
-                   not_before=not_before, lag=self.lag)
+        new = fold(ledger, [closed_run(i, self.outcomes.get(i.run_id)) for i in closed], now=self.now,
+                   window_start=self.window, limits=limits, not_before=not_before, lag=self.lag)
         new = with_running(new, running, not_before)
-        generation = int(resource.body["metadata"].get("generation") or 0)
-        pause = auto_pause_decision(new, resource.policy.max_consecutive_failures,
-                                    resource.policy.max_total_budget_usd, self.now, generation)
-        return replace(new, auto_pause=pause) if pause else new
+        pause = auto_pause_decision(new, policy.max_consecutive_failures, policy.max_total_budget_usd, self.now,
+                                    int(body["metadata"].get("generation") or 0))
+        new = replace(new, auto_pause=pause) if pause else new
+        status = {**previous, **new.to_status()}
+        if new.differs_from(ledger) or refresh:
+            patch = changed_leaves(previous, status)  # leaves only: a concurrent resume keeps its own
+            if patch:
+                await self.ctx.kube.patch_status(t.namespace, t.name, patch)
+                self.report.kube_calls += 1
+                self.report.status_patches += 1
+            body = {**body, "status": status}
+        if pause:
+            self.report.auto_paused.append(f"{t.key}: {pause['reason']}")
+            decision(log, "auto-pause", "automatic pause", logging.WARNING, schedule=t.key,
+                     reason=pause["reason"], detail=pause["message"])
+            await self.ctx.event(body, WARNING, pause["reason"], pause["message"])
+            self.report.kube_calls += 1
+        if pause_pending(body):
+            await reconcile(self.ctx, body, self.siblings.get(t.namespace, []))
+            self.report.pauses_applied += 1
+        return new.closed_through or self.window
 
     async def _read_outcomes(self, infos: list[RunInfo]) -> None:
         missing = [info for info in infos if info.run_id not in self.outcomes]
@@ -244,67 +299,14 @@ class _Sweep:
         self.report.new_runs += len(missing)
         self.state.outcomes_read += len(missing)
 
-    async def _write(self, resource: _Resource, closed: list[RunInfo], running: list[RunInfo]
-                     ) -> tuple[Mapping[str, Any], Ledger]:
-        """Fold again on the freshest status (one GET), patch what changed; the body as now stored."""
-        meta = resource.body["metadata"]
-        fresh_body = await self.ctx.kube.get_schedule(meta["namespace"], meta["name"])
-        self.report.kube_calls += 1
-        if fresh_body["metadata"].get("uid") != resource.uid or fresh_body["metadata"].get("deletionTimestamp"):
-            raise ScheduleResourceNotFound(f"schedule {resource.key} was replaced or is being deleted")
-        fresh = _resource(fresh_body)
-        new = await self._fold(fresh, closed, running)
-        previous = dict(fresh_body.get("status") or {})
-        status = {**previous, **new.to_status()}
-        patch = changed_leaves(previous, status)  # leaves only: a concurrent resume keeps its own
-        if patch:
-            await self.ctx.kube.patch_status(meta["namespace"], meta["name"], patch)
-        self.report.kube_calls += 1
-        self.report.status_patches += 1
-        if not new.differs_from(fresh.ledger):
-            self.report.watermark_refreshes += 1
-        pause = new.auto_pause
-        if pause and not fresh.ledger.auto_pause:
-            self.report.auto_paused.append(f"{resource.key}: {pause['reason']}")
-            decision(log, "auto-pause", "automatic pause", logging.WARNING, schedule=resource.key,
-                     reason=pause["reason"], detail=pause["message"])
-            await self.ctx.event(fresh_body, WARNING, pause["reason"], pause["message"])
-            self.report.kube_calls += 1
-        return {**fresh_body, "status": status}, new
 
-    async def _apply_pause(self, body: Mapping[str, Any], fresh: bool) -> None:
-        """Have ``reconcile`` pause Temporal while the status asks for it and Paused does not show it.
-
-        A listed body may predate a ``sundial resume``: it is read again before acting on it.
-        """
-        if not _pause_pending(body):
-            return
-        if not fresh:
-            meta = body["metadata"]
-            body = await self.ctx.kube.get_schedule(meta["namespace"], meta["name"])
-            self.report.kube_calls += 1
-            if not _pause_pending(body):
-                return
-        await reconcile(self.ctx, body, self.siblings.get(body["metadata"]["namespace"], []))
-        self.report.pauses_applied += 1
-
-
-def _pause_pending(body: Mapping[str, Any]) -> bool:
-    """The status holds an automatic pause that the Paused condition does not show yet."""
-    status = body.get("status") or {}
-    pause = (status.get("accounting") or {}).get("autoPause")
-    if not pause or (body.get("spec") or {}).get("paused"):
-        return False  # spec.paused pauses already, with its own reason (UserRequested)
-    paused: Mapping[str, Any] = next((c for c in status.get("conditions") or [] if c.get("type") == st.PAUSED), {})
-    return not (paused.get("status") == "True" and paused.get("reason") == pause.get("reason"))
-
-
-async def run_accounting_loop(ctx: OperatorContext, interval_seconds: float, stop_event: asyncio.Event) -> None:
+async def run_accounting_loop(ctx: OperatorContext, interval_seconds: float, stop_event: asyncio.Event,
+                              tracked: Callable[[], Iterable[Tracked]] | None = None) -> None:
     """Sweep every ``interval_seconds`` until ``stop_event`` is set; a failed sweep is logged, never fatal."""
     state = AccountingState()
     while not stop_event.is_set():
         try:
-            report = await account_once(ctx, state)
+            report = await account_once(ctx, state, tracked=tracked)
         except Exception as exc:  # Temporal or Kubernetes away: try again next time
             decision(log, "accounting-sweep-failed", f"run accounting sweep failed: {exc}", logging.WARNING,
                      error=type(exc).__name__)

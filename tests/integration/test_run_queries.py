@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from temporalio.client import Client
 
-from sundial.accounting import AccountingState, account_once
+from sundial.accounting import AccountingState, account_once, tracked_from_body
 from sundial.adapters.kube import ScheduleResourceNotFound
 from sundial.adapters.temporal import TemporalGateway
 from sundial.adapters.temporal_runs import TemporalRuns
@@ -409,5 +409,27 @@ async def test_a_resource_recreated_with_the_same_name_does_not_inherit_earlier_
     await next_second()  # creationTimestamp has whole seconds: the new one must be a later second
     await add_schedule(ctx, kube, "reborn", queue, scripted_query())
 
-    await account_once(ctx)
-    assert kube.status("reborn")["runs"]["total"] == 0
+    report = await account_once(ctx)
+    assert (report.new_runs, report.status_patches) == (0, 0)
+    assert "runs" not in kube.status("reborn")  # nothing counted, nothing written
+
+
+async def test_with_an_index_an_idle_sweep_reads_nothing_and_a_stale_index_counts_nothing_twice(
+    ctx: OperatorContext, kube: MemoryKube, gateway: TemporalGateway, temporal_client: Client, queue: str
+) -> None:
+    sid = await add_schedule(ctx, kube, "indexed", queue, scripted_query(cost=0.5))
+    await add_schedule(ctx, kube, "quiet", queue, scripted_query())
+    index = [tracked_from_body(body) for body in kube.bodies.values()]  # taken before any run
+    state = AccountingState()
+    await trigger(gateway, temporal_client, sid)
+
+    reads = kube.reads
+    counted = await account_once(ctx, state, tracked=lambda: index)
+    assert (counted.new_runs, counted.status_patches, counted.kube_calls) == (1, 1, 2)  # GET + PATCH
+    assert kube.reads == reads + 1  # only the resource with a new run was read
+    stale = await account_once(ctx, state, tracked=lambda: index)  # the index has not seen our write yet
+    assert (stale.status_patches, kube.status("indexed")["runs"]["total"]) == (0, 1)
+    fresh = [tracked_from_body(body) for body in kube.bodies.values()]
+    idle = await account_once(ctx, state, tracked=lambda: fresh)
+    assert (idle.kube_calls, idle.status_patches, idle.temporal_calls) == (0, 0, {"list_runs": 2})
+    assert kube.status("indexed")["cost"]["totalUSD"] == 0.5
