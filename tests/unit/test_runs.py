@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sundial.accounting import poll_seconds
+from sundial.accounting import Tracked, index_reader, pause_pending, poll_seconds, tracked_from_body
 from sundial.commands.runs import (
     UsageError,
     duration_text,
@@ -532,3 +532,39 @@ def test_the_poll_interval_comes_from_sundial_runs_poll_seconds(raw: str | None,
 def test_a_bad_poll_interval_is_one_clear_line(raw: str) -> None:
     with pytest.raises(SettingsError, match=f"SUNDIAL_RUNS_POLL_SECONDS='{re.escape(raw)}'"):
         poll_seconds({"SUNDIAL_RUNS_POLL_SECONDS": raw})
+
+
+# --- what the index tells the sweep ------------------------------------------------------------
+
+
+def test_an_index_entry_carries_the_bookmark_the_open_runs_and_a_pending_pause() -> None:
+    meta = {"namespace": "team-a", "name": "news", "uid": "u1", "creationTimestamp": "2026-11-21T09:00:00Z"}
+    accounting = {"closedThrough": "2026-11-21T10:00:00Z", "countedIds": ["r1"],
+                  "autoPause": {"reason": "BudgetExhausted"}}
+    body = {"metadata": meta, "spec": {}, "status": {
+        "runs": {"running": 2}, "accounting": accounting,
+        "conditions": [{"type": "Paused", "status": "False", "reason": "Active"}]}}
+    entry = tracked_from_body(body)
+    assert (entry.key, entry.uid, entry.running, entry.counted_ids) == ("team-a/news", "u1", 2, {"r1"})
+    assert entry.watermark == datetime(2026, 11, 21, 10, tzinfo=UTC) and entry.pause_pending
+    assert tracked_from_body({"metadata": body["metadata"]}).watermark == datetime(2026, 11, 21, 9, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("spec_paused", "condition", "pending"), [
+    (False, {"type": "Paused", "status": "False", "reason": "Active"}, True),
+    (False, {"type": "Paused", "status": "True", "reason": "BudgetExhausted"}, False),
+    (False, {"type": "Paused", "status": "True", "reason": "UserRequested"}, True),
+    (True, {"type": "Paused", "status": "True", "reason": "UserRequested"}, False),  # spec.paused wins
+])
+def test_an_automatic_pause_is_pending_until_the_paused_condition_shows_it(
+    spec_paused: bool, condition: dict[str, str], pending: bool
+) -> None:
+    body = {"spec": {"paused": spec_paused}, "status": {"accounting": {"autoPause": {"reason": "BudgetExhausted"}},
+                                                        "conditions": [condition]}}
+    assert pause_pending(body) is pending
+    assert not pause_pending({"spec": {}, "status": {"conditions": [condition]}})
+
+
+def test_the_index_reader_takes_one_entry_per_resource() -> None:
+    a, b = Tracked("ns", "a", "u1"), Tracked("ns", "b", "u2")
+    assert index_reader({("ns", "a"): [a], ("ns", "b"): [b], ("ns", "gone"): []})() == [a, b]
