@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 from collections.abc import Coroutine, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from typing import Any
 from aiohttp import web
 
 from sundial.accounting import run_accounting_loop
+from sundial.adapters.kube import KubeGateway
 from sundial.domain.drift import IndexedSchedule, Key
 from sundial.logs import decision
 from sundial.metrics import METRICS, bind_operator, serve_metrics
@@ -32,6 +34,22 @@ class Indexes:
 
     by_key: Mapping[Key, Iterable[IndexedSchedule]]  # (namespace, name) -> IndexedSchedule
     by_namespace: Mapping[str, Iterable[tuple[str, str]]]  # namespace -> (creationTimestamp, name)
+
+
+@dataclass
+class AttributedKube(KubeGateway):
+    """The operator's KubeGateway for one loop: ``writes`` counts that loop's own writes (so a
+    sweep's figures are not mixed with run accounting's), ``total`` stays the operator's tally."""
+
+    total: dict[str, int] = field(default_factory=dict)
+
+    def _count(self, what: str) -> None:
+        super()._count(what)
+        self.total[what] = self.total.get(what, 0) + 1
+
+    @classmethod
+    def of(cls, kube: KubeGateway) -> AttributedKube:
+        return cls(api=kube.api, total=kube.writes)
 
 
 @dataclass
@@ -65,7 +83,8 @@ async def start_background_tasks(ctx: OperatorContext, options: object, indexes:
     if port:
         background.runners.append(await serve_metrics(METRICS, port))
     config = SweepConfig.from_settings(ctx.settings, namespaces=getattr(options, "namespaces", ()))
-    sweeper = Sweeper(ctx, indexes.by_key, indexes.by_namespace, functools.partial(reconcile, ctx), config)
+    own = dataclasses.replace(ctx, kube=AttributedKube.of(ctx.kube))  # the sweeper's own Kubernetes calls
+    sweeper = Sweeper(own, indexes.by_key, indexes.by_namespace, functools.partial(reconcile, own), config)
     background.sweeper = sweeper
     background.spawn("sweeper", sweeper.run(background.stop))
     background.spawn("accounting", run_accounting_loop(ctx, ctx.settings.runs_poll_seconds, background.stop))

@@ -2,7 +2,8 @@
 
 An idle sweep over at least 200 schedules must write nothing to Kubernetes, read nothing
 from it (the index answers), and cost O(schedules / page size) Temporal list calls and
-no describes. The counts come from the operator's own metrics.
+no describes. The counts come from the operator's own metrics; the sweeper's Kubernetes
+calls are counted apart from the run accounting loop's, which runs beside it.
 """
 
 from __future__ import annotations
@@ -35,11 +36,6 @@ def samples(text: str) -> dict[str, float]:
 
 def value(process: OperatorProcess, sample: str) -> float:
     return samples(process.metrics()).get(sample, 0.0)
-
-
-def kube_writes(process: OperatorProcess) -> float:
-    metrics = samples(process.metrics())
-    return sum(v for k, v in metrics.items() if k.startswith("sundial_kubernetes_writes_total"))
 
 
 def all_ready(kube: Kube, namespaces: list[str]) -> bool:
@@ -75,7 +71,6 @@ def many(operator: OperatorProcess, kube: Kube) -> Iterator[list[str]]:
 def test_an_idle_sweep_writes_nothing_and_lists_once_per_page(operator: OperatorProcess,
                                                               many: list[str]) -> None:
     next_sweep(operator, 2)  # settled: the sweeps after the creates may refresh next run times once
-    writes = kube_writes(operator)
     next_sweep(operator)
     metrics = samples(operator.metrics())
     listed = metrics["sundial_last_sweep_listed_schedules"]
@@ -84,7 +79,6 @@ def test_an_idle_sweep_writes_nothing_and_lists_once_per_page(operator: Operator
     assert metrics["sundial_last_sweep_kubernetes_reads"] == 0
     assert metrics['sundial_last_sweep_temporal_calls{operation="list"}'] == math.ceil(listed / 1000)
     assert metrics.get('sundial_last_sweep_temporal_calls{operation="describe"}', 0) == 0
-    assert kube_writes(operator) == writes
 
 
 def test_metrics_cover_reconciles_temporal_calls_phases_and_sweeps(operator: OperatorProcess,
@@ -127,13 +121,11 @@ def test_sweep_cost_follows_the_page_size_and_logs_are_json(
         small_pages.start()
         eventually("resumed every resource", lambda: value(small_pages, 'sundial_reconciles_total{result="ok"}')
                    >= TOTAL, timeout=120, interval=1)
-        next_sweep(small_pages, 2)
-        writes = kube_writes(small_pages)
-        next_sweep(small_pages)
+        next_sweep(small_pages, 3)
         metrics = samples(small_pages.metrics())
         listed = metrics["sundial_last_sweep_listed_schedules"]
         assert metrics['sundial_last_sweep_temporal_calls{operation="list"}'] == math.ceil(listed / 50)
-        assert metrics["sundial_last_sweep_kubernetes_writes"] == 0 and kube_writes(small_pages) == writes
+        assert metrics["sundial_last_sweep_kubernetes_writes"] == 0
         lines = [json.loads(line) for line in small_pages.log().splitlines() if line.startswith("{")]
         started = [line for line in lines if line.get("decision") == "background-started"]
         assert started and started[0]["page_size"] == 50 and started[0]["orphan_policy"] == "delete"

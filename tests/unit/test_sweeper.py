@@ -345,3 +345,15 @@ def test_the_sweep_config_comes_from_settings_and_checks_its_environment() -> No
         SweepConfig.from_settings(settings, {"SUNDIAL_SWEEP_PAGE_SIZE": "0"})
     with pytest.raises(SettingsError, match="SUNDIAL_OVERDUE_GRACE_SECONDS='soon' is not a number"):
         SweepConfig.from_settings(settings, {"SUNDIAL_OVERDUE_GRACE_SECONDS": "soon"})
+
+
+def test_the_sweepers_own_kubernetes_writes_are_counted_apart_and_in_the_operators_total() -> None:
+    from sundial.adapters.kube import KubeGateway
+    from sundial.background import AttributedKube
+
+    operator_kube = KubeGateway(api=None, writes={"status": 5})  # type: ignore[arg-type]
+    own = AttributedKube.of(operator_kube)
+    own._count("status")
+    own._count("event")
+    assert own.writes == {"status": 1, "event": 1}
+    assert operator_kube.writes == {"status": 6, "event": 1}
