@@ -139,3 +139,10 @@ def test_an_unknown_schedule_fails_with_one_line(history: History) -> None:
     done = sundial(history.env, "runs", "no-such-schedule", "-n", history.namespace)
     assert done.returncode == 1
     assert done.stderr == f"error: schedule {history.namespace}/no-such-schedule not found\n"
+
+
+def test_an_unreachable_temporal_fails_with_one_line(history: History) -> None:
+    done = history.runs("--address", "127.0.0.1:1")
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr.startswith("error: Temporal: connect to Temporal at 127.0.0.1:1")
+    assert done.stderr.count("\n") == 1

@@ -207,11 +207,15 @@ def main(args: argparse.Namespace) -> int:
     try:
         return asyncio.run(_runs(args))
     except UsageError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {_one_line(exc)}", file=sys.stderr)
         return 2
     except (ScheduleResourceNotFound, SundialError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {_one_line(exc)}", file=sys.stderr)
         return 1
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
 
 
 async def _runs(args: argparse.Namespace) -> int:
@@ -240,8 +244,8 @@ async def _runs(args: argparse.Namespace) -> int:
             address, temporal_namespace, api_key=settings.temporal_api_key, tls_cert=settings.temporal_tls_cert,
             tls_key=settings.temporal_tls_key, tls_ca=settings.temporal_tls_ca, max_retry_seconds=5)
         document = await collect(TemporalRuns(gateway), schedule_id, query)
-    except TemporalError as exc:
-        raise SundialError(f"Temporal at {address}: {exc}") from exc
+    except TemporalError as exc:  # its message names the address or the schedule already
+        raise SundialError(f"Temporal: {exc}") from exc
     document = {"schedule": {"namespace": namespace, "name": args.name, "scheduleId": schedule_id,
                              "temporalNamespace": temporal_namespace}, **document}
     print(json.dumps(document, indent=2, ensure_ascii=False) if query.output == "json" else render_table(document))
