@@ -30,14 +30,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, Final
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -59,26 +58,12 @@ from sundial.domain.runs import (
     uncounted,
     with_running,
 )
-from sundial.errors import SettingsError, TemporalUnavailable
+from sundial.errors import TemporalUnavailable
 from sundial.logs import decision
 from sundial.reconcile import WARNING, OperatorContext, reconcile
 from sundial.worker.history import RunOutcome
 
-POLL_ENV: Final = "SUNDIAL_RUNS_POLL_SECONDS"
-DEFAULT_POLL_SECONDS: Final = 15.0
 log = logging.getLogger("sundial.accounting")
-
-
-def poll_seconds(env: Mapping[str, str] | None = None) -> float:
-    """``SUNDIAL_RUNS_POLL_SECONDS`` (default 15): seconds between sweeps; SettingsError if bad."""
-    raw = (os.environ if env is None else env).get(POLL_ENV, "").strip() or str(DEFAULT_POLL_SECONDS)
-    try:
-        value = float(raw)
-    except ValueError:
-        raise SettingsError(f"{POLL_ENV}={raw!r} is not a number of seconds") from None
-    if not 0.1 <= value <= 3600:
-        raise SettingsError(f"{POLL_ENV}={raw!r} must be between 0.1 and 3600 seconds")
-    return value
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
-from sundial.accounting import run_accounting_loop
+from sundial.accounting import Tracked, index_reader, run_accounting_loop
 from sundial.adapters.kube import KubeGateway
 from sundial.domain.drift import IndexedSchedule, Key
 from sundial.logs import decision
@@ -34,6 +34,7 @@ class Indexes:
 
     by_key: Mapping[Key, Iterable[IndexedSchedule]]  # (namespace, name) -> IndexedSchedule
     by_namespace: Mapping[str, Iterable[tuple[str, str]]]  # namespace -> (creationTimestamp, name)
+    accounting: Mapping[Key, Iterable[Tracked]]  # (namespace, name) -> what run accounting tracks
 
 
 @dataclass
@@ -87,7 +88,8 @@ async def start_background_tasks(ctx: OperatorContext, options: object, indexes:
     sweeper = Sweeper(own, indexes.by_key, indexes.by_namespace, functools.partial(reconcile, own), config)
     background.sweeper = sweeper
     background.spawn("sweeper", sweeper.run(background.stop))
-    background.spawn("accounting", run_accounting_loop(ctx, ctx.settings.runs_poll_seconds, background.stop))
+    background.spawn("accounting", run_accounting_loop(ctx, ctx.settings.runs_poll_seconds, background.stop,
+                                                       tracked=index_reader(indexes.accounting)))
     decision(ctx.logger, "background-started", "background tasks started", metrics_port=port or None,
              resync_seconds=config.interval_seconds, orphan_policy=config.orphan_policy,
              overdue_grace_seconds=config.overdue_grace.total_seconds(), page_size=config.page_size)

@@ -14,6 +14,7 @@ from typing import Any
 
 import kopf
 
+from sundial.accounting import Tracked, tracked_from_body
 from sundial.adapters.kube import GROUP, PLURAL, VERSION
 from sundial.background import BackgroundTasks, Indexes, start_background_tasks
 from sundial.domain.drift import IndexedSchedule, indexed_from_body
@@ -37,7 +38,8 @@ async def startup(
     settings.watching.server_timeout = 300
     memo.ctx = await OperatorContext.open(memo.sundial_settings, memo.sundial_options, logger)
     # kopf passes its indexes to startup handlers as live objects, filled as resources are listed
-    indexes = Indexes(by_key=kwargs["schedules_by_key"], by_namespace=kwargs["schedules_by_namespace"])
+    indexes = Indexes(by_key=kwargs["schedules_by_key"], by_namespace=kwargs["schedules_by_namespace"],
+                      accounting=kwargs["schedules_for_accounting"])
     memo.background = await start_background_tasks(memo.ctx, memo.sundial_options, indexes)
 
 
@@ -63,6 +65,12 @@ def schedules_by_key(body: kopf.Body, **_: Any) -> dict[tuple[str, str], Indexed
     """(namespace, name) -> what the sweeper needs (uid, recorded fingerprint, expected pause,
     phase, next run, Firing): a sweep reads no resource unless it has to act on it."""
     return {(body.metadata.namespace or "", body.metadata.name or ""): indexed_from_body(body)}
+
+
+@kopf.index(*SCHEDULES)
+def schedules_for_accounting(body: kopf.Body, **_: Any) -> dict[tuple[str, str], Tracked]:
+    """(namespace, name) -> what run accounting needs to decide, without a read, whether to act."""
+    return {(body.metadata.namespace or "", body.metadata.name or ""): tracked_from_body(body)}
 
 
 @kopf.on.create(*SCHEDULES)

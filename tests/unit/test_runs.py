@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sundial.accounting import Tracked, index_reader, pause_pending, poll_seconds, tracked_from_body
+from sundial.accounting import Tracked, index_reader, pause_pending, tracked_from_body
 from sundial.commands.runs import (
     UsageError,
     duration_text,
@@ -36,7 +36,6 @@ from sundial.domain.runs import (
     run_record,
     with_running,
 )
-from sundial.errors import SettingsError
 from sundial.worker.contract import TaskResult
 from sundial.worker.history import RunOutcome
 
@@ -518,20 +517,6 @@ def test_applying_the_patch_sets_every_leaf_of_the_new_status_and_deletes_nothin
     assert all(path in after and after[path] == value for path, value in leaves(new).items())
     assert previous.keys() <= result.keys()
     assert changed_leaves(result, new) == {}
-
-
-# --- the accounting interval -----------------------------------------------------------------
-
-
-@pytest.mark.parametrize(("raw", "seconds"), [(None, 15.0), ("", 15.0), ("1", 1.0), (" 0.5 ", 0.5), ("3600", 3600.0)])
-def test_the_poll_interval_comes_from_sundial_runs_poll_seconds(raw: str | None, seconds: float) -> None:
-    assert poll_seconds({} if raw is None else {"SUNDIAL_RUNS_POLL_SECONDS": raw}) == seconds
-
-
-@pytest.mark.parametrize("raw", ["0", "-1", "fast", "3601"])
-def test_a_bad_poll_interval_is_one_clear_line(raw: str) -> None:
-    with pytest.raises(SettingsError, match=f"SUNDIAL_RUNS_POLL_SECONDS='{re.escape(raw)}'"):
-        poll_seconds({"SUNDIAL_RUNS_POLL_SECONDS": raw})
 
 
 # --- what the index tells the sweep ------------------------------------------------------------

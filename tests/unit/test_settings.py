@@ -20,12 +20,14 @@ def test_overrides_are_read() -> None:
     settings = load_settings({
         "SUNDIAL_TEMPORAL_ADDRESS": "temporal:7233", "SUNDIAL_ORPHAN_POLICY": "Pause",
         "SCHEDULE_MIN_INTERVAL_MINS": "5", "SCHEDULE_MAX_BUDGET_USD": "2.5", "SUNDIAL_RESYNC_SECONDS": "15",
+        "SUNDIAL_RUNS_POLL_SECONDS": "0.5",
     })
     assert settings.temporal_address == "temporal:7233"
     assert settings.orphan_policy == "pause"
     assert settings.min_interval_minutes == 5
     assert settings.max_budget_usd == 2.5
     assert settings.resync_seconds == 15.0
+    assert settings.runs_poll_seconds == 0.5
 
 
 @pytest.mark.parametrize(
@@ -35,6 +37,8 @@ def test_overrides_are_read() -> None:
         ({"SCHEDULE_MIN_INTERVAL_MINS": "soon"}, "SCHEDULE_MIN_INTERVAL_MINS='soon' is not a whole number"),
         ({"SCHEDULE_MAX_PER_NAMESPACE": "0"}, "SCHEDULE_MAX_PER_NAMESPACE='0' must be at least 1"),
         ({"SCHEDULE_MAX_BUDGET_USD": "-1"}, "SCHEDULE_MAX_BUDGET_USD='-1' must be at least 0"),
+        ({"SUNDIAL_RUNS_POLL_SECONDS": "fast"}, "SUNDIAL_RUNS_POLL_SECONDS='fast' is not a number"),
+        ({"SUNDIAL_RUNS_POLL_SECONDS": "0"}, "SUNDIAL_RUNS_POLL_SECONDS='0' must be at least 0.1"),
         ({"SUNDIAL_TEMPORAL_ADDRESS": "temporal"}, "SUNDIAL_TEMPORAL_ADDRESS='temporal' must be host:port"),
         ({"SUNDIAL_TEMPORAL_NAMESPACE": " "}, "SUNDIAL_TEMPORAL_NAMESPACE is empty"),
         ({"SUNDIAL_TEMPORAL_TLS_CA": "/no/such/ca.pem"}, "SUNDIAL_TEMPORAL_TLS_CA='/no/such/ca.pem': no such file"),
