@@ -260,8 +260,9 @@ class _Sweep:
         status = {**previous, **new.to_status()}
         if new.differs_from(ledger) or refresh:
             patch = changed_leaves(previous, status)  # leaves only: a concurrent resume keeps its own
-            if patch:
-                await self.ctx.kube.patch_status(t.namespace, t.name, patch)
+            if patch:  # on the version read: a write in between (e.g. a resume) makes it retry next sweep
+                await self.ctx.kube.patch_status(t.namespace, t.name, patch,
+                                                 resource_version=body["metadata"].get("resourceVersion"))
                 self.report.kube_calls += 1
                 self.report.status_patches += 1
             body = {**body, "status": status}

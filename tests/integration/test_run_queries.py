@@ -294,7 +294,8 @@ class MemoryKube:
             raise ScheduleResourceNotFound(f"schedule {namespace}/{name} not found")
         return copy.deepcopy(self.bodies[namespace, name])
 
-    async def patch_status(self, namespace: str, name: str, status: dict[str, Any]) -> None:
+    async def patch_status(self, namespace: str, name: str, status: dict[str, Any],
+                           resource_version: str | None = None) -> None:
         self.writes["status"] = self.writes.get("status", 0) + 1
         body = self.bodies[namespace, name]
         body["status"] = merge_patch(body.get("status") or {}, status)

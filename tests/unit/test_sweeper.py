@@ -80,7 +80,8 @@ class FakeKube:
             raise ScheduleResourceNotFound(name)
         return self.bodies[(namespace, name)]
 
-    async def patch_status(self, namespace: str, name: str, patch: dict[str, Any]) -> None:
+    async def patch_status(self, namespace: str, name: str, patch: dict[str, Any],
+                           resource_version: str | None = None) -> None:
         self.writes["status"] = self.writes.get("status", 0) + 1
         self.patches.append((namespace, name, patch))
         status = self.bodies[(namespace, name)].setdefault("status", {})

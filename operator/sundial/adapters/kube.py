@@ -50,13 +50,20 @@ class KubeGateway:
     def _custom(self) -> client.CustomObjectsApi:
         return client.CustomObjectsApi(self.api)
 
-    async def patch_status(self, namespace: str, name: str, status: dict[str, Any]) -> None:
-        """Merge-patch ``status``; a Schedule that is already gone is not an error."""
+    async def patch_status(self, namespace: str, name: str, status: dict[str, Any],
+                           resource_version: str | None = None) -> None:
+        """Merge-patch ``status``; a Schedule that is already gone is not an error.
+
+        With ``resource_version`` the patch applies only to that version of the resource (a 409
+        ApiException otherwise): for writers whose values were computed from what they read.
+        """
         self._count("status")
+        body: dict[str, Any] = {"status": status}
+        if resource_version:
+            body["metadata"] = {"resourceVersion": resource_version}
         try:
             await asyncio.to_thread(
-                self._custom.patch_namespaced_custom_object_status,
-                GROUP, VERSION, namespace, PLURAL, name, {"status": status},
+                self._custom.patch_namespaced_custom_object_status, GROUP, VERSION, namespace, PLURAL, name, body,
             )
         except ApiException as exc:
             if exc.status != 404:

@@ -232,7 +232,7 @@ class RunCounters(_Model):
     """Run outcomes counted since the schedule was created; they only grow."""
 
     total: int = Field(default=0, ge=0)
-    """Runs started."""
+    """Runs finished: succeeded + failed (runs still going are in running)."""
     succeeded: int = Field(default=0, ge=0)
     """Runs that completed successfully."""
     failed: int = Field(default=0, ge=0)
@@ -290,6 +290,8 @@ class AutoPause(_Model):
     """Human-readable detail."""
     since: AwareDatetime | None = None
     """When the operator paused the schedule."""
+    generation: int | None = None
+    """metadata.generation of the spec in force when it paused; a later one is a spec change."""
 
 
 class RunWatermark(_Model):
