@@ -19,7 +19,7 @@ import os
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import kopf
 from aiohttp import web
@@ -35,6 +35,7 @@ F = TypeVar("F", bound="Family")
 Labels = tuple[tuple[str, str], ...]
 Sample = tuple[Mapping[str, str], float]
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+PHASES_TTL_SECONDS = 0.5  # a scrape more often than this reads the last count
 DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 
 
@@ -202,13 +203,18 @@ def bind_operator(metrics: OperatorMetrics, temporal: TemporalGateway, kube: Kub
             for outcome, count in outcomes.items():
                 yield {"operation": operation, "outcome": outcome}, float(count)
 
+    cached: list[Any] = [0.0, []]  # (monotonic time, samples): counting a kopf index of 1000 takes ~8 ms
+
     def phases() -> Iterable[Sample]:
+        if time.monotonic() - cached[0] < PHASES_TTL_SECONDS:
+            return list(cached[1])
         counts: dict[str, int] = {}
         for store in list(index.values()):
             for indexed in store:
                 phase = indexed.phase or "Pending"
                 counts[phase] = counts.get(phase, 0) + 1
-        return [({"phase": phase}, float(count)) for phase, count in sorted(counts.items())]
+        cached[:] = [time.monotonic(), [({"phase": phase}, float(n)) for phase, n in sorted(counts.items())]]
+        return list(cached[1])
 
     metrics.callback("sundial_temporal_calls_total", "Temporal calls by operation and outcome.", "counter",
                      calls)

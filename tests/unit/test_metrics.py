@@ -81,7 +81,7 @@ class FakeKube:
     writes: dict[str, int] = field(default_factory=dict)
 
 
-def test_adapter_counters_and_phases_are_read_when_scraped() -> None:
+def test_adapter_counters_and_phases_are_read_when_scraped(monkeypatch: pytest.MonkeyPatch) -> None:
     metrics, temporal, kube = OperatorMetrics(), FakeTemporal(), FakeKube()
     index: dict[tuple[str, str], list[IndexedSchedule]] = {
         ("a", "x"): [IndexedSchedule(uid="1", phase="Active")], ("a", "y"): [IndexedSchedule(uid="2")]}
@@ -90,6 +90,7 @@ def test_adapter_counters_and_phases_are_read_when_scraped() -> None:
     temporal.list_pages = 2
     kube.writes["status"] = 3
     index[("a", "z")] = [IndexedSchedule(uid="3", phase="Active")]
+    monkeypatch.setattr("sundial.metrics.PHASES_TTL_SECONDS", 0.0)
     values = samples(metrics.render())
     assert values['sundial_temporal_calls_total{operation="list",outcome="ok"}'] == 2
     assert values["sundial_temporal_list_pages_total"] == 2
