@@ -170,6 +170,17 @@ def condition(body: dict[str, Any], type_: str) -> dict[str, Any]:
     return {}
 
 
+def ready(kube: Kube, namespace: str, name: str, generation: int | None = None) -> dict[str, Any] | None:
+    """The body once Ready=True (at ``generation`` when given), else None."""
+    body = kube.get(namespace, name)
+    status = body.get("status") or {}
+    if condition(body, "Ready").get("status") != "True":
+        return None
+    if generation is not None and status.get("observedGeneration") != generation:
+        return None
+    return body
+
+
 def eventually(what: str, probe: Callable[[], Any], timeout: float = 15.0, interval: float = 0.2) -> Any:
     """Poll until ``probe()`` returns something truthy; fail with ``what`` and the last value."""
     deadline = time.monotonic() + timeout

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from temporalio.client import Client, ScheduleActionStartWorkflow, ScheduleDescription
-from tests.e2e.conftest import Kube, OperatorProcess, condition, eventually
+from tests.e2e.conftest import Kube, OperatorProcess, condition, eventually, ready
 
 from sundial.devstack.controlplane import LocalControlPlane
 from sundial.domain.desired import ScheduleIdentity
@@ -24,16 +24,6 @@ EXAMPLE_SPEC: dict[str, Any] = {
     "timeoutSeconds": 600,
     "policy": {"overlap": "Skip", "maxConsecutiveFailures": 3},
 }
-
-
-def ready(kube: Kube, namespace: str, name: str, generation: int | None = None) -> dict[str, Any] | None:
-    body = kube.get(namespace, name)
-    status = body.get("status") or {}
-    if condition(body, "Ready").get("status") != "True":
-        return None
-    if generation is not None and status.get("observedGeneration") != generation:
-        return None
-    return body
 
 
 def cluster_id(kube: Kube) -> str:

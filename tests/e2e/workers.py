@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from temporalio.client import Client, ScheduleActionStartWorkflow, WorkflowExecution
-from tests.e2e.conftest import REPO, Kube, condition, eventually
+from tests.e2e.conftest import REPO, Kube, eventually, ready
 
 from sundial.devstack.controlplane import LocalControlPlane
 from sundial.devstack.processes import ManagedProcess, wait_until
@@ -75,13 +75,8 @@ def status_of(kube: Kube, namespace: str, name: str) -> dict[str, Any]:
 def ready_schedule_id(kube: Kube, namespace: str, name: str, generation: int | None = None) -> str:
     """Wait for Ready (at ``generation``) and return the Temporal schedule ID."""
     def probe() -> str | None:
-        body = kube.get(namespace, name)
-        status = body.get("status") or {}
-        if condition(body, "Ready").get("status") != "True":
-            return None
-        if generation is not None and status.get("observedGeneration") != generation:
-            return None
-        return str((status.get("temporal") or {}).get("scheduleId") or "") or None
+        body = ready(kube, namespace, name, generation)
+        return str(((body or {}).get("status") or {}).get("temporal", {}).get("scheduleId") or "") or None
     return str(eventually(f"{namespace}/{name} Ready", probe, timeout=30))
 
 
