@@ -23,8 +23,8 @@ from temporalio.client import (
     ScheduleSpec,
 )
 from temporalio.service import RPCError
-from tests.e2e.conftest import Kube, OperatorProcess, eventually, operator_env
-from tests.e2e.test_schedule_lifecycle import EXAMPLE_SPEC, cluster_id, describe, ready
+from tests.e2e.conftest import Kube, OperatorProcess, eventually, operator_env, ready
+from tests.e2e.test_schedule_lifecycle import EXAMPLE_SPEC, cluster_id, describe
 
 from sundial.devstack.controlplane import LocalControlPlane
 from sundial.devstack.temporal_dev import TemporalDevServer
