@@ -33,6 +33,8 @@ class Settings:
     default_workflow_type: str = "ScheduledTaskWorkflow"
     resync_seconds: float = 60.0
     runs_poll_seconds: float = 15.0
+    overdue_grace_seconds: float = 300.0
+    sweep_page_size: int = 1000
     orphan_policy: str = "delete"
     min_interval_minutes: int = 60
     max_per_namespace: int = 50
@@ -100,6 +102,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         runs_poll_seconds=_number(
             "SUNDIAL_RUNS_POLL_SECONDS", env.get("SUNDIAL_RUNS_POLL_SECONDS", "15"), float, 0.1
         ),
+        overdue_grace_seconds=_number(
+            "SUNDIAL_OVERDUE_GRACE_SECONDS", env.get("SUNDIAL_OVERDUE_GRACE_SECONDS", "300"), float, 0
+        ),
+        sweep_page_size=_number("SUNDIAL_SWEEP_PAGE_SIZE", env.get("SUNDIAL_SWEEP_PAGE_SIZE", "1000"), int, 1),
         orphan_policy=orphan_policy,
         min_interval_minutes=_number(
             "SCHEDULE_MIN_INTERVAL_MINS", env.get("SCHEDULE_MIN_INTERVAL_MINS", "60"), int, 1

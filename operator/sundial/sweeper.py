@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from contextlib import suppress
@@ -45,12 +44,13 @@ from sundial.domain.drift import (
     orphan_action,
     plan_sweep,
 )
-from sundial.errors import ScheduleNotFound, SettingsError
+from sundial.errors import ScheduleNotFound
 from sundial.logs import decision
 from sundial.metrics import METRICS, OperatorMetrics
 
 if TYPE_CHECKING:
-    from sundial.reconcile import OperatorContext
+    from sundial.settings import Settings
+from sundial.reconcile import OperatorContext
 
 Repair = Callable[[Mapping[str, Any], Sequence[tuple[str, str]]], Awaitable[None]]
 WARNING, NORMAL = "Warning", "Normal"
@@ -61,17 +61,6 @@ _DRIFT_MESSAGES = {
     Drift.UNPAUSED: "the Temporal schedule was unpaused outside Sundial; paused it again as the spec says",
     Drift.REPLACED: "the schedule ID was held by an earlier resource's schedule; replaced it",
 }
-
-
-def _env_number(env: Mapping[str, str], name: str, default: float, minimum: float) -> float:
-    raw = env.get(name, "").strip() or str(default)
-    try:
-        value = float(raw)
-    except ValueError:
-        raise SettingsError(f"{name}={raw!r} is not a number") from None
-    if value < minimum:
-        raise SettingsError(f"{name}={raw!r} must be at least {minimum:g}")
-    return value
 
 
 @dataclass(frozen=True)
@@ -86,18 +75,12 @@ class SweepConfig:
     namespaces: tuple[str, ...] = ()  # a namespace-scoped operator's namespaces; empty: all
 
     @classmethod
-    def from_settings(cls, settings: Any, env: Mapping[str, str] | None = None,
-                      namespaces: Sequence[str] = ()) -> SweepConfig:
-        """From the operator settings; the grace and page size also from the environment
-        (``SUNDIAL_OVERDUE_GRACE_SECONDS``, ``SUNDIAL_SWEEP_PAGE_SIZE``) until settings carry them."""
-        env = os.environ if env is None else env
-        grace = getattr(settings, "overdue_grace_seconds", None)
-        grace = _env_number(env, "SUNDIAL_OVERDUE_GRACE_SECONDS", 300, 0) if grace is None else grace
-        page = getattr(settings, "sweep_page_size", None)
-        page = _env_number(env, "SUNDIAL_SWEEP_PAGE_SIZE", 1000, 1) if page is None else page
-        return cls(interval_seconds=float(settings.resync_seconds), orphan_policy=settings.orphan_policy,
-                   overdue_grace=timedelta(seconds=float(grace)), page_size=int(page),
-                   concurrency=max(1, min(16, int(getattr(settings, "max_concurrent_temporal_calls", 8)))),
+    def from_settings(cls, settings: Settings, namespaces: Sequence[str] = ()) -> SweepConfig:
+        """From the operator settings (validated at start-up)."""
+        return cls(interval_seconds=settings.resync_seconds, orphan_policy=settings.orphan_policy,
+                   overdue_grace=timedelta(seconds=settings.overdue_grace_seconds),
+                   page_size=settings.sweep_page_size,
+                   concurrency=max(1, min(16, settings.max_concurrent_temporal_calls)),
                    namespaces=tuple(namespaces))
 
 

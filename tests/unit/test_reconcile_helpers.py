@@ -39,3 +39,18 @@ def test_spec_pause_wins_over_an_automatic_pause() -> None:
     auto = effective_pause(ScheduleSpec.from_body(SPEC), status)
     assert auto is not None and (auto.reason, auto.message) == ("BudgetExhausted", "spent $5 of $5")
     assert effective_pause(ScheduleSpec.from_body(SPEC), {}) is None
+
+
+def test_a_first_sync_says_firing_and_later_syncs_leave_the_watchdogs_verdict() -> None:
+    from datetime import UTC, datetime
+
+    from sundial.domain import status as st
+
+    now = datetime(2026, 11, 22, tzinfo=UTC)
+    first = st.synced_status({}, 1, {}, None, "UTC", None, now, wrote_to_temporal=True)
+    firing = [c for c in first["conditions"] if c["type"] == "Firing"]
+    assert [(c["status"], c["reason"]) for c in firing] == [("True", "OnTime")]
+    late = st.with_condition(first["conditions"], "Firing", False, "Overdue", "late", 1, now)
+    overdue = {**first, "conditions": late}
+    again = st.synced_status(overdue, 2, {}, None, "UTC", None, now, wrote_to_temporal=True)
+    assert [(c["status"], c["reason"]) for c in again["conditions"] if c["type"] == "Firing"] == [("False", "Overdue")]

@@ -39,6 +39,8 @@ def test_overrides_are_read() -> None:
         ({"SCHEDULE_MAX_BUDGET_USD": "-1"}, "SCHEDULE_MAX_BUDGET_USD='-1' must be at least 0"),
         ({"SUNDIAL_RUNS_POLL_SECONDS": "fast"}, "SUNDIAL_RUNS_POLL_SECONDS='fast' is not a number"),
         ({"SUNDIAL_RUNS_POLL_SECONDS": "0"}, "SUNDIAL_RUNS_POLL_SECONDS='0' must be at least 0.1"),
+        ({"SUNDIAL_SWEEP_PAGE_SIZE": "0"}, "SUNDIAL_SWEEP_PAGE_SIZE='0' must be at least 1"),
+        ({"SUNDIAL_OVERDUE_GRACE_SECONDS": "soon"}, "SUNDIAL_OVERDUE_GRACE_SECONDS='soon' is not a number"),
         ({"SUNDIAL_TEMPORAL_ADDRESS": "temporal"}, "SUNDIAL_TEMPORAL_ADDRESS='temporal' must be host:port"),
         ({"SUNDIAL_TEMPORAL_NAMESPACE": " "}, "SUNDIAL_TEMPORAL_NAMESPACE is empty"),
         ({"SUNDIAL_TEMPORAL_TLS_CA": "/no/such/ca.pem"}, "SUNDIAL_TEMPORAL_TLS_CA='/no/such/ca.pem': no such file"),

@@ -255,7 +255,7 @@ class TemporalGateway:
         return await self.describe(schedule_id)
 
     async def describe(self, schedule_id: str) -> ObservedSchedule:
-        async with self._calling("describe", f"describe schedule {schedule_id}"):
+        async with self._calling("describe", f"describe schedule {schedule_id}", fine=ScheduleNotFound):
             handle = self.client.get_schedule_handle(schedule_id)
             description = await handle.describe(rpc_timeout=self.rpc_timeout)
             memo = _memo(await description.memo())

@@ -85,6 +85,8 @@ def synced_status(
         conditions = with_condition(conditions, PAUSED, True, pause.reason, pause.message, generation, now)
     conditions = with_condition(conditions, RECONCILING, False, SYNCED, "", generation, now)
     conditions = with_condition(conditions, STALLED, False, SPEC_VALID, "", generation, now)
+    if not any(c.get("type") == FIRING for c in conditions):  # the watchdog owns it from here on
+        conditions = with_condition(conditions, FIRING, True, ON_TIME, "", generation, now)
     status: Status = {
         "observedGeneration": generation,
         "phase": "Paused" if pause else "Active",
