@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
+import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -98,7 +100,11 @@ async def test_temporal_client_lists_a_schedule_it_created(temporal_client: Clie
             spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(hours=1))]),
         ),
     )
-    listed = [entry.id async for entry in await temporal_client.list_schedules()]
+    deadline = time.monotonic() + 10  # the schedule list is eventually consistent (visibility)
+    listed: list[str] = []
+    while schedule_id not in listed and time.monotonic() < deadline:
+        listed = [entry.id async for entry in await temporal_client.list_schedules()]
+        await asyncio.sleep(0.1)
     assert schedule_id in listed
     await temporal_client.get_schedule_handle(schedule_id).delete()
 
