@@ -36,7 +36,7 @@ from sundial.adapters.temporal import TemporalGateway
 from sundial.devstack.build import wheel_binary
 from sundial.devstack.temporal_dev import TemporalDevServer
 from sundial.domain.desired import DesiredSchedule, ScheduleIdentity, task_input
-from sundial.reconcile import OperatorContext
+from sundial.reconcile import OperatorContext, merged
 from sundial.settings import Settings
 from sundial.worker.agents import AgentRequest, AgentResult
 from sundial.worker.runner import run_worker
@@ -71,22 +71,10 @@ class CountingKube:
     async def patch_status(self, namespace: str, name: str, status: dict[str, Any]) -> None:
         self.calls["patch"] += 1
         body = self.bodies[namespace, name]
-        body["status"] = _merge(body.get("status") or {}, status)
+        body["status"] = merged(body.get("status") or {}, status)
 
     async def post_event(self, *args: Any) -> None:
         self.calls["event"] += 1
-
-
-def _merge(target: Any, patch: Any) -> Any:
-    if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
-    result = dict(target) if isinstance(target, dict) else {}
-    for key, value in patch.items():
-        if value is None:
-            result.pop(key, None)
-        else:
-            result[key] = _merge(result.get(key), value)
-    return result
 
 
 async def create_schedules(gateway: TemporalGateway, kube: CountingKube, cluster: str, count: int) -> list[str]:

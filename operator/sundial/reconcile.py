@@ -12,6 +12,7 @@ Errors decide retries: an invalid spec is permanent until the spec changes
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -147,10 +148,11 @@ def merged(status: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str, Any
     for key, value in patch.items():
         if value is None:
             result.pop(key, None)
-        elif isinstance(value, Mapping) and isinstance(result.get(key), Mapping):
-            result[key] = merged(result[key], value)
+        elif isinstance(value, Mapping):
+            current = result.get(key)
+            result[key] = merged(current if isinstance(current, Mapping) else {}, value)
         else:
-            result[key] = value
+            result[key] = copy.deepcopy(value)
     return result
 
 

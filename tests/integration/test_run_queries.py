@@ -28,7 +28,7 @@ from sundial.commands.runs import Query, UsageError, collect
 from sundial.devstack.temporal_dev import TemporalDevServer
 from sundial.domain.desired import DesiredSchedule, ScheduleIdentity, cluster_prefix, task_input
 from sundial.errors import ScheduleNotFound, TemporalRejected
-from sundial.reconcile import OperatorContext, reconcile
+from sundial.reconcile import OperatorContext, merged, reconcile
 from sundial.settings import Settings
 from sundial.worker.runner import run_worker
 from support.scripted_agent import scripted_agent, scripted_query
@@ -255,19 +255,6 @@ async def _with_query(gateway: TemporalGateway, sid: str, query: str) -> Desired
 # --- the accounting sweep --------------------------------------------------------------------
 
 
-def merge_patch(target: Any, patch: Any) -> Any:
-    """RFC 7386, as the API server applies ``patch_namespaced_custom_object_status``."""
-    if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
-    result = dict(target) if isinstance(target, dict) else {}
-    for key, value in patch.items():
-        if value is None:
-            result.pop(key, None)
-        else:
-            result[key] = merge_patch(result.get(key), value)
-    return result
-
-
 class MemoryKube:
     """The part of ``KubeGateway`` the accounting and reconcile use, over a dict of bodies."""
 
@@ -298,7 +285,7 @@ class MemoryKube:
                            resource_version: str | None = None) -> None:
         self.writes["status"] = self.writes.get("status", 0) + 1
         body = self.bodies[namespace, name]
-        body["status"] = merge_patch(body.get("status") or {}, status)
+        body["status"] = merged(body.get("status") or {}, status)
 
     async def post_event(self, namespace: str, name: str, uid: str, event_type: str, reason: str,
                          message: str) -> None:

@@ -54,3 +54,7 @@ def test_a_first_sync_says_firing_and_later_syncs_leave_the_watchdogs_verdict() 
     overdue = {**first, "conditions": late}
     again = st.synced_status(overdue, 2, {}, None, "UTC", None, now, wrote_to_temporal=True)
     assert [(c["status"], c["reason"]) for c in again["conditions"] if c["type"] == "Firing"] == [("False", "Overdue")]
+
+
+def test_merge_patch_view_follows_rfc_7386_where_the_target_is_not_an_object() -> None:
+    assert merged({"a": 1}, {"a": {"b": 2, "c": None}}) == {"a": {"b": 2}}
