@@ -31,12 +31,13 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
 
-from sundial.accounting import AccountingReport, AccountingState, Tracked, account_once, tracked_from_body
 from sundial.adapters.temporal import TemporalGateway
+from sundial.controller.accounting import AccountingReport, AccountingState, Tracked, account_once, tracked_from_body
+from sundial.controller.context import OperatorContext
 from sundial.devstack.build import wheel_binary
 from sundial.devstack.temporal_dev import TemporalDevServer
 from sundial.domain.desired import DesiredSchedule, ScheduleIdentity, task_input
-from sundial.reconcile import OperatorContext, merged
+from sundial.domain.patches import merged
 from sundial.settings import Settings
 from sundial.worker.agents import AgentRequest, AgentResult
 from sundial.worker.runner import run_worker

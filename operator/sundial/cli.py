@@ -8,19 +8,13 @@ A module contributes ``add_parser(subparsers)``, which registers its parser and 
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 
+from sundial.commands import control_plane, crd, dev, run, runs, schedule_actions
+from sundial.worker import command as worker_command
+
 #: Modules that contribute subcommands, in the order ``--help`` lists them.
-_COMMAND_MODULES = (
-    "sundial.commands.run",
-    "sundial.commands.dev",
-    "sundial.commands.control_plane",
-    "sundial.commands.crd",
-    "sundial.commands.schedule_actions",
-    "sundial.commands.runs",
-    "sundial.worker.command",
-)
+COMMAND_MODULES = (run, dev, control_plane, crd, schedule_actions, runs, worker_command)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,13 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Sundial keeps Kubernetes Schedule resources and Temporal schedules in step.",
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module_name in _COMMAND_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue  # a command whose module is not built yet
+    for module in COMMAND_MODULES:
         module.add_parser(subparsers)
     return parser
 

@@ -20,15 +20,17 @@ from typing import Any
 import pytest
 from temporalio.client import Client
 
-from sundial.accounting import AccountingState, account_once, tracked_from_body
 from sundial.adapters.kube import ScheduleResourceNotFound
 from sundial.adapters.temporal import TemporalGateway
 from sundial.adapters.temporal_runs import TemporalRuns
 from sundial.commands.runs import Query, UsageError, collect
+from sundial.controller.accounting import AccountingState, account_once, tracked_from_body
+from sundial.controller.context import OperatorContext
+from sundial.controller.reconcile import reconcile
 from sundial.devstack.temporal_dev import TemporalDevServer
 from sundial.domain.desired import DesiredSchedule, ScheduleIdentity, cluster_prefix, task_input
+from sundial.domain.patches import merged
 from sundial.errors import ScheduleNotFound, TemporalRejected
-from sundial.reconcile import OperatorContext, merged, reconcile
 from sundial.settings import Settings
 from sundial.worker.runner import run_worker
 from support.scripted_agent import scripted_agent, scripted_query

@@ -26,9 +26,10 @@ from temporalio.common import RetryPolicy
 from temporalio.converter import DataConverter
 from temporalio.exceptions import ApplicationError
 
+from sundial.adapters.temporal_history import outcome_from_close_event
+from sundial.domain.contract import FailureType, parse_task_result
+from sundial.domain.run_records import RunOutcome
 from sundial.worker.agents import DEMO_AGENT_REF, Agent
-from sundial.worker.contract import FailureType, parse_task_result
-from sundial.worker.history import RunOutcome, outcome_from_close_event
 from sundial.worker.runner import run_worker
 from support.scripted_agent import scripted_agent, scripted_query
 

@@ -11,9 +11,7 @@ from dataclasses import dataclass, field
 import kopf
 import pytest
 
-from sundial.devstack.processes import free_port
-from sundial.domain.drift import IndexedSchedule
-from sundial.metrics import (
+from sundial.controller.metrics import (
     CONTENT_TYPE,
     Counter,
     Gauge,
@@ -24,6 +22,8 @@ from sundial.metrics import (
     resident_memory_bytes,
     serve_metrics,
 )
+from sundial.devstack.processes import free_port
+from sundial.domain.drift import IndexedSchedule
 
 SAMPLE = re.compile(r'^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)*\})? \S+$')
 
@@ -90,7 +90,7 @@ def test_adapter_counters_and_phases_are_read_when_scraped(monkeypatch: pytest.M
     temporal.list_pages = 2
     kube.writes["status"] = 3
     index[("a", "z")] = [IndexedSchedule(uid="3", phase="Active")]
-    monkeypatch.setattr("sundial.metrics.PHASES_TTL_SECONDS", 0.0)
+    monkeypatch.setattr("sundial.controller.metrics.PHASES_TTL_SECONDS", 0.0)
     values = samples(metrics.render())
     assert values['sundial_temporal_calls_total{operation="list",outcome="ok"}'] == 2
     assert values["sundial_temporal_list_pages_total"] == 2
@@ -115,7 +115,7 @@ def test_binding_again_replaces_the_sources_instead_of_duplicating() -> None:
     (RuntimeError("bug"), "error"),
 ])
 async def test_reconciles_are_counted_by_result_and_timed(raised: Exception | None, result: str) -> None:
-    from sundial import metrics as module
+    from sundial.controller import metrics as module
 
     before = module.METRICS.reconciles.value(result=result)
     count_before = sum(c[-1] for c in module.METRICS.reconcile_seconds.counts.values())

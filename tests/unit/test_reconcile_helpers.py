@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from sundial.controller.reconcile import backoff_seconds, effective_pause, recorded_from_status
 from sundial.domain.desired import Recorded
 from sundial.domain.models import ScheduleSpec
-from sundial.reconcile import backoff_seconds, effective_pause, merged, recorded_from_status
+from sundial.domain.patches import merged
 
 SPEC = {"schedule": "0 9 * * *", "task": {"query": "q"}}
 

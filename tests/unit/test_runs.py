@@ -12,7 +12,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sundial.accounting import Tracked, index_reader, pause_pending, tracked_from_body
 from sundial.commands.runs import (
     UsageError,
     duration_text,
@@ -22,22 +21,19 @@ from sundial.commands.runs import (
     parse_when,
     render_table,
 )
+from sundial.controller.accounting import Tracked, index_reader, pause_pending, tracked_from_body
+from sundial.domain.contract import TaskResult
+from sundial.domain.patches import changed_leaves
+from sundial.domain.run_records import ClosedRun, RunInfo, RunOutcome, closed_run, run_record
 from sundial.domain.runs import (
     SAFETY_LAG,
-    ClosedRun,
     HistoryLimits,
     Ledger,
-    RunInfo,
     auto_pause_decision,
     bounded_history,
-    changed_leaves,
-    closed_run,
     fold,
-    run_record,
     with_running,
 )
-from sundial.worker.contract import TaskResult
-from sundial.worker.history import RunOutcome
 
 T0 = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 SID = "sundial.0123456789ab.team-a.digest"

@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 
 from sundial.adapters.kube import ScheduleResourceNotFound
+from sundial.controller.metrics import OperatorMetrics
+from sundial.controller.sweeper import ORPHAN_NOTE, SweepConfig, Sweeper
 from sundial.domain.desired import ListedSchedule, ObservedSchedule, ScheduleIdentity
 from sundial.domain.drift import IndexedSchedule, indexed_from_body
 from sundial.errors import ScheduleNotFound, TemporalUnavailable
-from sundial.metrics import OperatorMetrics
-from sundial.sweeper import ORPHAN_NOTE, SweepConfig, Sweeper
 
 CLUSTER = "cluster-a"
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -346,7 +346,7 @@ def test_the_sweep_config_comes_from_settings() -> None:
 
 def test_the_sweepers_own_kubernetes_writes_are_counted_apart_and_in_the_operators_total() -> None:
     from sundial.adapters.kube import KubeGateway
-    from sundial.background import AttributedKube
+    from sundial.controller.background import AttributedKube
 
     operator_kube = KubeGateway(api=None, writes={"status": 5})  # type: ignore[arg-type]
     own = AttributedKube.of(operator_kube)

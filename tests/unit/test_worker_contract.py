@@ -13,6 +13,17 @@ from temporalio.converter import DataConverter
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
+from sundial.adapters.temporal_history import outcome_from_close_event
+from sundial.domain.contract import (
+    RESTRICTED_OPERATIONS,
+    FailureType,
+    TaskInput,
+    TaskResult,
+    activity_timeouts,
+    parse_task_result,
+    refused_operations,
+)
+from sundial.domain.run_records import RunOutcome
 from sundial.worker.activities import AgentActivities, call_agent
 from sundial.worker.agents import (
     DEMO_AGENT_REF,
@@ -24,16 +35,6 @@ from sundial.worker.agents import (
     offline_demo_agent,
 )
 from sundial.worker.command import describe_agent
-from sundial.worker.contract import (
-    RESTRICTED_OPERATIONS,
-    FailureType,
-    TaskInput,
-    TaskResult,
-    activity_timeouts,
-    parse_task_result,
-    refused_operations,
-)
-from sundial.worker.history import RunOutcome, outcome_from_close_event
 from support.scripted_agent import script_of, scripted_agent, scripted_query
 
 SPEC_INPUT = {

@@ -17,7 +17,7 @@ microseconds work, ``ORDER BY`` and ``GROUP BY TemporalScheduledById`` do not). 
 order is close time, newest first, open runs first. Visibility is eventually consistent:
 callers de-duplicate, and a retried attempt is listed as ``Failed``. A run's outcome (cost, tokens,
 model, error) lives only in its close event: ``run_outcome`` reads that one event (history
-filter CLOSE_EVENT) and parses it with ``sundial.worker.history`` (the worker's contract).
+filter CLOSE_EVENT) and parses it with ``sundial.adapters.temporal_history`` (the worker's contract).
 """
 
 from __future__ import annotations
@@ -37,9 +37,9 @@ from temporalio.client import (
 from temporalio.common import SearchAttributeKey
 
 from sundial.adapters.temporal import TemporalGateway
-from sundial.domain.runs import RunInfo
+from sundial.adapters.temporal_history import outcome_from_close_event
+from sundial.domain.run_records import RunInfo, RunOutcome
 from sundial.errors import ScheduleNotFound
-from sundial.worker.history import RunOutcome, outcome_from_close_event
 
 SCHEDULED_BY: Final = SearchAttributeKey.for_keyword("TemporalScheduledById")
 SCHEDULED_START: Final = SearchAttributeKey.for_datetime("TemporalScheduledStartTime")

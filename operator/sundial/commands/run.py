@@ -29,7 +29,7 @@ def _run(args: argparse.Namespace) -> int:
     except SettingsError as exc:
         print(f"sundial: bad setting: {exc}", file=sys.stderr)
         return 2
-    from sundial.operator_main import OperatorOptions, run_operator
+    from sundial.controller.main import OperatorOptions, run_operator
 
     options = OperatorOptions(
         namespaces=tuple(args.namespace),

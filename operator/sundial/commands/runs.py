@@ -44,7 +44,7 @@ from sundial.adapters.temporal import TemporalGateway
 from sundial.adapters.temporal_runs import MAX_PAGE_SIZE, STATUS_FILTERS, TemporalRuns
 from sundial.commands.schedule_actions import current_namespace
 from sundial.domain.desired import ScheduleIdentity
-from sundial.domain.runs import RunInfo, closed_run, run_record
+from sundial.domain.run_records import RunInfo, closed_run, run_record
 from sundial.domain.status import rfc3339
 from sundial.errors import SundialError, TemporalError
 from sundial.settings import load_settings

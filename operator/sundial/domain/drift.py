@@ -1,6 +1,6 @@
 """What one sweep should do, decided from a Temporal list page and the resource index alone.
 
-Pure: no I/O, ``now`` is a parameter. The sweeper (``sundial.sweeper``) lists this
+Pure: no I/O, ``now`` is a parameter. The sweeper (``sundial.controller.sweeper``) lists this
 cluster's Temporal schedules in pages, snapshots the ``kopf.index`` of ``Schedule``
 resources (``IndexedSchedule``, built here from each body) and asks ``plan_sweep`` what
 to do. Because a list entry already carries memo, pause state, next action times and

@@ -30,95 +30,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
+from sundial.domain.run_records import COMPLETED, ClosedRun, RunInfo, parse_time, rfc3339_or_none, run_record
 from sundial.domain.status import BUDGET_EXHAUSTED, CONSECUTIVE_FAILURES, rfc3339
-
-if TYPE_CHECKING:
-    from sundial.worker.history import RunOutcome
 
 #: How far behind "now" the watermark stays: longer than visibility delay plus clock skew.
 SAFETY_LAG: Final = timedelta(minutes=2)
-COMPLETED: Final = "COMPLETED"
-RUNNING: Final = "RUNNING"
-#: Closed statuses, as Temporal names them.
-CLOSED_STATUSES: Final = ("COMPLETED", "FAILED", "TIMED_OUT", "TERMINATED", "CANCELED", "CONTINUED_AS_NEW")
 _MICRO: Final = 1_000_000
-
-
-@dataclass(frozen=True)
-class RunInfo:
-    """One workflow execution as visibility lists it (no outcome: that needs its close event)."""
-
-    schedule_id: str  # the TemporalScheduledById search attribute
-    workflow_id: str
-    run_id: str
-    status: str  # RUNNING or one of CLOSED_STATUSES
-    started_at: datetime
-    closed_at: datetime | None = None
-    scheduled_time: datetime | None = None  # TemporalScheduledStartTime
-    workflow_type: str = ""
-
-
-@dataclass(frozen=True)
-class ClosedRun:
-    """A closed run with what its close event said about it."""
-
-    info: RunInfo
-    status: str
-    final: bool = True  # False: a retried attempt or a continue-as-new; cost only
-    cost_usd: float | None = None  # None: the run reported no cost
-    total_tokens: int | None = None
-    model: str | None = None
-    provider: str | None = None
-    error: str | None = None
-
-    @property
-    def closed_at(self) -> datetime:
-        assert self.info.closed_at is not None
-        return self.info.closed_at
-
-    @property
-    def succeeded(self) -> bool:
-        return self.status == COMPLETED
-
-
-def closed_run(info: RunInfo, outcome: RunOutcome | None) -> ClosedRun:
-    """Join a listed run with its outcome (``None``: history gone, e.g. retention; cost unknown)."""
-    if outcome is None:
-        return ClosedRun(info, info.status, final=info.status != "CONTINUED_AS_NEW")
-    result = outcome.task_result
-    final = outcome.retried_in_run_id is None and outcome.status != "CONTINUED_AS_NEW"
-    error = None
-    if outcome.status != COMPLETED:
-        error = outcome.error or (result.error_message if result else None)
-    return ClosedRun(
-        info, outcome.status, final=final,
-        cost_usd=result.total_cost_usd if result else None,
-        total_tokens=result.total_tokens if result else None,
-        model=result.model_used if result else None,
-        provider=result.provider if result else None,
-        error=error,
-    )
-
-
-def run_record(run: ClosedRun | RunInfo) -> dict[str, Any]:
-    """The wire form of a run (``status.recentRuns[]`` and ``sundial runs -o json``)."""
-    info = run.info if isinstance(run, ClosedRun) else run
-    duration = None
-    if info.closed_at is not None:
-        duration = max(0, int((info.closed_at - info.started_at).total_seconds() * 1000))
-    detail = run if isinstance(run, ClosedRun) else None
-    return {
-        "workflowId": info.workflow_id, "runId": info.run_id,
-        "status": detail.status if detail else info.status,
-        "scheduledTime": _time(info.scheduled_time), "startedAt": _time(info.started_at),
-        "closedAt": _time(info.closed_at), "durationMs": duration,
-        "costUSD": detail.cost_usd if detail else None,
-        "totalTokens": detail.total_tokens if detail else None,
-        "model": detail.model if detail else None, "provider": detail.provider if detail else None,
-        "error": detail.error if detail else None,
-    }
 
 
 @dataclass(frozen=True)
@@ -170,7 +89,7 @@ class Ledger:
             "cost": {"totalUSD": self.total_usd} | (
                 {"lastRunUSD": self.last_run_usd} if self.last_run_usd is not None else {}),
             "recentRuns": list(self.recent_runs),
-            "accounting": {"closedThrough": _time(self.closed_through),
+            "accounting": {"closedThrough": rfc3339_or_none(self.closed_through),
                            "countedIds": sorted(self.counted_ids)}
             | ({"autoPause": self.auto_pause} if self.auto_pause else {}),
         }
@@ -313,39 +232,6 @@ def auto_pause_decision(
     if generation is not None:
         decision["generation"] = generation
     return decision
-
-
-def changed_leaves(previous: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
-    """A JSON merge patch (RFC 7386) of what ``new`` sets differently from ``previous``, leaf by leaf.
-
-    Objects are descended into, lists and scalars are leaves; nothing is deleted. Naming
-    only the changed leaves keeps a concurrent writer's own leaves (``sundial resume`` resets
-    ``runs.consecutiveFailures``, and fields this code does not know) as that writer left them.
-    """
-    patch: dict[str, Any] = {}
-    for key, value in new.items():
-        before = previous.get(key)
-        if isinstance(value, Mapping) and isinstance(before, Mapping):
-            inner = changed_leaves(before, value)
-            if inner:
-                patch[key] = inner
-        elif key not in previous or before != value:
-            patch[key] = value
-    return patch
-
-
-def parse_time(value: Any) -> datetime | None:
-    """An RFC 3339 string (``Z`` or offset) as an aware datetime; ``None`` for nothing."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def _time(moment: datetime | None) -> str | None:
-    return rfc3339(moment) if moment is not None else None
 
 
 def _floor(moment: datetime) -> datetime:

@@ -16,14 +16,14 @@ from typing import Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from sundial.worker.agents import Agent, AgentFailure, AgentOutcome, AgentRequest, AgentResult
-from sundial.worker.contract import (
+from sundial.domain.contract import (
     AGENT_ACTIVITY_NAME,
     STATUS_FAILED,
     FailureType,
     TaskResult,
     parse_task_result,
 )
+from sundial.worker.agents import Agent, AgentFailure, AgentOutcome, AgentRequest, AgentResult
 
 
 class AgentActivities:

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, TypeAlias
 
-from sundial.worker.contract import RESTRICTED_OPERATIONS, STATUS_COMPLETED, STATUS_FAILED, TaskResult
+from sundial.domain.contract import RESTRICTED_OPERATIONS, STATUS_COMPLETED, STATUS_FAILED, TaskResult
 
 #: The agent ``sundial worker`` runs when ``--agent`` is not given.
 DEMO_AGENT_REF: Final = "sundial.worker.agents:offline_demo_agent"

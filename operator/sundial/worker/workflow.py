@@ -24,8 +24,7 @@ from temporalio.exceptions import ActivityError, ApplicationError, CancelledErro
 from temporalio.exceptions import TimeoutError as ActivityTimeoutError
 
 with workflow.unsafe.imports_passed_through():
-    from sundial.worker.agents import AgentRequest
-    from sundial.worker.contract import (
+    from sundial.domain.contract import (
         AGENT_ACTIVITY_NAME,
         STATUS_FAILED,
         WORKFLOW_NAME,
@@ -38,6 +37,7 @@ with workflow.unsafe.imports_passed_through():
         refusal_message,
         refused_operations,
     )
+    from sundial.worker.agents import AgentRequest
 
 #: Rounding slack when comparing a reported cost with the budget.
 _COST_EPSILON: Final = 1e-9

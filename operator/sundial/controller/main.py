@@ -28,7 +28,7 @@ def run_operator(settings: Settings, options: OperatorOptions) -> None:
         verbose=options.log_level <= logging.DEBUG,
         log_format=kopf.LogFormat.JSON if options.log_format == "json" else kopf.LogFormat.FULL,
     )
-    import sundial.handlers  # noqa: F401 - registers the handlers with kopf
+    import sundial.controller.handlers  # noqa: F401 - registers the handlers with kopf
 
     memo = kopf.Memo(sundial_settings=settings, sundial_options=options)
     liveness = f"http://0.0.0.0:{options.liveness_port}/healthz" if options.liveness_port else None

@@ -11,8 +11,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sundial.adapters.kube import RESUME_ANNOTATION, TRIGGER_ANNOTATION
+from sundial.controller.context import NORMAL, WARNING, OperatorContext
+from sundial.controller.reconcile import clear_auto_pause, reconcile
 from sundial.errors import TemporalError
-from sundial.reconcile import NORMAL, WARNING, OperatorContext, clear_auto_pause, reconcile
 
 
 def pending(body: Mapping[str, Any], annotation: str, key: str) -> str | None:

@@ -30,6 +30,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from sundial.adapters.kube import ScheduleResourceNotFound
+from sundial.controller.metrics import METRICS, OperatorMetrics
 from sundial.domain import status as st
 from sundial.domain.desired import ListedSchedule, ObservedSchedule, ScheduleIdentity, cluster_prefix
 from sundial.domain.drift import (
@@ -46,11 +47,10 @@ from sundial.domain.drift import (
 )
 from sundial.errors import ScheduleNotFound
 from sundial.logs import decision
-from sundial.metrics import METRICS, OperatorMetrics
 
 if TYPE_CHECKING:
     from sundial.settings import Settings
-from sundial.reconcile import OperatorContext
+from sundial.controller.context import OperatorContext
 
 Repair = Callable[[Mapping[str, Any], Sequence[tuple[str, str]]], Awaitable[None]]
 WARNING, NORMAL = "Warning", "Normal"
@@ -95,7 +95,7 @@ class Sweeper:
         self.previous_orphans: frozenset[str] = frozenset()
         self.reported: set[str] = set()  # orphans already paused or reported (act once)
         self.kube_reads = 0
-        self.logger = logging.getLogger("sundial.sweeper")
+        self.logger = logging.getLogger("sundial.controller.sweeper")
 
     async def run(self, stop: asyncio.Event) -> None:
         """Sweep every ``interval_seconds`` until ``stop`` is set; a failed sweep is logged and retried."""

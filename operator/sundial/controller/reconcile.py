@@ -11,18 +11,15 @@ Errors decide retries: an invalid spec is permanent until the spec changes
 
 from __future__ import annotations
 
-import asyncio
-import copy
-import logging
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 import kopf
 
-from sundial.adapters.kube import CREATOR_ANNOTATION, KubeGateway, load_api_client
-from sundial.adapters.temporal import TemporalGateway
+from sundial.adapters.kube import CREATOR_ANNOTATION
+from sundial.controller.context import NORMAL, WARNING, OperatorContext
+from sundial.controller.metrics import record_reconcile
 from sundial.domain import status as st
 from sundial.domain.desired import (
     DesiredSchedule,
@@ -34,8 +31,8 @@ from sundial.domain.desired import (
     spec_hash,
 )
 from sundial.domain.models import ScheduleSpec
-from sundial.domain.rules import Limits
-from sundial.domain.translate import WorkflowDefaults, desired_from_spec, spec_pause
+from sundial.domain.patches import merged
+from sundial.domain.translate import desired_from_spec, spec_pause
 from sundial.domain.validation import check_spec
 from sundial.errors import (
     ScheduleAlreadyExists,
@@ -44,65 +41,6 @@ from sundial.errors import (
     TemporalRejected,
     TemporalUnavailable,
 )
-from sundial.metrics import record_reconcile
-from sundial.settings import Settings
-
-NORMAL, WARNING = "Normal", "Warning"
-
-
-@dataclass
-class OperatorContext:
-    """Shared clients and settings, opened in kopf's startup and kept in its memo."""
-
-    settings: Settings
-    temporal: TemporalGateway
-    kube: KubeGateway
-    cluster_id: str
-    logger: logging.Logger | logging.LoggerAdapter[logging.Logger]
-    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
-
-    @property
-    def limits(self) -> Limits:
-        s = self.settings
-        return Limits(min_interval_minutes=s.min_interval_minutes, max_per_namespace=s.max_per_namespace,
-                      max_per_user=s.max_per_user, max_budget_usd=s.max_budget_usd)
-
-    @property
-    def defaults(self) -> WorkflowDefaults:
-        return WorkflowDefaults(self.settings.default_workflow_type, self.settings.default_task_queue)
-
-    @classmethod
-    async def open(cls, settings: Settings, options: object,
-                   logger: logging.Logger | logging.LoggerAdapter[logging.Logger]) -> OperatorContext:
-        kube = KubeGateway(load_api_client())
-        temporal = await TemporalGateway.connect(
-            settings.temporal_address, settings.temporal_namespace, api_key=settings.temporal_api_key,
-            tls_cert=settings.temporal_tls_cert, tls_key=settings.temporal_tls_key,
-            tls_ca=settings.temporal_tls_ca, max_concurrency=settings.max_concurrent_temporal_calls, lazy=True,
-        )
-        cluster_id = settings.cluster_id or await kube.cluster_uid()
-        logger.info(f"cluster id {cluster_id}; Temporal {settings.temporal_address} "
-                    f"namespace {settings.temporal_namespace}")
-        return cls(settings=settings, temporal=temporal, kube=kube, cluster_id=cluster_id, logger=logger)
-
-    async def close(self) -> None:
-        await asyncio.to_thread(self.kube.api.close)
-
-    def identity(self, body: Mapping[str, Any]) -> ScheduleIdentity:
-        meta = body["metadata"]
-        return ScheduleIdentity(self.cluster_id, meta["namespace"], meta["name"], meta["uid"])
-
-    async def event(self, body: Mapping[str, Any], event_type: str, reason: str, message: str) -> None:
-        meta = body["metadata"]
-        self.logger.info(f"{meta['namespace']}/{meta['name']}: {reason}: {message}")
-        await self.kube.post_event(meta["namespace"], meta["name"], meta["uid"], event_type, reason, message)
-
-    async def write_status(self, body: Mapping[str, Any], previous: st.Status, new: st.Status) -> None:
-        """Patch only the fields that changed; nothing at all when nothing did."""
-        changes = st.status_changes(previous, new)
-        if changes:
-            meta = body["metadata"]
-            await self.kube.patch_status(meta["namespace"], meta["name"], changes)
 
 
 def backoff_seconds(retry: int) -> float:
@@ -140,20 +78,6 @@ async def clear_auto_pause(
     if auto:
         await ctx.event(body, NORMAL, "AutoPauseCleared", f"automatic pause ({auto.get('reason')}) lifted: {why}")
     return merged(previous, patch)
-
-
-def merged(status: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
-    """``status`` after a JSON merge patch (RFC 7386): what the apiserver will hold."""
-    result = dict(status)
-    for key, value in patch.items():
-        if value is None:
-            result.pop(key, None)
-        elif isinstance(value, Mapping):
-            current = result.get(key)
-            result[key] = merged(current if isinstance(current, Mapping) else {}, value)
-        else:
-            result[key] = copy.deepcopy(value)
-    return result
 
 
 def effective_pause(spec: ScheduleSpec, status: Mapping[str, Any]) -> st.PauseState | None:

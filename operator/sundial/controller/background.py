@@ -19,13 +19,14 @@ from typing import Any
 
 from aiohttp import web
 
-from sundial.accounting import Tracked, index_reader, run_accounting_loop
 from sundial.adapters.kube import KubeGateway
+from sundial.controller.accounting import Tracked, index_reader, run_accounting_loop
+from sundial.controller.context import OperatorContext
+from sundial.controller.metrics import METRICS, bind_operator, serve_metrics
+from sundial.controller.reconcile import reconcile
+from sundial.controller.sweeper import SweepConfig, Sweeper
 from sundial.domain.drift import IndexedSchedule, Key
 from sundial.logs import decision
-from sundial.metrics import METRICS, bind_operator, serve_metrics
-from sundial.reconcile import OperatorContext, reconcile
-from sundial.sweeper import SweepConfig, Sweeper
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,6 @@ set, so accounting counts every attempt's cost once and the last attempt's outco
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Final
 
 from temporalio.api.common.v1 import Payloads
@@ -32,7 +31,8 @@ from temporalio.api.failure.v1 import Failure
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.converter import DataConverter, PayloadConverter
 
-from sundial.worker.contract import TaskResult, parse_task_result
+from sundial.domain.contract import TaskResult, parse_task_result
+from sundial.domain.run_records import RunOutcome
 
 #: How a run closed, by close event type.
 CLOSE_STATUS: Final = {
@@ -46,22 +46,6 @@ CLOSE_STATUS: Final = {
 
 
 _RETRY: Final = ContinueAsNewInitiator.CONTINUE_AS_NEW_INITIATOR_RETRY
-
-
-@dataclass(frozen=True)
-class RunOutcome:
-    """What a close event says about a run."""
-
-    #: ``COMPLETED`` | ``FAILED`` | ``TIMED_OUT`` | ``CANCELED`` | ``TERMINATED`` | ``CONTINUED_AS_NEW``
-    status: str
-    #: The run's result, or its failure's first detail; ``None`` when no cost was reported.
-    task_result: TaskResult | None
-    #: ``ApplicationError.type`` of a failed run (a ``contract.FailureType``), else ``None``.
-    failure_type: str | None = None
-    #: The failure's message (for failed runs), else ``None``.
-    error: str | None = None
-    #: A failed run that the workflow retry policy tries again in this new run.
-    retried_in_run_id: str | None = None
 
 
 def outcome_from_close_event(

@@ -42,28 +42,18 @@ from pydantic import ValidationError
 
 from sundial.adapters.kube import ScheduleResourceNotFound
 from sundial.adapters.temporal_runs import TemporalRuns
+from sundial.controller.context import WARNING, OperatorContext
+from sundial.controller.reconcile import reconcile
 from sundial.domain import status as st
 from sundial.domain.desired import ScheduleIdentity, cluster_prefix
 from sundial.domain.models import HistorySpec, PolicySpec
-from sundial.domain.runs import (
-    SAFETY_LAG,
-    HistoryLimits,
-    Ledger,
-    RunInfo,
-    auto_pause_decision,
-    changed_leaves,
-    closed_run,
-    fold,
-    parse_time,
-    uncounted,
-    with_running,
-)
+from sundial.domain.patches import changed_leaves
+from sundial.domain.run_records import RunInfo, RunOutcome, closed_run, parse_time
+from sundial.domain.runs import SAFETY_LAG, HistoryLimits, Ledger, auto_pause_decision, fold, uncounted, with_running
 from sundial.errors import TemporalUnavailable
 from sundial.logs import decision
-from sundial.reconcile import WARNING, OperatorContext, reconcile
-from sundial.worker.history import RunOutcome
 
-log = logging.getLogger("sundial.accounting")
+log = logging.getLogger("sundial.controller.accounting")
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""kopf handlers: thin. Each one hands the resource to ``sundial.reconcile``.
+"""kopf handlers: thin. Each one hands the resource to ``sundial.controller.reconcile``.
 
 kopf is edge-triggered, so create, spec updates and resume all call one idempotent
 ``reconcile`` that compares against what Temporal actually has. Deletion runs behind
@@ -14,12 +14,13 @@ from typing import Any
 
 import kopf
 
-from sundial.accounting import Tracked, tracked_from_body
 from sundial.adapters.kube import GROUP, PLURAL, VERSION
-from sundial.background import BackgroundTasks, Indexes, start_background_tasks
+from sundial.controller.accounting import Tracked, tracked_from_body
+from sundial.controller.annotation_requests import handle_annotation_requests
+from sundial.controller.background import BackgroundTasks, Indexes, start_background_tasks
+from sundial.controller.context import OperatorContext
+from sundial.controller.reconcile import finalize, reconcile
 from sundial.domain.drift import IndexedSchedule, indexed_from_body
-from sundial.reconcile import OperatorContext, finalize, reconcile
-from sundial.requests import handle_annotation_requests
 
 FINALIZER = "sundial.dev/temporal-schedule"
 SCHEDULES = (GROUP, VERSION, PLURAL)
