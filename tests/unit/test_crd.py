@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from sundial.domain.crd import crd_manifest, crd_yaml
 from sundial.domain.cron import InvalidCronExpression, parse_cron
-from sundial.domain.models import InvalidDuration, parse_duration
+from sundial.domain.durations import InvalidDuration, parse_duration
 
 COMMITTED = Path(__file__).resolve().parents[2] / "crds" / "sundial.dev_schedules.yaml"
 VERSION = crd_manifest()["spec"]["versions"][0]

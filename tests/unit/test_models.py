@@ -8,14 +8,10 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from sundial.domain import models
-from sundial.domain.models import (
-    InvalidDuration,
-    ScheduleSpec,
-    ScheduleStatus,
-    TaskSpec,
-    parse_duration,
-)
+from sundial.domain import models, status_models
+from sundial.domain.durations import InvalidDuration, parse_duration
+from sundial.domain.models import ScheduleSpec, TaskSpec
+from sundial.domain.status_models import ScheduleStatus
 from sundial.errors import SpecInvalid
 
 SPEC_EXAMPLE: dict[str, Any] = {
@@ -216,8 +212,9 @@ def test_an_unknown_status_field_is_refused() -> None:
 def _all_models() -> list[type[BaseModel]]:
     return [
         value
-        for value in vars(models).values()
-        if isinstance(value, type) and issubclass(value, BaseModel) and value.__module__ == models.__name__
+        for module in (models, status_models)
+        for value in vars(module).values()
+        if isinstance(value, type) and issubclass(value, BaseModel) and value.__module__ == module.__name__
     ]
 
 

@@ -18,7 +18,8 @@ from typing import Any
 import yaml
 
 from sundial.domain.cron import SHORTHANDS
-from sundial.domain.models import ScheduleSpec, ScheduleStatus
+from sundial.domain.models import ScheduleSpec
+from sundial.domain.status_models import ScheduleStatus
 
 GROUP = "sundial.dev"
 VERSION = "v1alpha1"

@@ -29,7 +29,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sundial.domain.cron import GapReport, InvalidCronExpression, describe_gap, gap_report, parse_cron
-from sundial.domain.models import InvalidDuration, ScheduleSpec, parse_duration
+from sundial.domain.durations import InvalidDuration, parse_duration
+from sundial.domain.models import ScheduleSpec
 from sundial.errors import SpecInvalid
 
 LIMIT_REACHED = "ScheduleLimitReached"

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sundial.domain.desired import DesiredSchedule, ScheduleIdentity, task_input
-from sundial.domain.models import ScheduleSpec, parse_duration
+from sundial.domain.durations import parse_duration
+from sundial.domain.models import ScheduleSpec
 from sundial.domain.status import USER_REQUESTED, PauseState
 
 
