@@ -1,33 +1,35 @@
-"""Operator settings from the environment (SPEC.md section 6), validated once at start-up.
+"""Operator settings from the environment, declared once in a table and validated at start-up.
 
-A bad value stops the operator with one line naming the variable, the value and what
-was expected: a typo in a Helm value must not turn into a half-working operator.
+Each setting is one row of ``SETTINGS``: the variable, the ``Settings`` field it fills, how
+its text is read and checked, and a line of help (the settings reference in ``docs/`` is
+generated from these rows). Defaults are written once, on the ``Settings`` fields. A bad
+value stops the operator with one line naming the variable, the value and what was
+expected: a typo in a Helm value must not turn into a half-working operator.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import TypeVar
+from typing import Any
 
 from sundial.errors import SettingsError
 
 ORPHAN_POLICIES = ("delete", "pause", "report")
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything the operator reads from its environment."""
+    """Everything the operator reads from its environment; the defaults are the documented ones."""
 
     temporal_address: str = "localhost:7233"
     temporal_namespace: str = "default"
     temporal_tls_cert: Path | None = None
     temporal_tls_key: Path | None = None
     temporal_tls_ca: Path | None = None
-    temporal_api_key: str | None = None
+    temporal_api_key: str | None = field(default=None, repr=False)  # a secret: never in logs
     cluster_id: str | None = None  # None: the UID of the kube-system namespace
     default_task_queue: str = "sundial-tasks"
     default_workflow_type: str = "ScheduledTaskWorkflow"
@@ -43,82 +45,118 @@ class Settings:
     max_concurrent_temporal_calls: int = 16
 
 
-def _number(name: str, raw: str, kind: Callable[[str], T], minimum: float) -> T:
-    try:
-        value = kind(raw)
-    except ValueError:
-        what = "a whole number" if kind is int else "a number"
-        raise SettingsError(f"{name}={raw!r} is not {what}") from None
-    if float(value) < minimum:  # type: ignore[arg-type]
-        raise SettingsError(f"{name}={raw!r} must be at least {minimum:g}")
+Reader = Callable[[str, str], Any]  # (variable, raw text) -> value, or SettingsError
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One environment variable: which field it fills, how it is read, what it means."""
+
+    env: str
+    field: str
+    read: Reader
+    help: str
+
+    @property
+    def default(self) -> Any:
+        return _DEFAULTS[self.field]
+
+
+def text(name: str, raw: str) -> str:
+    value = raw.strip()
+    if not value:
+        raise SettingsError(f"{name} is empty; leave it unset for the default {_default_of(name)!r}")
     return value
 
 
-def _path(name: str, raw: str) -> Path:
+def optional_text(name: str, raw: str) -> str | None:
+    return raw.strip() or None
+
+
+def host_port(name: str, raw: str) -> str:
+    value = text(name, raw)
+    if ":" not in value:
+        raise SettingsError(f"{name}={value!r} must be host:port")
+    return value
+
+
+def number(kind: type[int] | type[float], minimum: float) -> Reader:
+    """A whole number (``int``) or a number (``float``) of at least ``minimum``."""
+    def read(name: str, raw: str) -> int | float:
+        try:
+            value = kind(raw)
+        except ValueError:
+            what = "a whole number" if kind is int else "a number"
+            raise SettingsError(f"{name}={raw!r} is not {what}") from None
+        if value != value or value < minimum:  # NaN fails too
+            raise SettingsError(f"{name}={raw!r} must be at least {minimum:g}")
+        return value
+    return read
+
+
+def choice(options: tuple[str, ...]) -> Reader:
+    def read(name: str, raw: str) -> str:
+        value = raw.strip().lower()
+        if value not in options:
+            raise SettingsError(f"{name}={value!r} is not one of {', '.join(options)}")
+        return value
+    return read
+
+
+def existing_file(name: str, raw: str) -> Path | None:
+    if not raw:
+        return None
     path = Path(raw)
     if not path.is_file():
         raise SettingsError(f"{name}={raw!r}: no such file")
     return path
 
 
+SETTINGS: tuple[Setting, ...] = (
+    Setting("SUNDIAL_TEMPORAL_ADDRESS", "temporal_address", host_port, "Temporal frontend, host:port"),
+    Setting("SUNDIAL_TEMPORAL_NAMESPACE", "temporal_namespace", text, "Temporal namespace"),
+    Setting("SUNDIAL_TEMPORAL_TLS_CERT", "temporal_tls_cert", existing_file,
+            "client certificate file (mTLS); set together with the key"),
+    Setting("SUNDIAL_TEMPORAL_TLS_KEY", "temporal_tls_key", existing_file, "client key file (mTLS)"),
+    Setting("SUNDIAL_TEMPORAL_TLS_CA", "temporal_tls_ca", existing_file,
+            "CA file that signed the server's certificate"),
+    Setting("SUNDIAL_TEMPORAL_API_KEY", "temporal_api_key", optional_text,
+            "API key (Temporal Cloud; implies TLS); never logged"),
+    Setting("SUNDIAL_CLUSTER_ID", "cluster_id", optional_text,
+            "the cluster's identity in schedule IDs and memos; default: the UID of the kube-system namespace"),
+    Setting("SUNDIAL_DEFAULT_TASK_QUEUE", "default_task_queue", text,
+            "task queue when spec.workflow.taskQueue is empty"),
+    Setting("SUNDIAL_DEFAULT_WORKFLOW_TYPE", "default_workflow_type", text,
+            "workflow type when spec.workflow.type is empty"),
+    Setting("SUNDIAL_RESYNC_SECONDS", "resync_seconds", number(float, 1), "drift sweep period, seconds"),
+    Setting("SUNDIAL_RUNS_POLL_SECONDS", "runs_poll_seconds", number(float, 0.1), "run accounting period, seconds"),
+    Setting("SUNDIAL_OVERDUE_GRACE_SECONDS", "overdue_grace_seconds", number(float, 0),
+            "how late a run may be before Firing=False, reason Overdue"),
+    Setting("SUNDIAL_SWEEP_PAGE_SIZE", "sweep_page_size", number(int, 1),
+            "schedules per Temporal list page in a sweep"),
+    Setting("SUNDIAL_ORPHAN_POLICY", "orphan_policy", choice(ORPHAN_POLICIES),
+            "what to do with a Temporal schedule of this cluster that no Schedule claims: delete, pause or report"),
+    Setting("SCHEDULE_MIN_INTERVAL_MINS", "min_interval_minutes", number(int, 1),
+            "smallest gap between two runs, minutes"),
+    Setting("SCHEDULE_MAX_PER_NAMESPACE", "max_per_namespace", number(int, 1), "schedules per namespace"),
+    Setting("SCHEDULE_MAX_PER_USER", "max_per_user", number(int, 1), "schedules per creator"),
+    Setting("SCHEDULE_MAX_BUDGET_USD", "max_budget_usd", number(float, 0), "cap on spec.maxBudgetPerRunUSD"),
+    Setting("SUNDIAL_MAX_CONCURRENT_TEMPORAL_CALLS", "max_concurrent_temporal_calls", number(int, 1),
+            "bound on concurrent Temporal calls"),
+)
+
+_DEFAULTS: dict[str, Any] = {f.name: f.default for f in fields(Settings)}
+
+
+def _default_of(env: str) -> Any:
+    return next((s.default for s in SETTINGS if s.env == env), None)
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read and check every setting; raise SettingsError with one clear line on the first bad one."""
     env = os.environ if env is None else env
-    defaults = Settings()
-
-    def text(name: str, default: str) -> str:
-        value = env.get(name, default).strip()
-        if not value:
-            raise SettingsError(f"{name} is empty; leave it unset for the default {default!r}")
-        return value
-
-    def optional_path(name: str) -> Path | None:
-        raw = env.get(name)
-        return _path(name, raw) if raw else None
-
-    orphan_policy = env.get("SUNDIAL_ORPHAN_POLICY", defaults.orphan_policy).strip().lower()
-    if orphan_policy not in ORPHAN_POLICIES:
-        raise SettingsError(
-            f"SUNDIAL_ORPHAN_POLICY={orphan_policy!r} is not one of {', '.join(ORPHAN_POLICIES)}"
-        )
-    cert = optional_path("SUNDIAL_TEMPORAL_TLS_CERT")
-    key = optional_path("SUNDIAL_TEMPORAL_TLS_KEY")
-    if (cert is None) != (key is None):
+    values = {s.field: s.read(s.env, env[s.env]) for s in SETTINGS if s.env in env}
+    settings = Settings(**values)
+    if (settings.temporal_tls_cert is None) != (settings.temporal_tls_key is None):
         raise SettingsError("SUNDIAL_TEMPORAL_TLS_CERT and SUNDIAL_TEMPORAL_TLS_KEY must be set together")
-    address = text("SUNDIAL_TEMPORAL_ADDRESS", defaults.temporal_address)
-    if ":" not in address:
-        raise SettingsError(f"SUNDIAL_TEMPORAL_ADDRESS={address!r} must be host:port")
-    return Settings(
-        temporal_address=address,
-        temporal_namespace=text("SUNDIAL_TEMPORAL_NAMESPACE", defaults.temporal_namespace),
-        temporal_tls_cert=cert,
-        temporal_tls_key=key,
-        temporal_tls_ca=optional_path("SUNDIAL_TEMPORAL_TLS_CA"),
-        temporal_api_key=env.get("SUNDIAL_TEMPORAL_API_KEY") or None,
-        cluster_id=env.get("SUNDIAL_CLUSTER_ID") or None,
-        default_task_queue=text("SUNDIAL_DEFAULT_TASK_QUEUE", defaults.default_task_queue),
-        default_workflow_type=text("SUNDIAL_DEFAULT_WORKFLOW_TYPE", defaults.default_workflow_type),
-        resync_seconds=_number("SUNDIAL_RESYNC_SECONDS", env.get("SUNDIAL_RESYNC_SECONDS", "60"), float, 1),
-        runs_poll_seconds=_number(
-            "SUNDIAL_RUNS_POLL_SECONDS", env.get("SUNDIAL_RUNS_POLL_SECONDS", "15"), float, 0.1
-        ),
-        overdue_grace_seconds=_number(
-            "SUNDIAL_OVERDUE_GRACE_SECONDS", env.get("SUNDIAL_OVERDUE_GRACE_SECONDS", "300"), float, 0
-        ),
-        sweep_page_size=_number("SUNDIAL_SWEEP_PAGE_SIZE", env.get("SUNDIAL_SWEEP_PAGE_SIZE", "1000"), int, 1),
-        orphan_policy=orphan_policy,
-        min_interval_minutes=_number(
-            "SCHEDULE_MIN_INTERVAL_MINS", env.get("SCHEDULE_MIN_INTERVAL_MINS", "60"), int, 1
-        ),
-        max_per_namespace=_number(
-            "SCHEDULE_MAX_PER_NAMESPACE", env.get("SCHEDULE_MAX_PER_NAMESPACE", "50"), int, 1
-        ),
-        max_per_user=_number("SCHEDULE_MAX_PER_USER", env.get("SCHEDULE_MAX_PER_USER", "50"), int, 1),
-        max_budget_usd=_number(
-            "SCHEDULE_MAX_BUDGET_USD", env.get("SCHEDULE_MAX_BUDGET_USD", "10.0"), float, 0
-        ),
-        max_concurrent_temporal_calls=_number(
-            "SUNDIAL_MAX_CONCURRENT_TEMPORAL_CALLS", env.get("SUNDIAL_MAX_CONCURRENT_TEMPORAL_CALLS", "16"),
-            int, 1,
-        ),
-    )
+    return settings

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 import pytest
 
 from sundial.errors import SettingsError
-from sundial.settings import Settings, load_settings
+from sundial.settings import SETTINGS, Settings, load_settings
 
 
 def test_defaults_match_the_spec() -> None:
@@ -51,3 +53,15 @@ def test_a_bad_value_is_one_line_naming_variable_and_value(env: dict[str, str], 
         load_settings(env)
     assert expected in str(raised.value)
     assert "\n" not in str(raised.value)
+
+
+def test_every_setting_field_is_read_from_exactly_one_variable() -> None:
+    read = [s.field for s in SETTINGS]
+    assert sorted(read) == sorted(f.name for f in fields(Settings))
+    assert len({s.env for s in SETTINGS}) == len(SETTINGS)
+
+
+def test_the_api_key_never_shows_in_the_settings_repr() -> None:
+    settings = load_settings({"SUNDIAL_TEMPORAL_API_KEY": "sk-very-secret"})
+    assert settings.temporal_api_key == "sk-very-secret"
+    assert "sk-very-secret" not in repr(settings)
