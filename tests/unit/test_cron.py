@@ -192,6 +192,18 @@ def test_a_day_that_starts_in_a_dst_gap_is_skipped_by_a_day_of_week_schedule() -
     assert minimum_gap(sundays, santiago, NOW) == timedelta(days=7)
 
 
+def test_a_day_that_starts_in_a_dst_gap_runs_a_saturday_schedule() -> None:
+    # The same Sunday reads as Saturday when Temporal arrives at its midnight, and its hour loop
+    # does not look at the day again: a Saturday schedule also runs that Sunday (seen on a dev
+    # server by the differential test), so the smallest gap is 23 h, not a week.
+    santiago = ZoneInfo("America/Santiago")
+    saturdays = parse_cron("0 23 * * 6")
+    start, end = datetime(2027, 9, 1, tzinfo=santiago), datetime(2027, 9, 13, tzinfo=UTC)
+    runs = list(fire_times(saturdays, santiago, start, end))
+    assert local(runs, santiago) == ["09-04 23:00 -04", "09-05 23:00 -03", "09-11 23:00 -03"]
+    assert minimum_gap(parse_cron("0 12 * * 6"), santiago, NOW) == timedelta(hours=23)
+
+
 def test_fire_times_refuses_naive_datetimes() -> None:
     with pytest.raises(ValueError, match="no time zone"):
         list(fire_times(parse_cron("@daily"), NEW_YORK, datetime(2026, 1, 1), datetime(2026, 1, 2)))

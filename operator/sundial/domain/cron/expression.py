@@ -43,6 +43,10 @@ class CronExpression:
         return tuple(sorted(h * 60 + m for h in self.hours for m in self.minutes))
 
     @cached_property
+    def sorted_hours(self) -> tuple[int, ...]:
+        return tuple(sorted(self.hours))
+
+    @cached_property
     def sorted_minutes(self) -> tuple[int, ...]:
         return tuple(sorted(self.minutes))
 

@@ -71,14 +71,19 @@ def next_fire(cron: CronExpression, zone: ZoneInfo, after: int, last_year: int =
             in cron.days_of_week
         ):
             d, h, m, s, dst = d + 1, 0, 0, 0, 0
-        elif h not in cron.hours:
-            h, m, s, dst = h + 1, 0, 0, 0
-        elif m not in cron.minutes:
-            later = [x for x in cron.sorted_minutes if x > m]
-            m, s = (later[0] if later else 60), 0
-        elif s != 0:
-            m, s = m + 1, 0
         else:
+            # Go's hour, minute and second loops: they advance without checking the day again
+            if h not in cron.hours:
+                h, m, s, dst = next((x for x in cron.sorted_hours if x > h), 24), 0, 0, 0
+                if h >= 24:
+                    continue
+            if m not in cron.minutes:
+                m, s = next((x for x in cron.sorted_minutes if x > m), 60), 0
+                if m >= 60:
+                    continue
+            if s != 0:
+                s = 60
+                continue
             instant = go_date(zone, _wall(y, mo, d, h, m))
             if datetime.fromtimestamp(instant, zone).hour != h:  # a time a spring-forward skipped
                 h, m, s = h + 1, 0, 0
