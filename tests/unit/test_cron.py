@@ -53,6 +53,10 @@ def local(moments: list[datetime], zone: ZoneInfo) -> list[str]:
         ("@hourly", {0}, set(range(24)), set(range(1, 32)), set(range(1, 13)), set(range(7))),
         ("@weekly", {0}, {0}, set(range(1, 32)), set(range(1, 13)), {0}),
         ("@yearly", {0}, {0}, {1}, {1}, set(range(7))),
+        # numbers read whole, leading zeros allowed, as Temporal's parser (Go's strconv.Atoi) reads them
+        ("*/0000000015 * * * *", {0, 15, 30, 45}, set(range(24)), set(range(1, 32)), set(range(1, 13)), set(range(7))),
+        ("0000000005 0000000009 * * *", {5}, {9}, set(range(1, 32)), set(range(1, 13)), set(range(7))),
+        ("*/60 */24 */31 */12 */8", {0}, {0}, {1}, {1}, {0}),  # a step as wide as the field: one value
     ],
 )
 def test_parse_gives_the_sets_temporal_matches(
@@ -105,6 +109,15 @@ def test_normalized_text_is_what_temporal_reads(expression: str, normalized: str
         ("0 0 31 2 *", "never fires"),
         ("0 0 31 4,6,9,11 *", "never fires"),
         ("9" * 201, "longer than 200 characters"),
+        # Temporal keeps a step's low 32 bits: /4294967296 would run every minute, /2147483648 is refused
+        ("0/4294967296 * * * *", 'minute step "/4294967296" is larger than the field\'s range 0-59; use a step from 1 to 60'),
+        ("0/2147483648 * * * *", 'minute step "/2147483648" is larger than the field\'s range 0-59'),
+        ("*/61 * * * *", 'minute step "/61" is larger than the field\'s range 0-59'),
+        ("0 */25 * * *", 'hour step "/25" is larger than the field\'s range 0-23; use a step from 1 to 24'),
+        ("0 0 * 1/13 *", 'month step "/13" is larger than the field\'s range 1-12'),
+        ("0 0 * * */9", 'day-of-week step "/9" is larger than the field\'s range 0-7; use a step from 1 to 8'),
+        ("*/" + "9" * 40 + " * * * *", 'minute step "/999999999999...999999 (40 characters)" is larger'),
+        ("0000000060 * * * *", "minute 0000000060 is out of range 0-59"),
     ],
 )
 def test_invalid_expressions_name_the_field_and_the_token(expression: str, detail: str) -> None:

@@ -40,6 +40,11 @@ _SPACE = re.compile(r"[\t\n\f\r ]+")  # RE2's \s, so the CRD's CEL rule agrees
 _TOKEN = re.compile(r"[0-9A-Za-z*]+(-[0-9A-Za-z]+)?(/[0-9]+)?")
 
 
+def _shown(token: str) -> str:
+    """A token as quoted in a message: long ones shortened, so a refusal stays readable."""
+    return token if len(token) <= 24 else f"{token[:12]}...{token[-6:]} ({len(token)} characters)"
+
+
 def _value(expr: str, name: str, token: str, low: int, high: int, names: tuple[tuple[str, ...], ...]) -> int:
     lowered = token.lower()
     for table in names:
@@ -48,11 +53,33 @@ def _value(expr: str, name: str, token: str, low: int, high: int, names: tuple[t
     if not token.isascii() or not token.isdigit():
         kind = {"month": " or a month name (JAN-DEC)", "day-of-week": " or a day name (SUN-SAT)"}
         kind_text = kind.get(name, "")
-        raise InvalidCronExpression(expr, f'{name} "{token}" is not a number{kind_text}', name, token)
-    number = int(token) if len(token) <= 9 else high + 1
+        raise InvalidCronExpression(expr, f'{name} "{_shown(token)}" is not a number{kind_text}', name, token)
+    number = int(token)  # the whole number, leading zeros allowed, as Go's strconv.Atoi reads it
     if not low <= number <= high:
-        raise InvalidCronExpression(expr, f"{name} {token} is out of range {low}-{high}", name, token)
+        raise InvalidCronExpression(expr, f"{name} {_shown(token)} is out of range {low}-{high}", name, token)
     return number
+
+
+def _step(expr: str, name: str, part: str, text: str, low: int, high: int) -> int:
+    """The step after ``/``, read whole; from 1 to the field's width (60 for minutes).
+
+    Temporal reads the whole number but keeps only its low 32 bits: ``/4294967296`` becomes 0,
+    which it takes as 1 (every minute), ``/2147483648`` becomes negative and is refused. A step
+    wider than the field can only mean a single value, so Sundial refuses it instead of guessing.
+    """
+    width = high - low + 1
+    step = int(text)
+    if step < 1:
+        raise InvalidCronExpression(expr, f'{name} step "/{_shown(text)}" must be at least 1', name, part)
+    if step > width:
+        raise InvalidCronExpression(
+            expr,
+            f'{name} step "/{_shown(text)}" is larger than the field\'s range {low}-{high}; '
+            f"use a step from 1 to {width}",
+            name,
+            part,
+        )
+    return step
 
 
 def _field(expr: str, text: str, spec: FieldSpec) -> frozenset[int]:
@@ -60,11 +87,9 @@ def _field(expr: str, text: str, spec: FieldSpec) -> frozenset[int]:
     values: set[int] = set()
     for part in text.split(","):
         if not _TOKEN.fullmatch(part):
-            raise InvalidCronExpression(expr, f'{name} "{part}" is malformed', name, part)
+            raise InvalidCronExpression(expr, f'{name} "{_shown(part)}" is malformed', name, part)
         base, _, step_text = part.partition("/")
-        step = int(step_text) if step_text and len(step_text) <= 9 else (1 if not step_text else high + 1)
-        if step < 1:
-            raise InvalidCronExpression(expr, f'{name} step "/{step_text}" must be at least 1', name, part)
+        step = _step(expr, name, part, step_text, low, high) if step_text else 1
         if base == "*":
             start, end = low, high
         elif "-" in base:
