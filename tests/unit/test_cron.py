@@ -110,7 +110,10 @@ def test_normalized_text_is_what_temporal_reads(expression: str, normalized: str
         ("0 0 31 4,6,9,11 *", "never fires"),
         ("9" * 201, "longer than 200 characters"),
         # Temporal keeps a step's low 32 bits: /4294967296 would run every minute, /2147483648 is refused
-        ("0/4294967296 * * * *", 'minute step "/4294967296" is larger than the field\'s range 0-59; use a step from 1 to 60'),
+        (
+            "0/4294967296 * * * *",
+            'minute step "/4294967296" is larger than the field\'s range 0-59; use a step from 1 to 60',
+        ),
         ("0/2147483648 * * * *", 'minute step "/2147483648" is larger than the field\'s range 0-59'),
         ("*/61 * * * *", 'minute step "/61" is larger than the field\'s range 0-59'),
         ("0 */25 * * *", 'hour step "/25" is larger than the field\'s range 0-23; use a step from 1 to 24'),
