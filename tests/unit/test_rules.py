@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.metadata
+import os
+import re
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -198,7 +204,12 @@ def test_every_violation_is_listed_and_the_first_is_raised() -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["Mars/Phobos", "", "Local", "localtime", "asia/tokyo", "/etc/localtime", "../zone"]
+    "name",
+    [
+        "Mars/Phobos", "", "Local", "localtime", "asia/tokyo", "/etc/localtime", "../zone",
+        # files of a system zone database that are not zone names (issue 10): they loaded before
+        "posixrules", "right/UTC", "right/Asia/Tokyo", "posix/Asia/Tokyo", "Factory", "Asia/Tokyo ",
+    ],
 )
 def test_only_real_iana_zones_are_accepted(name: str) -> None:
     with pytest.raises(SpecInvalid) as caught:
@@ -206,9 +217,35 @@ def test_only_real_iana_zones_are_accepted(name: str) -> None:
     assert caught.value.reason == "InvalidTimezone"
 
 
-@pytest.mark.parametrize("name", ["UTC", "Asia/Tokyo", "America/New_York", "Etc/GMT+5"])
-def test_iana_zones_load(name: str) -> None:
+@pytest.mark.parametrize(
+    "name", ["UTC", "Asia/Tokyo", "America/New_York", "Etc/GMT+5", "Etc/UTC", "US/Eastern", "Europe/Kiev"]
+)
+def test_iana_zones_load(name: str) -> None:  # backward-compatible links too: Temporal accepts them
     assert load_zone(name).key == name
+
+
+def test_tzdata_is_a_declared_dependency() -> None:  # so a slim image without /usr/share/zoneinfo works
+    requirements = importlib.metadata.requires("sundial") or []
+    assert any(re.match(r"tzdata\b", requirement) for requirement in requirements), requirements
+
+
+def test_zones_validate_without_a_system_zone_database(tmp_path: Path) -> None:
+    checks = (
+        "from sundial.domain.rules import load_zone\n"
+        "from sundial.errors import SpecInvalid\n"
+        "assert str(load_zone('Asia/Tokyo')) == 'Asia/Tokyo'\n"
+        "for name in ('posixrules', 'right/UTC', 'Local'):\n"
+        "    try:\n"
+        "        load_zone(name)\n"
+        "    except SpecInvalid as exc:\n"
+        "        assert exc.reason == 'InvalidTimezone'\n"
+        "    else:\n"
+        "        raise AssertionError(name)\n"
+        "print('ok')\n"
+    )
+    env = {**os.environ, "PYTHONTZPATH": str(tmp_path)}  # an empty folder: no system database
+    done = subprocess.run([sys.executable, "-c", checks], env=env, capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout.strip()) == (0, "ok"), done.stderr
 
 
 # --- quotas --------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ enums, ranges, ``displayName`` at most 255 characters — and refuses with reaso
 reason                   rule
 =======================  ===================================================================
 InvalidCronExpression    5 fields or a shorthand, Temporal's semantics, and it can fire
-InvalidTimezone          a real IANA zone
+InvalidTimezone          a zone name of the IANA database (``zone_names``)
 IntervalTooShort         smallest gap over a full cron cycle, in the zone, DST included
 BudgetExceeded           ``maxBudgetPerRunUSD`` at most the operator's cap
 InvalidSpec              ``endAt`` after ``startAt``; durations parse; ``task`` xor ``workflow.args``
@@ -25,6 +25,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from importlib import resources
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -34,7 +36,6 @@ from sundial.domain.models import ScheduleSpec
 from sundial.errors import SpecInvalid
 
 LIMIT_REACHED = "ScheduleLimitReached"
-_NOT_ZONES = {"", "Local", "localtime"}  # Go's time.LoadLocation gives these special meanings
 
 
 @dataclass(frozen=True)
@@ -48,14 +49,28 @@ class Limits:
     max_budget_usd: float = 10.0
 
 
+@lru_cache(maxsize=1)
+def zone_names() -> frozenset[str]:
+    """The zone names Sundial accepts: the IANA database as the ``tzdata`` package ships it.
+
+    Backward-compatible links (``US/Eastern``, ``Europe/Kiev``) are in it and accepted: Temporal
+    accepts them and they name the same rules. Not in it, and refused: the files a system
+    database also holds (``posixrules``, ``right/*``, ``posix/*``, ``localtime``), Go's ``Local``,
+    and ``Factory`` (no place; Sundial refuses it although the list has it). The answer does not
+    depend on the host's ``/usr/share/zoneinfo``; see docs/cron.md.
+    """
+    listed = resources.files("tzdata").joinpath("zones").read_text(encoding="utf-8").split()
+    return frozenset(listed) - {"Factory"}
+
+
 def load_zone(name: str, field: str = "spec.timeZone") -> ZoneInfo:
-    """The IANA zone called ``name``, or SpecInvalid(InvalidTimezone)."""
+    """The IANA zone called ``name`` (see :func:`zone_names`), or SpecInvalid(InvalidTimezone)."""
     refusal = SpecInvalid(
         "InvalidTimezone",
         field,
         f'{field}: "{name}" is not an IANA time zone name (e.g. "Asia/Tokyo", "UTC")',
     )
-    if name in _NOT_ZONES or name.startswith("/") or ".." in name.split("/"):
+    if name not in zone_names():
         raise refusal
     try:
         return ZoneInfo(name)
