@@ -57,6 +57,11 @@ def local(moments: list[datetime], zone: ZoneInfo) -> list[str]:
         ("*/0000000015 * * * *", {0, 15, 30, 45}, set(range(24)), set(range(1, 32)), set(range(1, 13)), set(range(7))),
         ("0000000005 0000000009 * * *", {5}, {9}, set(range(1, 32)), set(range(1, 13)), set(range(7))),
         ("*/60 */24 */31 */12 */8", {0}, {0}, {1}, {1}, {0}),  # a step as wide as the field: one value
+        # 7 is Sunday wherever Temporal keeps it: a range from 0 or 2-6, or a step over 1
+        ("0 0 * * 0-7", {0}, {0}, set(range(1, 32)), set(range(1, 13)), set(range(7))),
+        ("0 0 * * 2-7", {0}, {0}, set(range(1, 32)), set(range(1, 13)), {0, 2, 3, 4, 5, 6}),
+        ("0 0 * * 1-7/2", {0}, {0}, set(range(1, 32)), set(range(1, 13)), {0, 1, 3, 5}),
+        ("0 0 * * 1-7/3", {0}, {0}, set(range(1, 32)), set(range(1, 13)), {0, 1, 4}),
     ],
 )
 def test_parse_gives_the_sets_temporal_matches(
@@ -121,6 +126,11 @@ def test_normalized_text_is_what_temporal_reads(expression: str, normalized: str
         ("0 0 * * */9", 'day-of-week step "/9" is larger than the field\'s range 0-7; use a step from 1 to 8'),
         ("*/" + "9" * 40 + " * * * *", 'minute step "/999999999999...999999 (40 characters)" is larger'),
         ("0000000060 * * * *", "minute 0000000060 is out of range 0-59"),
+        # Temporal turns a day-of-week range 1-7 (step 1) into 1-6: no Sunday (seen on a dev server)
+        ("0 9 * * 1-7", 'day-of-week "1-7" would never run on Sunday: Temporal reads 1 to 7 as Monday to Saturday'),
+        ("0 9 * * MON-7", 'day-of-week "MON-7" would never run on Sunday'),
+        ("0 9 * * 1/1", 'day-of-week "1/1" would never run on Sunday'),
+        ("0 9 * * 1-7/1,3", 'day-of-week "1-7/1" would never run on Sunday'),
     ],
 )
 def test_invalid_expressions_name_the_field_and_the_token(expression: str, detail: str) -> None:

@@ -101,6 +101,14 @@ def _field(expr: str, text: str, spec: FieldSpec) -> frozenset[int]:
         else:
             start = _value(expr, name, base, low, high, names)
             end = high if step_text else start  # Temporal: "a/n" means a, a+n, ... up to the maximum
+        if name == "day-of-week" and (start, end, step) == (1, 7, 1):
+            raise InvalidCronExpression(
+                expr,
+                f'day-of-week "{part}" would never run on Sunday: Temporal reads 1 to 7 as Monday to '
+                "Saturday; write * or 0-6 for every day, 1-6 for Monday to Saturday",
+                name,
+                part,
+            )
         values.update(range(start, end + 1, step))
     if name == "day-of-week" and 7 in values:
         values = (values - {7}) | {0}
