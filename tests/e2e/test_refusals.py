@@ -32,6 +32,9 @@ REFUSALS = [
     pytest.param({"schedule": "*/5 * * * *"}, "IntervalTooShort", "60 min", id="every-5-min"),
     pytest.param({"schedule": "0,45 0 * * *"}, "IntervalTooShort", "60 min", id="45-min-gap"),
     pytest.param({"timeZone": "Mars/Phobos"}, "InvalidTimezone", "Mars/Phobos", id="mars"),
+    # Temporal would run this every minute (it keeps 32 bits of a step); a system-database file, not a zone
+    pytest.param({"schedule": "0/4294967296 * * * *"}, "InvalidCronExpression", "0-59", id="step-2**32"),
+    pytest.param({"timeZone": "posixrules"}, "InvalidTimezone", "posixrules", id="posixrules"),
     pytest.param({"maxBudgetPerRunUSD": 50}, "BudgetExceeded", "10", id="budget-50"),
     pytest.param({"displayName": "x" * 256}, "InvalidSpec", "255", id="displayname-256"),
 ]
