@@ -17,6 +17,7 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -31,12 +32,12 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError
 
-from sundial.domain.cron import InvalidCronExpression, fire_times, parse_cron
+from sundial.domain.cron import InvalidCronExpression, fire_times, gap_report, parse_cron
 
 START = datetime(2026, 12, 1, 0, 0, 30, tzinfo=UTC)  # half a minute past: no run sits on an end
 END = datetime(2028, 12, 31, 0, 0, 30, tzinfo=UTC)  # 25 months, with 2028-02-29 inside
 PAGE = 1000  # the server's cap on matching times per call
-CONCURRENCY = 16
+CONCURRENCY = 16  # the operator's own Temporal concurrency
 
 WEST = ["America/New_York", "America/Los_Angeles", "America/St_Johns", "America/Havana", "America/Santiago",
         "America/Sao_Paulo", "US/Eastern"]  # fmt: skip
@@ -265,6 +266,20 @@ async def test_port_fire_times_equal_temporal_matching_times(answers: list[Serve
         if (line := difference(expression, zone, port_times(expression, zone), answer)) is not None
     ]
     assert not differences, f"{len(differences)} of {len(CORPUS)} differ:\n" + "\n".join(differences)
+
+
+async def test_the_minimum_gap_is_never_more_than_a_gap_temporal_runs(answers: list[ServerAnswer]) -> None:
+    # The minimum-interval rule rests on gap_report: no two consecutive runs on the server may be
+    # closer than it says (it covers 28 years, so it may be smaller than these 25 months show).
+    too_large = []
+    for (expression, zone), answer in zip(CORPUS, answers, strict=True):
+        if answer.times is None or len(answer.times) < 2:
+            continue
+        closest = min(b - a for a, b in pairwise(answer.times))
+        gap = gap_report(parse_cron(expression), ZoneInfo(zone), START).gap
+        if gap is None or gap > closest:
+            too_large.append(f"{expression!r} in {zone}: gap_report {gap}, Temporal ran {closest} apart")
+    assert not too_large, "\n".join(too_large)
 
 
 @pytest.mark.parametrize("expression", REFUSED_BY_BOTH)
