@@ -28,7 +28,12 @@ from sundial.devstack.controlplane import LocalControlPlane
 from sundial.devstack.temporal_dev import TemporalDevServer
 
 RUN_KEYS = {"workflowId", "runId", "status", "scheduledTime", "startedAt", "closedAt", "durationMs", "costUSD",
-            "totalTokens", "model", "provider", "error"}
+            "totalTokens", "model", "provider", "error", "query", "result", "resultChars"}
+PLAN = [("success", 0.1), ("fail", 0.2), ("success", 0.3), ("success", 0.4)]
+
+
+def plan_query(outcome: str, cost: float) -> str:
+    return scripted_query(outcome=outcome, cost=cost, tokens=10, retryable="false", model="gpt-4o")
 
 
 class History:
@@ -56,8 +61,8 @@ async def history(operator: OperatorProcess, kube: Kube, temporal_client: Client
     ns = kube.new_namespace()
     kube.create(ns, "history", run_spec(scripted_query()))
     sid = ready_schedule_id(kube, ns, "history")
-    for outcome, cost in [("success", 0.1), ("fail", 0.2), ("success", 0.3), ("success", 0.4)]:
-        query = scripted_query(outcome=outcome, cost=cost, tokens=10, retryable="false", model="gpt-4o")
+    for outcome, cost in PLAN:
+        query = plan_query(outcome, cost)
         await set_query(kube, temporal_client, ns, "history", query)
         await trigger_and_wait(temporal_client, sid)
     return History(ns, sid, await executions(temporal_client, sid), cli_env(control_plane, temporal_server))
@@ -79,6 +84,24 @@ def test_every_run_is_listed_newest_first_with_its_outcome_and_the_selections_co
     assert document["schedule"] == {"namespace": history.namespace, "name": "history",
                                     "scheduleId": history.schedule_id, "temporalNamespace": "default"}
     assert (document["page"], document["pageSize"], document["pages"]) == (1, 20, 1)
+
+
+def test_each_run_says_what_it_was_asked_and_what_it_returned(history: History) -> None:
+    runs = history.json()["runs"]
+    queries = [plan_query(outcome, cost) for outcome, cost in reversed(PLAN)]
+    assert [run["query"] for run in runs] == queries
+    answers = [None if "outcome=fail" in q else f"scripted answer to: {q}" for q in queries]
+    assert [run["result"] for run in runs] == answers
+    assert [run["resultChars"] for run in runs] == [None if a is None else len(a) for a in answers]
+
+
+def test_a_large_result_is_cut_and_says_its_full_size(history: History) -> None:
+    newest = history.json("--result-chars", "15", "--page-size", "1")["runs"][0]
+    full = f"scripted answer to: {plan_query(*PLAN[-1])}"
+    assert (newest["result"], newest["resultChars"]) == (full[:15], len(full))
+    table = history.runs("--show-result", "--result-chars", "15", "--page-size", "1").stdout.splitlines()
+    assert table[2] == f"    query:  {plan_query(*PLAN[-1])}"
+    assert table[3] == f"    result: {full[:15]} … (15 of {len(full)} characters shown)"
 
 
 def test_status_selects_what_temporal_lists_with_that_status(history: History) -> None:

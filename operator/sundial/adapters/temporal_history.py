@@ -8,6 +8,9 @@ Run accounting sees runs through visibility and history, not through
         event_filter_type=WorkflowHistoryEventFilterType.CLOSE_EVENT)]
     outcome = outcome_from_close_event(events[-1])
 
+``input_from_start_event`` reads the workflow's input from its first event (what
+``sundial runs`` shows as ``query``); the completed close event also gives the result.
+
 Works for any workflow type: a run that is not ``ScheduledTaskWorkflow`` (or that
 reports no ``TaskResult``) gets ``task_result=None``, i.e. cost unknown.
 
@@ -23,7 +26,7 @@ set, so accounting counts every attempt's cost once and the last attempt's outco
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Final
+from typing import Any, Final
 
 from temporalio.api.common.v1 import Payloads
 from temporalio.api.enums.v1 import ContinueAsNewInitiator, EventType
@@ -57,8 +60,10 @@ def outcome_from_close_event(
         return None
     payload_converter = converter or DataConverter.default.payload_converter
     if event.HasField("workflow_execution_completed_event_attributes"):
-        result = _decode(event.workflow_execution_completed_event_attributes.result, payload_converter)
-        return RunOutcome(status, result)
+        payloads = event.workflow_execution_completed_event_attributes.result
+        result = _decode(payloads, payload_converter)
+        value = result.result if result is not None else first_value(payloads, payload_converter)
+        return RunOutcome(status, result, result=value)
     if event.HasField("workflow_execution_failed_event_attributes"):
         failed = event.workflow_execution_failed_event_attributes
         return _failed(status, failed.failure, failed.new_execution_run_id, payload_converter)
@@ -98,6 +103,24 @@ def _failure_chain(failure: Failure) -> Iterator[Failure]:
         yield current
         current = current.cause if current.HasField("cause") else None
         depth += 1
+
+
+def input_from_start_event(event: HistoryEvent, converter: PayloadConverter | None = None) -> Any:
+    """The workflow's first argument from its first (started) event; ``None`` when unreadable."""
+    if not event.HasField("workflow_execution_started_event_attributes"):
+        return None
+    return first_value(event.workflow_execution_started_event_attributes.input,
+                       converter or DataConverter.default.payload_converter)
+
+
+def first_value(payloads: Payloads, converter: PayloadConverter) -> Any:
+    """The first payload decoded (JSON as Python); ``None`` when there is none or it is not readable."""
+    if not payloads.payloads:
+        return None
+    try:
+        return converter.from_payloads(payloads.payloads[:1])[0]
+    except Exception:  # another workflow's binary or encrypted payload: unknown
+        return None
 
 
 def _decode(payloads: Payloads, converter: PayloadConverter) -> TaskResult | None:

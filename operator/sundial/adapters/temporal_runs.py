@@ -3,7 +3,7 @@
 Split from ``temporal.py`` (which it extends; these two are the only modules that import
 ``temporalio.client``). It works over the same ``TemporalGateway``: the same client, the
 same bound on concurrent calls, and the same per-operation counters in ``gateway.calls``
-(operations ``list_runs``, ``count_runs`` and ``run_outcome``), so a sweep's cost shows.
+(operations ``list_runs``, ``count_runs``, ``run_outcome`` and ``run_input``), so a sweep's cost shows.
 
 Temporal tags every workflow a schedule starts with the search attribute
 ``TemporalScheduledById`` (the schedule ID) and ``TemporalScheduledStartTime``. Every
@@ -26,7 +26,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Final
+from typing import Any, Final
 
 from temporalio.client import (
     WorkflowExecution,
@@ -37,7 +37,7 @@ from temporalio.client import (
 from temporalio.common import SearchAttributeKey
 
 from sundial.adapters.temporal import TemporalGateway
-from sundial.adapters.temporal_history import outcome_from_close_event
+from sundial.adapters.temporal_history import input_from_start_event, outcome_from_close_event
 from sundial.domain.run_records import RunInfo, RunOutcome
 from sundial.errors import ScheduleNotFound
 
@@ -156,6 +156,18 @@ class TemporalRuns:
         if not events:
             return None
         return outcome_from_close_event(events[-1], self.gateway.client.data_converter.payload_converter)
+
+    async def run_input(self, workflow_id: str, run_id: str) -> Any:
+        """The run's input from its first event (one call: a page of one event); ``None`` when gone."""
+        handle = self.gateway.client.get_workflow_handle(workflow_id, run_id=run_id)
+        try:
+            async with self.gateway._calling("run_input", f"read the first event of {workflow_id} {run_id}",
+                                             fine=ScheduleNotFound):
+                async for event in handle.fetch_history_events(page_size=1, rpc_timeout=self.gateway.rpc_timeout):
+                    return input_from_start_event(event, self.gateway.client.data_converter.payload_converter)
+        except ScheduleNotFound:  # deleted by retention, or never there
+            return None
+        return None
 
     async def _by_prefix(self, prefix: str, condition: str, page_size: int) -> AsyncIterator[RunInfo]:
         query = f"TemporalScheduledById STARTS_WITH {literal(prefix)} AND {condition}"

@@ -7,7 +7,9 @@ time, then run ID); ``--status`` and ``--since``/``--until`` (on the start time,
 or relative such as ``30m``, ``3h``, ``7d``, ``2w``) select, ``--page``/``--page-size``
 (1-based; default 20, at most 100) page through the selection. Each closed run's cost,
 tokens, model and error come from its close event: one Temporal call per closed run of
-the selection (the footer sums the whole selection, not just the page).
+the selection (the footer sums the whole selection, not just the page). What a run was
+asked (``query``, from its first event) costs one more call per run *shown*: always with
+``-o json``, with ``--show-result`` for the table, never for runs of other pages.
 
 ``-o json`` prints one object, stable across releases (keys are only ever added)::
 
@@ -15,13 +17,17 @@ the selection (the footer sums the whole selection, not just the page).
      "filter":   {"status": str|null, "since": RFC3339|null, "until": RFC3339|null},
      "page": int, "pageSize": int, "pages": int,
      "runs": [{"workflowId", "runId", "status", "scheduledTime", "startedAt", "closedAt",
-               "durationMs", "costUSD", "totalTokens", "model", "provider", "error"}, ...],
+               "durationMs", "costUSD", "totalTokens", "model", "provider", "error",
+               "query", "result", "resultChars"}, ...],
      "selection": {"count": int, "costUSD": float, "runsWithoutCost": int}}
 
 Run keys are those of ``status.recentRuns``; every key is present, ``null`` when unknown
 (an open run has no ``closedAt``; a timed-out run reports no cost). ``status`` is
 Temporal's: RUNNING, COMPLETED, FAILED, TIMED_OUT, TERMINATED, CANCELED (a failed
-attempt that was retried is listed as FAILED, with its cost). Exit codes: 0, 1 when the
+attempt that was retried is listed as FAILED, with its cost). ``query`` is the input's
+``task_query``; ``result`` what a completed run returned (a string as is, other values as
+JSON), cut to ``--result-chars`` characters (default 2000; the table shows 200), and
+``resultChars`` its full length (a failed run's message is ``error``). Exit codes: 0, 1 when the
 Schedule or Temporal cannot be read, 2 for a bad argument; errors are one line on stderr.
 """
 
@@ -37,21 +43,27 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sundial.adapters.kube import KubeGateway, ScheduleResourceNotFound, load_api_client
 from sundial.adapters.temporal import TemporalGateway
-from sundial.adapters.temporal_runs import MAX_PAGE_SIZE, STATUS_FILTERS, TemporalRuns
+from sundial.adapters.temporal_runs import MAX_PAGE_SIZE, STATUS_FILTERS, RunPage, TemporalRuns
+from sundial.commands.runs_table import duration_text, io_lines, render_table
 from sundial.commands.schedule_actions import current_namespace
 from sundial.domain.desired import ScheduleIdentity
-from sundial.domain.run_records import RunInfo, closed_run, run_record
+from sundial.domain.run_records import ClosedRun, RunInfo, RunOutcome, closed_run, run_io, run_record
 from sundial.domain.status import rfc3339
 from sundial.errors import SundialError, TemporalError
 from sundial.settings import load_settings
 
 DEFAULT_PAGE_SIZE, MAX_CLI_PAGE_SIZE = 20, 100
+#: Characters of a result shown by default (JSON, table) and at most (``--result-chars``).
+RESULT_CHARS_JSON, RESULT_CHARS_TABLE, MAX_RESULT_CHARS = 2000, 200, 10_000_000
 _RELATIVE = re.compile(r"^([0-9]+)(s|m|h|d|w)$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+__all__ = ["UsageError", "collect", "duration_text", "io_lines", "main", "parse_query", "render_table"]
 
 
 class UsageError(ValueError):
@@ -70,6 +82,11 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     runs.add_argument("--page-size", default=str(DEFAULT_PAGE_SIZE),
                       help=f"runs per page, 1 to {MAX_CLI_PAGE_SIZE} (default {DEFAULT_PAGE_SIZE})")
     runs.add_argument("-o", "--output", default="table", help="table or json")
+    runs.add_argument("--show-result", action="store_true",
+                      help="table: under each run, its query and result (json always has them)")
+    runs.add_argument("--result-chars", help=f"cut results to this many characters (default {RESULT_CHARS_JSON}"
+                                             f" for json, {RESULT_CHARS_TABLE} for the table; at most "
+                                             f"{MAX_RESULT_CHARS}); resultChars is the full length")
     runs.add_argument("--address", help="Temporal host:port (default: $SUNDIAL_TEMPORAL_ADDRESS)")
     runs.add_argument("--temporal-namespace", help="Temporal namespace (default: $SUNDIAL_TEMPORAL_NAMESPACE, "
                                                    "else the one in the Schedule's status)")
@@ -86,6 +103,8 @@ class Query:
     page: int
     page_size: int
     output: str
+    show_io: bool = False  # read and show query and result (json: always)
+    result_chars: int = RESULT_CHARS_JSON
 
 
 def parse_when(text: str, now: datetime, flag: str) -> datetime:
@@ -119,8 +138,13 @@ def parse_query(args: argparse.Namespace, now: datetime) -> Query:
         raise UsageError(f"--since {rfc3339(since)} is not before --until {rfc3339(until)}")
     if args.output not in ("table", "json"):
         raise UsageError(f"-o {args.output!r} must be table or json")
+    json_output = args.output == "json"
+    chars = RESULT_CHARS_JSON if json_output else RESULT_CHARS_TABLE
+    if getattr(args, "result_chars", None) is not None:
+        chars = _positive(args.result_chars, "--result-chars", MAX_RESULT_CHARS)
     return Query(status, since, until, _positive(args.page, "--page"),
-                 _positive(args.page_size, "--page-size", MAX_CLI_PAGE_SIZE), args.output)
+                 _positive(args.page_size, "--page-size", MAX_CLI_PAGE_SIZE), args.output,
+                 json_output or bool(getattr(args, "show_result", False)), chars)
 
 
 def page_bounds(count: int, page: int, size: int) -> tuple[int, int, int]:
@@ -137,7 +161,19 @@ def newest_first(runs: Sequence[RunInfo]) -> list[RunInfo]:
     return sorted({r.run_id: r for r in runs}.values(), key=lambda r: (r.started_at, r.run_id), reverse=True)
 
 
-async def collect(runs: TemporalRuns, schedule_id: str, query: Query) -> dict[str, Any]:
+class RunSource(Protocol):
+    """What ``collect`` needs of ``TemporalRuns`` (a unit test counts its calls)."""
+
+    async def list_runs(self, schedule_id: str, status: str | None = None, since: datetime | None = None,
+                        until: datetime | None = None, page_size: int = 100, page_token: bytes | None = None
+                        ) -> RunPage: ...
+
+    async def run_outcome(self, workflow_id: str, run_id: str) -> RunOutcome | None: ...
+
+    async def run_input(self, workflow_id: str, run_id: str) -> Any: ...
+
+
+async def collect(runs: RunSource, schedule_id: str, query: Query) -> dict[str, Any]:
     """The selection as the JSON document (without ``schedule``): list all, read closed runs' outcomes."""
     listed: list[RunInfo] = []
     token: bytes | None = None
@@ -153,54 +189,27 @@ async def collect(runs: TemporalRuns, schedule_id: str, query: Query) -> dict[st
     outcomes = await asyncio.gather(*(runs.run_outcome(r.workflow_id, r.run_id) for r in closed))
     joined = {r.run_id: closed_run(r, o) for r, o in zip(closed, outcomes, strict=True)}
     costs = [j.cost_usd for j in joined.values()]
+    shown = selection[start:end]
+    records = [run_record(joined.get(r.run_id) or r) for r in shown]
+    if query.show_io:  # one first-event read per run shown, none for the rest of the selection
+        inputs = await asyncio.gather(*(runs.run_input(r.workflow_id, r.run_id) for r in shown))
+        records = [{**record, **run_io(task_input, _result(joined.get(r.run_id)), query.result_chars)}
+                   for record, r, task_input in zip(records, shown, inputs, strict=True)]
     return {
         "filter": {"status": query.status, "since": _time(query.since), "until": _time(query.until)},
         "page": query.page, "pageSize": query.page_size, "pages": pages,
-        "runs": [run_record(joined.get(r.run_id) or r) for r in selection[start:end]],
+        "runs": records,
         "selection": {"count": len(selection), "costUSD": round(sum(c or 0.0 for c in costs), 6),
                       "runsWithoutCost": sum(1 for c in costs if c is None) + len(selection) - len(closed)},
     }
 
 
+def _result(run: ClosedRun | None) -> Any:
+    return run.result if run is not None and run.succeeded else None
+
+
 def _time(moment: datetime | None) -> str | None:
     return rfc3339(moment) if moment else None
-
-
-def duration_text(ms: int | None) -> str:
-    if ms is None:
-        return "-"
-    if ms < 1000:
-        return f"{ms}ms"
-    seconds = ms // 1000
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return "".join(f"{v}{u}" for v, u in ((hours, "h"), (minutes, "m"), (secs, "s")) if v) or "0s"
-
-
-def render_table(document: dict[str, Any]) -> str:
-    """Columns for people; ``-o json`` for programs."""
-    header = ("WORKFLOW ID", "STATUS", "SCHEDULED", "STARTED", "CLOSED", "DURATION", "COST", "TOKENS", "MODEL",
-              "ERROR")
-    rows = [header] + [(
-        r["workflowId"], r["status"], r["scheduledTime"] or "-", r["startedAt"] or "-", r["closedAt"] or "-",
-        duration_text(r["durationMs"]), "-" if r["costUSD"] is None else f"${r['costUSD']:.4f}",
-        "-" if r["totalTokens"] is None else str(r["totalTokens"]), r["model"] or "-",
-        _short(r["error"]) if r["error"] else "-") for r in document["runs"]]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-             for row in rows]
-    selection, size, page = document["selection"], document["pageSize"], document["page"]
-    first = (page - 1) * size + 1 if document["runs"] else 0
-    shown = f"runs {first}-{first + len(document['runs']) - 1}" if document["runs"] else "no runs"
-    unknown = f" ({selection['runsWithoutCost']} without a reported cost)" if selection["runsWithoutCost"] else ""
-    lines.append(f"{shown} of {selection['count']} (page {page} of {document['pages']}); "
-                 f"cost of all {selection['count']}: ${selection['costUSD']:.4f}{unknown}")
-    return "\n".join(lines)
-
-
-def _short(text: str, width: int = 60) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= width else line[: width - 1] + "…"
 
 
 def main(args: argparse.Namespace) -> int:

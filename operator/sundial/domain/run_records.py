@@ -2,11 +2,14 @@
 
 Pure. ``RunInfo`` comes from a visibility listing, ``RunOutcome`` from the run's close event
 (``adapters.temporal_history`` parses it), ``ClosedRun`` joins them, and ``run_record`` is
-the JSON shape of ``status.recentRuns[]`` and ``sundial runs -o json``.
+the JSON shape of ``status.recentRuns[]`` and ``sundial runs -o json`` (which adds
+``run_io``: the query and the result, too large for the status).
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -34,6 +37,8 @@ class RunOutcome:
     error: str | None = None
     #: A failed run that the workflow retry policy tries again in this new run.
     retried_in_run_id: str | None = None
+    #: What a completed run returned: ``TaskResult.result``, or the whole result of another workflow.
+    result: Any = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,7 @@ class ClosedRun:
     model: str | None = None
     provider: str | None = None
     error: str | None = None
+    result: Any = None  # what a completed run returned (not kept in the status)
 
     @property
     def closed_at(self) -> datetime:
@@ -88,7 +94,7 @@ def closed_run(info: RunInfo, outcome: RunOutcome | None) -> ClosedRun:
         total_tokens=result.total_tokens if result else None,
         model=result.model_used if result else None,
         provider=result.provider if result else None,
-        error=error,
+        error=error, result=outcome.result,
     )
 
 
@@ -108,6 +114,25 @@ def run_record(run: ClosedRun | RunInfo) -> dict[str, Any]:
         "totalTokens": detail.total_tokens if detail else None,
         "model": detail.model if detail else None, "provider": detail.provider if detail else None,
         "error": detail.error if detail else None,
+    }
+
+
+def run_io(task_input: Any, result: Any, limit: int) -> dict[str, Any]:
+    """What a run was asked and what came back, for ``sundial runs`` (not kept in the status).
+
+    ``query`` is the input's ``task_query`` (``None`` for an input that is not a ``TaskInput``).
+    ``result`` is text: a string as is, anything else as compact JSON, cut to ``limit``
+    characters (an agent's digest can be megabytes); ``resultChars`` is its full length, so
+    a reader sees what was left out. Both are ``None`` when unknown (open, failed, or history gone).
+    """
+    query = task_input.get("task_query") if isinstance(task_input, Mapping) else None
+    text = None
+    if result is not None:
+        text = result if isinstance(result, str) else json.dumps(result, ensure_ascii=False, sort_keys=True)
+    return {
+        "query": query if isinstance(query, str) else None,
+        "result": text[:limit] if text is not None else None,
+        "resultChars": len(text) if text is not None else None,
     }
 
 
