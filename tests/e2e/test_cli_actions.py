@@ -61,4 +61,48 @@ def test_commands_on_an_unknown_schedule_fail_with_a_clear_message(
     for args in (["trigger", "ghost"], ["pause", "ghost", "--reason", "x"], ["resume", "ghost"]):
         result = sundial(control_plane, *args, "-n", ns)
         assert result.returncode == 1
-        assert f"schedule {ns}/ghost not found" in result.stdout
+        assert (result.stdout, result.stderr) == ("", f"error: schedule {ns}/ghost not found\n")
+
+
+async def test_resume_records_its_reason_in_the_event_and_the_paused_condition(
+    operator: OperatorProcess, kube: Kube, control_plane: LocalControlPlane
+) -> None:
+    ns = kube.new_namespace()
+    kube.create(ns, "why", EXAMPLE_SPEC)
+    eventually("Ready", lambda: ready(kube, ns, "why"))
+    assert sundial(control_plane, "pause", "why", "-n", ns, "--reason", "vendor outage").returncode == 0
+    eventually("paused", lambda: condition(kube.get(ns, "why"), "Paused").get("status") == "True")
+
+    resumed = sundial(control_plane, "resume", "why", "-n", ns, "--reason", "vendor is back")
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert resumed.stdout == f"schedule {ns}/why resumed: vendor is back\n"
+    paused = eventually("resumed with the reason", lambda: (lambda c: c if c.get("status") == "False" and
+                        "vendor is back" in c.get("message", "") else None)(condition(kube.get(ns, "why"), "Paused")))
+    token = kube.get(ns, "why")["status"]["requests"]["resume"]
+    assert paused["message"] == f"resumed at {token}: vendor is back"
+    events = {e.reason: e.message for e in kube.events(ns, "why")}
+    assert events.get("ResumeRequested") == "sundial resume: vendor is back"
+
+
+async def test_pausing_an_already_paused_schedule_says_since_when_and_why(
+    operator: OperatorProcess, kube: Kube, control_plane: LocalControlPlane
+) -> None:
+    ns = kube.new_namespace()
+    kube.create(ns, "twice", EXAMPLE_SPEC)
+    eventually("Ready", lambda: ready(kube, ns, "twice"))
+    assert sundial(control_plane, "pause", "twice", "-n", ns, "--reason", "holiday freeze").returncode == 0
+    since = eventually("paused", lambda: (lambda c: c.get("status") == "True" and c["lastTransitionTime"])(
+        condition(kube.get(ns, "twice"), "Paused")))
+
+    again = sundial(control_plane, "pause", "twice", "-n", ns, "--reason", "another reason")
+    assert (again.returncode, again.stderr) == (0, "")
+    assert again.stdout == f"schedule {ns}/twice already paused since {since}: holiday freeze\n"
+    assert kube.get(ns, "twice")["spec"]["pauseReason"] == "holiday freeze"
+
+
+def test_a_reason_over_the_limit_is_refused_naming_the_flag_and_the_limit(control_plane: LocalControlPlane
+                                                                         ) -> None:
+    for command in ("pause", "resume"):
+        result = sundial(control_plane, command, "any", "-n", "default", "--reason", "x" * 1001)
+        assert (result.returncode, result.stdout) == (2, "")
+        assert result.stderr == "error: --reason is 1001 characters long; the limit is 1000\n"

@@ -18,6 +18,8 @@ from kubernetes.client.exceptions import ApiException
 
 GROUP, VERSION, PLURAL, KIND = "sundial.dev", "v1alpha1", "schedules", "Schedule"
 RESUME_ANNOTATION = "sundial.dev/resume-requested"
+RESUME_REASON_ANNOTATION = "sundial.dev/resume-reason"  # why, for the Event and the Paused condition
+PROBE_ANNOTATION = "sundial.dev/probe-requested"  # sundial resume --probe
 TRIGGER_ANNOTATION = "sundial.dev/trigger-requested"
 CREATOR_ANNOTATION = "sundial.dev/created-by"
 COMPONENT = "sundial-operator"

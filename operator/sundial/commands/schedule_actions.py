@@ -3,25 +3,47 @@
 The CLI needs only kubectl-like access (RBAC decides who may); the operator does the
 Temporal side. Pause and resume edit ``spec.paused`` like ``kubectl patch`` would, so
 GitOps users see the change as theirs to commit. Resume also sets the annotation
-``sundial.dev/resume-requested``, which clears an automatic pause (run failures or
-budget); trigger sets ``sundial.dev/trigger-requested``. The operator acts once per value.
+``sundial.dev/resume-requested`` (and ``sundial.dev/resume-reason``, the ``--reason``),
+which clears an automatic pause (run failures or budget); trigger sets
+``sundial.dev/trigger-requested``. The operator acts once per value.
+
+Output: what happened on stdout; errors (exit code 1, or 2 for a bad argument) as one
+line on stderr. Pausing a schedule that ``spec.paused`` pauses already changes nothing
+and says since when and why (exit 0).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import sys
 import time
+from collections.abc import Coroutine, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from kubernetes.client.exceptions import ApiException
+
 from sundial.adapters.kube import (
     RESUME_ANNOTATION,
+    RESUME_REASON_ANNOTATION,
     TRIGGER_ANNOTATION,
     KubeGateway,
     ScheduleResourceNotFound,
     load_api_client,
 )
+
+#: Longest ``--reason``: it goes into an annotation, an Event and a condition message.
+MAX_REASON_CHARS = 1000
+
+
+class CommandError(Exception):
+    """The command did not do what was asked: one line on stderr, exit ``code``."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -32,7 +54,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
     resume = subparsers.add_parser("resume", help="resume a schedule, clearing any automatic pause")
     _common(resume)
-    resume.add_argument("--reason", default="", help="why (recorded in the Event)")
+    resume.add_argument("--reason", default="", help="why (recorded in the Event and the Paused condition)")
     resume.set_defaults(func=lambda args: _sync(_resume(args)))
 
     trigger = subparsers.add_parser("trigger", help="start one run now")
@@ -59,13 +81,29 @@ def current_namespace() -> str:
     return namespace
 
 
-def _sync(coro: Any) -> int:
+def _sync(coro: Coroutine[Any, Any, int]) -> int:
+    """Run a command; every error is one line on stderr (exit codes: 0 ok, 1 failed, 2 bad argument)."""
     try:
         code: int = asyncio.run(coro)
     except ScheduleResourceNotFound as exc:
-        print(f"error: {exc}")
-        return 1
+        return _fail(str(exc))
+    except CommandError as exc:
+        return _fail(str(exc), exc.code)
+    except ApiException as exc:  # RBAC, a refused patch: the API server's own words, not a traceback
+        return _fail(f"Kubernetes API: {exc.status} {exc.reason}: {_api_message(exc)}")
     return code
+
+
+def _fail(message: str, code: int = 1) -> int:
+    print(f"error: {' '.join(message.split())}", file=sys.stderr)
+    return code
+
+
+def _api_message(exc: ApiException) -> str:
+    try:
+        return str(json.loads(exc.body or "{}").get("message") or "")
+    except ValueError:
+        return str(exc.body or "")
 
 
 def request_token() -> str:
@@ -73,26 +111,54 @@ def request_token() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def checked_reason(reason: str) -> str:
+    """``--reason`` on one line, bounded (CommandError, exit 2, naming the flag and the limit)."""
+    line = " ".join(reason.split())
+    if len(line) > MAX_REASON_CHARS:
+        raise CommandError(f"--reason is {len(line)} characters long; the limit is {MAX_REASON_CHARS}", 2)
+    return line
+
+
+def already_paused(body: Mapping[str, Any]) -> str | None:
+    """``since …: reason`` when ``spec.paused`` pauses the schedule already, else ``None``."""
+    spec = body.get("spec") or {}
+    if not spec.get("paused"):
+        return None
+    conditions = (body.get("status") or {}).get("conditions") or []
+    paused: Mapping[str, Any] = next((c for c in conditions if c.get("type") == "Paused"), {})
+    since = (f"since {paused['lastTransitionTime']}" if paused.get("status") == "True"
+             and paused.get("lastTransitionTime") else "(not applied by the operator yet)")
+    return f"{since}: {spec.get('pauseReason') or 'no reason given'}"
+
+
 async def _pause(args: argparse.Namespace) -> int:
     namespace = args.namespace or current_namespace()
+    reason = checked_reason(args.reason)
     kube = KubeGateway(load_api_client())
-    await kube.patch_schedule(namespace, args.name, {"spec": {"paused": True, "pauseReason": args.reason}})
-    print(f"schedule {namespace}/{args.name} paused: {args.reason}")
+    already = already_paused(await kube.get_schedule(namespace, args.name))
+    if already is not None:
+        print(f"schedule {namespace}/{args.name} already paused {already}")
+        return 0
+    await kube.patch_schedule(namespace, args.name, {"spec": {"paused": True, "pauseReason": reason}})
+    print(f"schedule {namespace}/{args.name} paused: {reason}")
     return 0
 
 
 async def _resume(args: argparse.Namespace) -> int:
     namespace = args.namespace or current_namespace()
+    reason = checked_reason(args.reason)
     kube = KubeGateway(load_api_client())
     token = request_token()
-    body = await kube.patch_schedule(namespace, args.name, {
-        "metadata": {"annotations": {RESUME_ANNOTATION: token}},
-        "spec": {"paused": False, "pauseReason": ""},
-    })
-    del body
+    await kube.patch_schedule(namespace, args.name, {
+        "metadata": {"annotations": {RESUME_ANNOTATION: token, RESUME_REASON_ANNOTATION: reason}}})
+    # the spec after the acknowledgement: the reconcile of the spec change then sees the reason
     acked = await _wait_for_ack(kube, namespace, args.name, "resume", token, args.timeout)
-    print(f"schedule {namespace}/{args.name} resumed" + ("" if acked else " (the operator has not confirmed yet)"))
-    return 0 if acked else 1
+    await kube.patch_schedule(namespace, args.name, {"spec": {"paused": False, "pauseReason": ""}})
+    if not acked:
+        raise CommandError(f"schedule {namespace}/{args.name} resume requested; the operator has not confirmed "
+                           f"within {args.timeout:g}s")
+    print(f"schedule {namespace}/{args.name} resumed" + (f": {reason}" if reason else ""))
+    return 0
 
 
 async def _trigger(args: argparse.Namespace) -> int:
@@ -103,14 +169,15 @@ async def _trigger(args: argparse.Namespace) -> int:
     if args.no_wait:
         print(f"run of {namespace}/{args.name} requested")
         return 0
-    acked = await _wait_for_ack(kube, namespace, args.name, "trigger", token, args.timeout)
-    if not acked:
-        print(f"run of {namespace}/{args.name} requested; the operator has not confirmed within {args.timeout:g}s")
-        return 1
+    if not await _wait_for_ack(kube, namespace, args.name, "trigger", token, args.timeout):
+        raise CommandError(f"run of {namespace}/{args.name} requested; the operator has not confirmed "
+                           f"within {args.timeout:g}s")
     body = await kube.get_schedule(namespace, args.name)
     outcome = ((body.get("status") or {}).get("requests") or {}).get("triggerResult", "started")
+    if outcome != "started":
+        raise CommandError(f"run of {namespace}/{args.name}: {outcome}")
     print(f"run of {namespace}/{args.name}: {outcome}")
-    return 0 if outcome == "started" else 1
+    return 0
 
 
 async def _wait_for_ack(kube: KubeGateway, namespace: str, name: str, key: str, token: str,

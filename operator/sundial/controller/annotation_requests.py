@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sundial.adapters.kube import RESUME_ANNOTATION, TRIGGER_ANNOTATION
+from sundial.adapters.kube import RESUME_ANNOTATION, RESUME_REASON_ANNOTATION, TRIGGER_ANNOTATION
 from sundial.controller.context import NORMAL, WARNING, OperatorContext
-from sundial.controller.reconcile import clear_auto_pause, reconcile
+from sundial.controller.reconcile import auto_paused, clear_auto_pause, reconcile
 from sundial.errors import TemporalError
 
 
@@ -34,10 +34,23 @@ async def handle_annotation_requests(
         await _trigger(ctx, body, trigger)
 
 
+def resume_reason(body: Mapping[str, Any]) -> str:
+    """``sundial.dev/resume-reason`` on one line, at most 1000 characters (anyone may write it)."""
+    reason = ((body.get("metadata") or {}).get("annotations") or {}).get(RESUME_REASON_ANNOTATION) or ""
+    return " ".join(str(reason).split())[:1000]
+
+
 async def _resume(ctx: OperatorContext, body: Mapping[str, Any], token: str,
                   siblings: Sequence[tuple[str, str]]) -> None:
+    """Clear an automatic pause; the reason goes to the Event and (``requests.resumeNote``) the
+    Paused condition's message."""
     previous = dict(body.get("status") or {})
-    status = await clear_auto_pause(ctx, body, previous, "sundial resume", {"requests": {"resume": token}})
+    reason = resume_reason(body)
+    why = "sundial resume" + (f": {reason}" if reason else "")
+    if not auto_paused(previous):  # clear_auto_pause posts AutoPauseCleared with ``why`` otherwise
+        await ctx.event(body, NORMAL, "ResumeRequested", why)
+    note = f"resumed at {token}: {reason}" if reason else ""
+    status = await clear_auto_pause(ctx, body, previous, why, {"requests": {"resume": token, "resumeNote": note}})
     await reconcile(ctx, {**body, "status": status}, siblings)
 
 

@@ -80,7 +80,7 @@ def synced_status(
     conditions = with_condition(conditions, READY, True, SYNCED, "Temporal schedule matches the spec",
                                 generation, now)
     if pause is None:
-        conditions = with_condition(conditions, PAUSED, False, ACTIVE, "", generation, now)
+        conditions = with_condition(conditions, PAUSED, False, ACTIVE, resumed_message(previous), generation, now)
     else:
         conditions = with_condition(conditions, PAUSED, True, pause.reason, pause.message, generation, now)
     conditions = with_condition(conditions, RECONCILING, False, SYNCED, "", generation, now)
@@ -97,6 +97,11 @@ def synced_status(
         "lastSyncTime": rfc3339(now) if wrote_to_temporal else previous.get("lastSyncTime") or rfc3339(now),
     }
     return status
+
+
+def resumed_message(previous: Status) -> str:
+    """When and why the last ``sundial resume`` lifted a pause (written with its acknowledgement)."""
+    return str((previous.get("requests") or {}).get("resumeNote") or "")
 
 
 def refused_status(previous: Status, generation: int, reason: str, message: str, now: datetime) -> Status:

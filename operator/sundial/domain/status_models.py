@@ -139,6 +139,14 @@ class RequestAcks(Model):
     """The last sundial.dev/trigger-requested value acted on."""
     trigger_result: str | None = None
     """What became of that trigger: started, or why not."""
+    resume_note: str | None = None
+    """When and why the last sundial resume lifted a pause (its --reason), shown in the Paused condition."""
+    probe: str | None = None
+    """The last sundial.dev/probe-requested value (sundial resume --probe) acted on to the end."""
+    probe_run: str | None = None
+    """Workflow ID of the probe run started for the probe request in progress or last acted on."""
+    probe_result: str | None = None
+    """What became of that probe: succeeded, or failed: the run's error."""
 
 
 class ScheduleStatus(Model):
