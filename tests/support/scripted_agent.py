@@ -8,6 +8,8 @@ The query may contain ``key=value`` words anywhere; everything else is ignored:
     sleep=2.5                             seconds to run before finishing (a long run)
     model=gpt-4o  provider=openai         reported model; default scripted / sundial-tests
     retryable=false                       an ``outcome=fail`` that asks for no retry
+    fixed_by=/some/file                   an ``outcome=fail`` that succeeds once this file exists: a cause
+                                          fixed outside the schedule (``sundial resume --probe`` tests)
 
 Run it in a worker process with
 ``PYTHONPATH=<repo> sundial worker --agent tests.support.scripted_agent:scripted_agent``.
@@ -16,6 +18,7 @@ Run it in a worker process with
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 from typing import Final
 
@@ -41,6 +44,8 @@ async def scripted_agent(request: AgentRequest) -> AgentResult:
     """Do what the query says: succeed, fail with a cost, crash, or outlast the deadline."""
     script = script_of(request.query)
     outcome = script.get("outcome", "success")
+    if outcome == "fail" and "fixed_by" in script and await asyncio.to_thread(os.path.exists, script["fixed_by"]):
+        outcome = "success"
     cost = float(script.get("cost", "0"))
     tokens = int(script.get("tokens", "0"))
     model = script.get("model", DEFAULT_MODEL)

@@ -34,10 +34,18 @@ from temporalio.client import (
     WorkflowExecutionStatus,
     WorkflowHistoryEventFilterType,
 )
-from temporalio.common import SearchAttributeKey
+from temporalio.common import (
+    RetryPolicy,
+    SearchAttributeKey,
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDReusePolicy,
+)
+from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from sundial.adapters.temporal import TemporalGateway
 from sundial.adapters.temporal_history import input_from_start_event, outcome_from_close_event
+from sundial.domain.desired import DesiredSchedule
 from sundial.domain.run_records import RunInfo, RunOutcome
 from sundial.errors import ScheduleNotFound
 
@@ -142,8 +150,31 @@ class TemporalRuns:
             counted = await self.gateway.client.count_workflows(query, rpc_timeout=self.gateway.rpc_timeout)
         return counted.count
 
-    async def run_outcome(self, workflow_id: str, run_id: str) -> RunOutcome | None:
-        """What the run's close event says (one call); ``None`` when its history is gone or it is open."""
+    async def start_run(self, workflow_id: str, desired: DesiredSchedule, schedule_id: str) -> bool:
+        """Start one run of the schedule's action now, outside the schedule (``sundial resume --probe``).
+
+        Tagged ``TemporalScheduledById = schedule_id`` like the runs the schedule starts (the dev
+        server and Temporal accept it on a client start), so run accounting counts it once like
+        any run and ``sundial runs`` lists it. A run with this ID that exists already is kept
+        (``False``): the same request after an operator restart starts nothing new.
+        """
+        try:
+            async with self.gateway._calling("start_run", f"start run {workflow_id}"):
+                await self.gateway.client.start_workflow(
+                    desired.workflow_type, args=list(desired.args), id=workflow_id, task_queue=desired.task_queue,
+                    run_timeout=desired.run_timeout, retry_policy=RetryPolicy(
+                        maximum_attempts=desired.retry_maximum_attempts),
+                    id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                    search_attributes=TypedSearchAttributes([SearchAttributePair(SCHEDULED_BY, schedule_id)]),
+                    rpc_timeout=self.gateway.rpc_timeout)
+        except WorkflowAlreadyStartedError:
+            return False
+        return True
+
+    async def run_outcome(self, workflow_id: str, run_id: str | None) -> RunOutcome | None:
+        """What the run's close event says (one call); ``None`` when its history is gone or it is open.
+
+        ``run_id=None``: the workflow's latest run (after a retry, the attempt now running)."""
         handle = self.gateway.client.get_workflow_handle(workflow_id, run_id=run_id)
         try:
             async with self.gateway._calling("run_outcome", f"read the close event of {workflow_id} {run_id}",

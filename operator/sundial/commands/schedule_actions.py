@@ -6,6 +6,10 @@ GitOps users see the change as theirs to commit. Resume also sets the annotation
 ``sundial.dev/resume-requested`` (and ``sundial.dev/resume-reason``, the ``--reason``),
 which clears an automatic pause (run failures or budget); trigger sets
 ``sundial.dev/trigger-requested``. The operator acts once per value.
+``resume --probe`` sets ``sundial.dev/probe-requested`` instead: the operator starts one
+probe run (the schedule's workflow and input, workflow ID ``probe-<scheduleId>-<token>``),
+and lifts the automatic pause only if it succeeds; the command waits up to ``--timeout``
+(default 600 s) and exits 1 with the probe's error if it failed.
 
 Output: what happened on stdout; errors (exit code 1, or 2 for a bad argument) as one
 line on stderr. Pausing a schedule that ``spec.paused`` pauses already changes nothing
@@ -26,6 +30,7 @@ from typing import Any
 from kubernetes.client.exceptions import ApiException
 
 from sundial.adapters.kube import (
+    PROBE_ANNOTATION,
     RESUME_ANNOTATION,
     RESUME_REASON_ANNOTATION,
     TRIGGER_ANNOTATION,
@@ -34,6 +39,7 @@ from sundial.adapters.kube import (
     load_api_client,
 )
 
+TIMEOUT, PROBE_TIMEOUT = 30.0, 600.0
 #: Longest ``--reason``: it goes into an annotation, an Event and a condition message.
 MAX_REASON_CHARS = 1000
 
@@ -55,6 +61,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     resume = subparsers.add_parser("resume", help="resume a schedule, clearing any automatic pause")
     _common(resume)
     resume.add_argument("--reason", default="", help="why (recorded in the Event and the Paused condition)")
+    resume.add_argument("--probe", action="store_true",
+                        help="start one probe run first (same workflow and input) and lift the automatic pause "
+                             f"only if it succeeds; --timeout then bounds the wait for it (default {PROBE_TIMEOUT:g}s)")
     resume.set_defaults(func=lambda args: _sync(_resume(args)))
 
     trigger = subparsers.add_parser("trigger", help="start one run now")
@@ -66,7 +75,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("name", help="the Schedule's name")
     parser.add_argument("-n", "--namespace", help="its namespace (default: the kubeconfig context's)")
-    parser.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for the operator")
+    parser.add_argument("--timeout", type=float, help=f"seconds to wait for the operator (default {TIMEOUT:g})")
 
 
 def current_namespace() -> str:
@@ -148,6 +157,9 @@ async def _resume(args: argparse.Namespace) -> int:
     namespace = args.namespace or current_namespace()
     reason = checked_reason(args.reason)
     kube = KubeGateway(load_api_client())
+    if args.probe:
+        return await _probe(kube, namespace, args.name, reason, PROBE_TIMEOUT if args.timeout is None else args.timeout)
+    args.timeout = TIMEOUT if args.timeout is None else args.timeout
     token = request_token()
     await kube.patch_schedule(namespace, args.name, {
         "metadata": {"annotations": {RESUME_ANNOTATION: token, RESUME_REASON_ANNOTATION: reason}}})
@@ -161,11 +173,33 @@ async def _resume(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _probe(kube: KubeGateway, namespace: str, name: str, reason: str, wait_seconds: float) -> int:
+    """``resume --probe``: the operator runs the probe; the pause is lifted only if it succeeds."""
+    token = request_token()
+    await kube.patch_schedule(namespace, name, {
+        "metadata": {"annotations": {PROBE_ANNOTATION: token, RESUME_REASON_ANNOTATION: reason}}})
+    if not await _wait_for_ack(kube, namespace, name, "probe", token, wait_seconds):
+        requests = ((await kube.get_schedule(namespace, name)).get("status") or {}).get("requests") or {}
+        run = requests.get("probeRun") or f"of {namespace}/{name}"
+        raise CommandError(f"probe run {run} has not finished within {wait_seconds:g}s; the schedule stays paused "
+                           "until it succeeds (the operator lifts the pause then)")
+    body = await kube.get_schedule(namespace, name)
+    requests = (body.get("status") or {}).get("requests") or {}
+    result, run = str(requests.get("probeResult") or ""), requests.get("probeRun") or f"of {namespace}/{name}"
+    if result != "succeeded":
+        raise CommandError(f"probe run {run} {result}; schedule {namespace}/{name} stays paused")
+    if (body.get("spec") or {}).get("paused"):
+        await kube.patch_schedule(namespace, name, {"spec": {"paused": False, "pauseReason": ""}})
+    print(f"schedule {namespace}/{name} resumed: probe run {run} succeeded" + (f"; {reason}" if reason else ""))
+    return 0
+
+
 async def _trigger(args: argparse.Namespace) -> int:
     namespace = args.namespace or current_namespace()
     kube = KubeGateway(load_api_client())
     token = request_token()
     await kube.patch_schedule(namespace, args.name, {"metadata": {"annotations": {TRIGGER_ANNOTATION: token}}})
+    args.timeout = TIMEOUT if args.timeout is None else args.timeout
     if args.no_wait:
         print(f"run of {namespace}/{args.name} requested")
         return 0

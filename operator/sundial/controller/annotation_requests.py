@@ -1,4 +1,4 @@
-"""Requests that arrive as annotations: ``sundial resume`` and ``sundial trigger``.
+"""Requests that arrive as annotations: ``sundial resume`` (``--probe``: ``controller.probes``) and ``sundial trigger``.
 
 Each request is an annotation value (a timestamp). The operator acts when the value
 differs from the one acknowledged in ``status.requests``, then writes the value there:
@@ -12,6 +12,7 @@ from typing import Any
 
 from sundial.adapters.kube import RESUME_ANNOTATION, RESUME_REASON_ANNOTATION, TRIGGER_ANNOTATION
 from sundial.controller.context import NORMAL, WARNING, OperatorContext
+from sundial.controller.probes import pending_probe, start_probe
 from sundial.controller.reconcile import auto_paused, clear_auto_pause, reconcile
 from sundial.errors import TemporalError
 
@@ -29,6 +30,9 @@ async def handle_annotation_requests(
     resume = pending(body, RESUME_ANNOTATION, "resume")
     if resume is not None:
         await _resume(ctx, body, resume, siblings)
+    probe = pending_probe(body)
+    if probe is not None:  # its own task: a probe run takes as long as a run
+        start_probe(ctx, body, probe, resume_reason(body), siblings)
     trigger = pending(body, TRIGGER_ANNOTATION, "trigger")
     if trigger is not None:
         await _trigger(ctx, body, trigger)

@@ -28,7 +28,7 @@ Consecutive failures follow close time; a success resets them.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
@@ -57,6 +57,8 @@ class Ledger:
     closed_through: datetime | None = None
     counted_ids: frozenset[str] = frozenset()
     auto_pause: dict[str, Any] | None = None
+    #: The newest counted failure's error, from this fold only (not stored: ``recentRuns`` may keep none).
+    last_error: str | None = field(default=None, compare=False)
 
     @property
     def total_usd(self) -> float:
@@ -168,9 +170,10 @@ def _count(ledger: Ledger, run: ClosedRun) -> Ledger:
         return counted
     counted = replace(counted, total=counted.total + 1, last_run_usd=run.cost_usd or 0.0)
     if run.succeeded:
-        return replace(counted, succeeded=counted.succeeded + 1, consecutive_failures=0,
+        return replace(counted, succeeded=counted.succeeded + 1, consecutive_failures=0, last_error=None,
                        last_successful_time=_latest(counted.last_successful_time, run.closed_at))
-    return replace(counted, failed=counted.failed + 1, consecutive_failures=counted.consecutive_failures + 1)
+    return replace(counted, failed=counted.failed + 1, consecutive_failures=counted.consecutive_failures + 1,
+                   last_error=run.error or f"the run ended {run.status}")
 
 
 def with_running(ledger: Ledger, running: Iterable[RunInfo], not_before: datetime | None = None) -> Ledger:
@@ -219,9 +222,10 @@ def auto_pause_decision(
         return None
     if max_consecutive_failures > 0 and ledger.consecutive_failures >= max_consecutive_failures:
         reason = CONSECUTIVE_FAILURES
-        last_error = next((r.get("error") for r in ledger.recent_runs if r.get("status") != COMPLETED), None)
+        last_error = ledger.last_error or next(
+            (r.get("error") for r in ledger.recent_runs if r.get("status") != COMPLETED), None)
         message = (f"{ledger.consecutive_failures} failed runs in a row (policy.maxConsecutiveFailures is "
-                   f"{max_consecutive_failures})" + (f"; last error: {last_error}" if last_error else ""))
+                   f"{max_consecutive_failures})" + (f"; last error: {_cut(last_error)}" if last_error else ""))
     elif max_total_budget_usd is not None and ledger.total_usd >= max_total_budget_usd:
         reason = BUDGET_EXHAUSTED
         message = (f"runs have cost ${ledger.total_usd:.4f} in total, reaching policy.maxTotalBudgetUSD "
@@ -232,6 +236,12 @@ def auto_pause_decision(
     if generation is not None:
         decision["generation"] = generation
     return decision
+
+
+def _cut(text: str, limit: int = 300) -> str:
+    """An error on one line, at most ``limit`` characters: the Paused condition shows it."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 def _floor(moment: datetime) -> datetime:
