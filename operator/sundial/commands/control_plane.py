@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 
 from sundial.devstack.build import BuildError, cache_root, ensure_binaries
@@ -21,7 +22,7 @@ def _run(args: argparse.Namespace) -> int:
     try:
         binaries = ensure_binaries()
     except BuildError as exc:
-        print(f"error: {exc}")
+        print(f"error: {exc}", file=sys.stderr)
         return 1
     print(binaries.describe())
     print(f"cache: {cache_root()}  ({time.monotonic() - started:.1f}s)")

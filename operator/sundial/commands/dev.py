@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import signal
+import sys
 import time
 from pathlib import Path
 from types import FrameType
@@ -70,7 +71,7 @@ def _run(args: argparse.Namespace) -> int:
         print("\nstopping...", flush=True)
         return 0
     except (StackError, BuildError) as exc:
-        print(f"error: {exc}", flush=True)
+        print(f"error: {exc}", file=sys.stderr, flush=True)
         return 1
     finally:
         stack.stop()
