@@ -88,3 +88,16 @@ async def test_a_request_token_unfit_for_a_workflow_id_is_refused_and_starts_not
     requests = await request_probe(ctx, kube, "odd", "x' OR 1=1")
     assert requests["probeResult"] == "refused: the request is not a sundial resume --probe token"
     assert [e async for e in temporal_client.list_workflows(f"WorkflowId STARTS_WITH 'probe-{sid}'")] == []
+
+
+async def test_a_budget_pause_is_not_probed_a_run_would_only_spend_more(
+    ctx: OperatorContext, kube: MemoryKube, gateway: TemporalGateway, temporal_client: Client, queue: str
+) -> None:
+    sid = await add_schedule(ctx, kube, "spent", queue, scripted_query(cost=0.05), policy={"maxTotalBudgetUSD": 0.01})
+    await trigger(gateway, temporal_client, sid)
+    await account_once(ctx)
+    assert kube.status("spent")["accounting"]["autoPause"]["reason"] == "BudgetExhausted"
+    requests = await request_probe(ctx, kube, "spent", "2026-12-01T10:00:00.000002Z")
+    assert requests["probeResult"].startswith("refused: the pause is BudgetExhausted")
+    assert [e async for e in temporal_client.list_workflows(f"WorkflowId STARTS_WITH 'probe-{sid}'")] == []
+    assert (await gateway.describe(sid)).paused

@@ -19,7 +19,8 @@ The CLI sets ``sundial.dev/probe-requested`` (a token, like a resume) and
    ``status.requests.probe`` acknowledges the token and ``probeResult`` says
    ``succeeded`` or ``failed: <error>``; the CLI waits for that.
 
-The ID is the same for the same request, so an operator restarted mid-probe finds the
+A ``BudgetExhausted`` pause is refused: the cost is still over the cap whatever a run does,
+and the probe would spend more. The ID is the same for the same request, so an operator restarted mid-probe finds the
 run it started (kopf replays every resource at start) instead of starting another.
 """
 
@@ -38,7 +39,7 @@ from sundial.controller.reconcile import auto_paused, clear_auto_pause, reconcil
 from sundial.domain.patches import merged
 from sundial.domain.probe import MAX_ERROR, failed_probe_message, one_line, probe_workflow_id, valid_token
 from sundial.domain.run_records import COMPLETED, RunOutcome
-from sundial.domain.status import rfc3339
+from sundial.domain.status import BUDGET_EXHAUSTED, rfc3339
 from sundial.domain.translate import desired_from_spec
 from sundial.domain.validation import check_spec
 from sundial.errors import SpecInvalid, TemporalError, TemporalUnavailable
@@ -78,6 +79,10 @@ async def _probe(ctx: OperatorContext, body: dict[str, Any], token: str, reason:
             return
         if status.get("phase") in ("Invalid", "Deleting", None) or not schedule_id:
             await _ack(ctx, body, token, f"refused: the schedule is {status.get('phase') or 'not synced yet'}")
+            return
+        if (auto_paused(status) or {}).get("reason") == BUDGET_EXHAUSTED:  # a run would only spend more
+            await _ack(ctx, body, token, "refused: the pause is BudgetExhausted, which no run can fix: raise or "
+                                         "remove policy.maxTotalBudgetUSD")
             return
         try:
             spec = check_spec(body.get("spec") or {}, meta, siblings, ctx.limits, ctx.clock())
