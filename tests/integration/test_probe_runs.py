@@ -97,7 +97,9 @@ async def test_a_budget_pause_is_not_probed_a_run_would_only_spend_more(
     await trigger(gateway, temporal_client, sid)
     await account_once(ctx)
     assert kube.status("spent")["accounting"]["autoPause"]["reason"] == "BudgetExhausted"
+    kube.bodies["team-a", "spent"]["status"]["requests"] = {"probeRun": "probe-of-an-earlier-request"}
     requests = await request_probe(ctx, kube, "spent", "2026-12-01T10:00:00.000002Z")
     assert requests["probeResult"].startswith("refused: the pause is BudgetExhausted")
+    assert "probeRun" not in requests
     assert [e async for e in temporal_client.list_workflows(f"WorkflowId STARTS_WITH 'probe-{sid}'")] == []
     assert (await gateway.describe(sid)).paused

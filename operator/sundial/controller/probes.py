@@ -166,5 +166,6 @@ def _error(outcome: RunOutcome | None, limit: float) -> str:
 
 async def _ack(ctx: OperatorContext, body: Mapping[str, Any], token: str, result: str) -> None:
     meta = body["metadata"]
-    await ctx.kube.patch_status(meta["namespace"], meta["name"], {"requests": {"probe": token, "probeResult": result}})
+    await ctx.kube.patch_status(meta["namespace"], meta["name"],  # no run: an earlier probe's is not named
+                                {"requests": {"probe": token, "probeResult": result, "probeRun": None}})
     await ctx.event(body, WARNING, "ProbeRefused" if result.startswith("refused") else "ProbeFailed", result)
