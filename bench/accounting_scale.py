@@ -3,8 +3,9 @@
 ``python -m bench.accounting_scale [--sizes 100,400] [--runs 0,25,75] [--json FILE]``
 
 Integration level: a real Temporal dev server and the reference worker (an in-process
-agent that succeeds at $0.01), the real ``account_once``, and an in-memory stand-in for
-the Kubernetes API that counts reads and writes. For each size N it creates N paused
+agent that succeeds at $0.01), the real ``account_once``, and the tests' in-memory Kubernetes API
+(``tests.support.memory_kube``: merge patches, resource versions) that counts reads and writes.
+Any failure a sweep reports ends the run with exit status 1. For each size N it creates N paused
 schedules (they never fire by themselves), then for each R triggers R runs spread over R
 schedules, waits until they closed, and measures the sweep that counts them and the idle
 sweep after it. The resources come from an index, as in the operator (a kopf index).
@@ -18,9 +19,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import copy
+import functools
 import json
 import logging
+import sys
 import tempfile
 import time
 import uuid
@@ -30,6 +32,7 @@ from typing import Any
 
 from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
+from tests.support.memory_kube import MemoryKube
 
 from sundial.adapters.temporal import TemporalGateway
 from sundial.controller.accounting import AccountingReport, AccountingState, Tracked, account_once, tracked_from_body
@@ -37,7 +40,6 @@ from sundial.controller.context import OperatorContext
 from sundial.devstack.build import wheel_binary
 from sundial.devstack.temporal_dev import TemporalDevServer
 from sundial.domain.desired import DesiredSchedule, ScheduleIdentity, task_input
-from sundial.domain.patches import merged
 from sundial.settings import Settings
 from sundial.worker.agents import AgentRequest, AgentResult
 from sundial.worker.runner import run_worker
@@ -49,36 +51,16 @@ async def cheap_agent(request: AgentRequest) -> AgentResult:
     return AgentResult(result="ok", model_used="bench", provider="bench", total_tokens=10, total_cost_usd=0.01)
 
 
-class CountingKube:
-    """Schedules in memory, with the API server's merge-patch semantics; counts calls."""
-
-    def __init__(self) -> None:
-        self.bodies: dict[tuple[str, str], dict[str, Any]] = {}
-        self.calls: dict[str, int] = {"list": 0, "get": 0, "patch": 0, "event": 0}
-        self.writes: dict[str, int] = {}
-
-    def index(self) -> list[Tracked]:
-        """What the operator's kopf index holds (no API call: kopf fills it from its watch)."""
-        return [tracked_from_body(body) for body in self.bodies.values()]
-
-    async def list_schedules(self, namespace: str | None = None) -> list[dict[str, Any]]:
-        self.calls["list"] += 1
-        return [copy.deepcopy(body) for body in self.bodies.values()]
-
-    async def get_schedule(self, namespace: str, name: str) -> dict[str, Any]:
-        self.calls["get"] += 1
-        return copy.deepcopy(self.bodies[namespace, name])
-
-    async def patch_status(self, namespace: str, name: str, status: dict[str, Any]) -> None:
-        self.calls["patch"] += 1
-        body = self.bodies[namespace, name]
-        body["status"] = merged(body.get("status") or {}, status)
-
-    async def post_event(self, *args: Any) -> None:
-        self.calls["event"] += 1
+def indexed(kube: MemoryKube) -> list[Tracked]:
+    """What the operator's kopf index holds (no API call: kopf fills it from its watch)."""
+    return [tracked_from_body(body) for body in kube.bodies.values()]
 
 
-async def create_schedules(gateway: TemporalGateway, kube: CountingKube, cluster: str, count: int) -> list[str]:
+class SweepFailed(RuntimeError):
+    """A sweep reported failures: the figures would count calls that did nothing."""
+
+
+async def create_schedules(gateway: TemporalGateway, kube: MemoryKube, cluster: str, count: int) -> list[str]:
     created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
     async def one(index: int) -> str:
@@ -88,11 +70,8 @@ async def create_schedules(gateway: TemporalGateway, kube: CountingKube, cluster
         desired = DesiredSchedule(cron="0 0 1 1 *", workflow_type="ScheduledTaskWorkflow", task_queue=QUEUE,
                                   workflow_id=identity.schedule_id, args=(argument,), paused=True)
         await gateway.create(identity, desired)
-        kube.bodies["bench", name] = {
-            "metadata": {"namespace": "bench", "name": name, "uid": identity.uid, "generation": 1,
-                         "creationTimestamp": created},
-            "spec": {"schedule": "0 0 1 1 *", "task": {"query": "bench"}, "policy": {"maxConsecutiveFailures": 0}},
-            "status": {}}
+        kube.add("bench", name, {"schedule": "0 0 1 1 *", "task": {"query": "bench"},
+                                 "policy": {"maxConsecutiveFailures": 0}}, uid=identity.uid, creationTimestamp=created)
         return identity.schedule_id
 
     return list(await asyncio.gather(*(one(i) for i in range(count))))
@@ -113,13 +92,35 @@ async def trigger_runs(gateway: TemporalGateway, client: Client, schedule_ids: l
     raise TimeoutError("runs did not close within 120 s")
 
 
-def row(size: int, phase: str, report: AccountingReport, kube_before: dict[str, int], kube: CountingKube
+def row(size: int, phase: str, report: AccountingReport, kube_before: dict[str, int], kube: MemoryKube
         ) -> dict[str, Any]:
     return {"schedules": size, "sweep": phase, "closed_in_window": report.closed_listed,
             "new_runs": report.new_runs, "temporal_calls": sum(report.temporal_calls.values()),
             "by_operation": report.temporal_calls, "status_patches": report.status_patches,
             "kube_calls": {k: v - kube_before.get(k, 0) for k, v in kube.calls.items()},
             "seconds": round(report.seconds, 3)}
+
+
+async def measure_size(client: Client, size: int, run_counts: list[int]) -> list[dict[str, Any]]:
+    """N schedules, then one measured sweep after each batch of new runs and an idle one after it."""
+    gateway, kube, cluster = TemporalGateway(client), MemoryKube(), f"bench-{uuid.uuid4()}"
+    ctx = OperatorContext(settings=Settings(), temporal=gateway, kube=kube,
+                          cluster_id=cluster, logger=logging.getLogger("bench"))
+    schedule_ids = await create_schedules(gateway, kube, cluster, size)
+    state, rows, offset = AccountingState(), [], 0
+    for count in run_counts:
+        if count:
+            await trigger_runs(gateway, client, schedule_ids[offset:offset + count])
+            offset += count
+        for phase in (f"after {count} new runs", "idle"):
+            before = dict(kube.calls)
+            report = await account_once(ctx, state, tracked=functools.partial(indexed, kube))
+            if report.failures:  # account_once catches a failed patch per resource: the bench must not
+                raise SweepFailed(f"{len(report.failures)} failures in the {phase!r} sweep of {size}: "
+                                  + "; ".join(report.failures[:3]))
+            rows.append(row(size, phase, report, before, kube))
+            print(json.dumps(rows[-1]), flush=True)
+    return rows
 
 
 async def measure(address: str, sizes: list[int], run_counts: list[int]) -> list[dict[str, Any]]:
@@ -129,24 +130,7 @@ async def measure(address: str, sizes: list[int], run_counts: list[int]) -> list
     rows: list[dict[str, Any]] = []
     try:
         for size in sizes:
-            gateway, kube, cluster = TemporalGateway(client), CountingKube(), f"bench-{uuid.uuid4()}"
-            ctx = OperatorContext(settings=Settings(), temporal=gateway, kube=kube,  # type: ignore[arg-type]
-                                  cluster_id=cluster, logger=logging.getLogger("bench"))
-            schedule_ids = await create_schedules(gateway, kube, cluster, size)
-            state = AccountingState()
-
-            def measured(phase: str, report: AccountingReport, before: dict[str, int]) -> None:
-                rows.append(row(size, phase, report, before, kube))  # noqa: B023 - used within this iteration
-                print(json.dumps(rows[-1]), flush=True)
-
-            offset = 0
-            for count in run_counts:
-                if count:
-                    await trigger_runs(gateway, client, schedule_ids[offset:offset + count])
-                    offset += count
-                for phase in (f"after {count} new runs", "idle"):
-                    before = dict(kube.calls)
-                    measured(phase, await account_once(ctx, state, tracked=kube.index), before)
+            rows += await measure_size(client, size, run_counts)
     finally:
         stop.set()
         await worker
@@ -168,6 +152,9 @@ def main() -> int:
         server.start()
         try:
             rows = asyncio.run(measure(server.address, sizes, runs))
+        except SweepFailed as failed:
+            print(f"FAILED: {failed}", file=sys.stderr)
+            return 1
         finally:
             server.stop()
     if args.json:

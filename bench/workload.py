@@ -22,7 +22,7 @@ from temporalio.client import Client, ScheduleAlreadyRunningError
 from temporalio.service import RPCError, RPCStatusCode
 
 from bench.stack import OperatorProcess
-from sundial.adapters.temporal import build_schedule
+from sundial.adapters.temporal_mapping import build_schedule
 from sundial.domain.desired import ScheduleIdentity
 from sundial.domain.models import ScheduleSpec
 from sundial.domain.translate import WorkflowDefaults, desired_from_spec

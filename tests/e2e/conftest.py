@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from kubernetes import client, config
@@ -104,7 +104,8 @@ def operator(control_plane: LocalControlPlane, temporal_server: TemporalDevServe
 
 @pytest.fixture(scope="session")
 def kube_api(control_plane: LocalControlPlane) -> client.ApiClient:
-    return config.new_client_from_config(config_file=str(control_plane.kubeconfig))
+    api = config.new_client_from_config(config_file=str(control_plane.kubeconfig))  # type: ignore[no-untyped-call]
+    return cast(client.ApiClient, api)
 
 
 class Kube:
@@ -125,13 +126,11 @@ class Kube:
         body = {"apiVersion": f"{GROUP}/{VERSION}", "kind": "Schedule",
                 "metadata": {"name": name, "namespace": namespace, "annotations": annotations or {}},
                 "spec": spec}
-        created: dict[str, Any] = self.custom.create_namespaced_custom_object(
-            GROUP, VERSION, namespace, PLURAL, body)
-        return created
+        return cast(dict[str, Any], self.custom.create_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL,
+                                                                                body))
 
     def get(self, namespace: str, name: str) -> dict[str, Any]:
-        body: dict[str, Any] = self.custom.get_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name)
-        return body
+        return cast(dict[str, Any], self.custom.get_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name))
 
     def exists(self, namespace: str, name: str) -> bool:
         try:
@@ -154,7 +153,7 @@ class Kube:
         return items
 
     def event_reasons(self, namespace: str, name: str) -> list[str]:
-        return [event.reason for event in self.events(namespace, name)]
+        return [str(event.reason) for event in self.events(namespace, name)]
 
 
 @pytest.fixture(scope="session")

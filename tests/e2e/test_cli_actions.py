@@ -7,8 +7,8 @@ import subprocess
 import sys
 
 from temporalio.client import Client
-from tests.e2e.conftest import REPO, Kube, OperatorProcess, condition, eventually
-from tests.e2e.test_schedule_lifecycle import EXAMPLE_SPEC, describe, ready
+from tests.e2e.conftest import REPO, Kube, OperatorProcess, condition, eventually, ready
+from tests.e2e.test_schedule_lifecycle import EXAMPLE_SPEC, describe
 
 from sundial.devstack.controlplane import LocalControlPlane
 

@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 from tests.e2e.conftest import Kube, OperatorProcess, condition, eventually, operator_env
@@ -44,7 +45,8 @@ def list_calls(listed: float, page_size: int) -> int:
 
 def all_ready(kube: Kube, namespaces: list[str]) -> bool:
     for namespace in namespaces:
-        listing = kube.custom.list_namespaced_custom_object("sundial.dev", "v1alpha1", namespace, "schedules")
+        listing = cast(dict[str, Any], kube.custom.list_namespaced_custom_object("sundial.dev", "v1alpha1",
+                                                                                  namespace, "schedules"))
         items = listing["items"]
         if len(items) < PER_NAMESPACE or any(condition(i, "Ready").get("status") != "True" for i in items):
             return False

@@ -6,11 +6,10 @@ from typing import Any
 
 import pytest
 from temporalio.client import Client
-from tests.e2e.conftest import Kube, OperatorProcess, condition, eventually
+from tests.e2e.conftest import Kube, OperatorProcess, condition, eventually, ready
 from tests.e2e.test_schedule_lifecycle import (
     EXAMPLE_SPEC,
     describe,
-    ready,
     schedule_exists,
     schedule_id,
 )
@@ -24,7 +23,7 @@ def stalled(kube: Kube, namespace: str, name: str) -> dict[str, Any] | None:
 
 
 def warning_reasons(kube: Kube, namespace: str, name: str) -> list[str]:
-    return [e.reason for e in kube.events(namespace, name) if e.type == "Warning"]
+    return [str(e.reason) for e in kube.events(namespace, name) if e.type == "Warning"]
 
 
 REFUSALS = [

@@ -8,6 +8,7 @@ every ``SUNDIAL_RUNS_POLL_SECONDS`` (1 s in the e2e operator).
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 from typing import Any
 
@@ -90,7 +91,7 @@ async def test_killing_the_operator_during_a_burst_loses_and_doubles_no_run(
             await trigger_and_wait(temporal_client, sid)
             triggered += 1
         # let the accounting catch the runs so far, then kill -9 at a random moment of its next sweeps
-        eventually("runs counted", lambda n=triggered: runs_total(kube, ns, "burst", n), timeout=30)
+        eventually("runs counted", functools.partial(runs_total, kube, ns, "burst", triggered), timeout=30)
         await trigger_and_wait(temporal_client, sid)
         triggered += 1
         await asyncio.sleep(rng.uniform(0.0, 1.5))  # a random moment of the next sweeps, not a condition

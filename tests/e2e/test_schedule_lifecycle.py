@@ -27,8 +27,9 @@ EXAMPLE_SPEC: dict[str, Any] = {
 
 
 def cluster_id(kube: Kube) -> str:
-    uid: str = kube.core.read_namespace("kube-system").metadata.uid
-    return uid
+    meta = kube.core.read_namespace("kube-system").metadata
+    assert meta is not None and meta.uid
+    return str(meta.uid)
 
 
 def schedule_id(kube: Kube, namespace: str, name: str, uid: str = "") -> str:
@@ -51,7 +52,7 @@ def start_action(description: ScheduleDescription) -> ScheduleActionStartWorkflo
 
 async def workflow_input(temporal_client: Client, description: ScheduleDescription) -> dict[str, Any]:
     args = start_action(description).args
-    decoded = temporal_client.data_converter.payload_converter.from_payloads(list(args))  # type: ignore[arg-type]
+    decoded = temporal_client.data_converter.payload_converter.from_payloads(list(args))
     assert len(decoded) == 1
     value: dict[str, Any] = decoded[0]
     return value
@@ -174,7 +175,7 @@ async def test_schedule_left_by_a_crash_is_adopted_not_duplicated(
     operator: OperatorProcess, kube: Kube, temporal_client: Client
 ) -> None:
     """The operator died after creating the Temporal schedule and before writing status."""
-    from sundial.adapters.temporal import build_schedule
+    from sundial.adapters.temporal_mapping import build_schedule
     from sundial.domain.models import ScheduleSpec
     from sundial.domain.translate import WorkflowDefaults, desired_from_spec
 

@@ -110,7 +110,7 @@ async def set_query(kube: Kube, client: Client, namespace: str, name: str, query
     async def applied() -> bool:
         action = (await client.get_schedule_handle(sid).describe()).schedule.action
         assert isinstance(action, ScheduleActionStartWorkflow)
-        args = client.data_converter.payload_converter.from_payloads(list(action.args))  # type: ignore[arg-type]
+        args = client.data_converter.payload_converter.from_payloads(list(action.args))
         return bool(args and args[0].get("task_query") == query)
 
     await wait_for(f"query {query!r} in Temporal", applied)

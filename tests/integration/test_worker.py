@@ -25,13 +25,13 @@ from temporalio.client import Client, WorkflowFailureError, WorkflowHandle, Work
 from temporalio.common import RetryPolicy
 from temporalio.converter import DataConverter
 from temporalio.exceptions import ApplicationError
+from tests.support.scripted_agent import scripted_agent, scripted_query
 
 from sundial.adapters.temporal_history import outcome_from_close_event
 from sundial.domain.contract import FailureType, parse_task_result
 from sundial.domain.run_records import RunOutcome
 from sundial.worker.agents import DEMO_AGENT_REF, Agent
 from sundial.worker.runner import run_worker
-from support.scripted_agent import scripted_agent, scripted_query
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SUNDIAL = Path(sys.executable).parent / "sundial"

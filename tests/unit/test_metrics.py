@@ -85,7 +85,7 @@ def test_adapter_counters_and_phases_are_read_when_scraped(monkeypatch: pytest.M
     metrics, temporal, kube = OperatorMetrics(), FakeTemporal(), FakeKube()
     index: dict[tuple[str, str], list[IndexedSchedule]] = {
         ("a", "x"): [IndexedSchedule(uid="1", phase="Active")], ("a", "y"): [IndexedSchedule(uid="2")]}
-    bind_operator(metrics, temporal, kube, index)  # type: ignore[arg-type]
+    bind_operator(metrics, temporal, kube, index)
     temporal.calls["list"]["ok"] += 2
     temporal.list_pages = 2
     kube.writes["status"] = 3
@@ -102,9 +102,9 @@ def test_adapter_counters_and_phases_are_read_when_scraped(monkeypatch: pytest.M
 
 def test_binding_again_replaces_the_sources_instead_of_duplicating() -> None:
     metrics = OperatorMetrics()
-    bind_operator(metrics, FakeTemporal(), FakeKube(), {})  # type: ignore[arg-type]
+    bind_operator(metrics, FakeTemporal(), FakeKube(), {})
     second = FakeKube(writes={"event": 1})
-    bind_operator(metrics, FakeTemporal(), second, {})  # type: ignore[arg-type]
+    bind_operator(metrics, FakeTemporal(), second, {})
     text = metrics.render()
     assert text.count("# TYPE sundial_kubernetes_writes_total") == 1
     assert samples(text)['sundial_kubernetes_writes_total{kind="event"}'] == 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sundial.controller.reconcile import backoff_seconds, effective_pause, recorded_from_status
 from sundial.domain.desired import Recorded
 from sundial.domain.models import ScheduleSpec
@@ -11,8 +13,8 @@ SPEC = {"schedule": "0 9 * * *", "task": {"query": "q"}}
 
 
 def test_merge_patch_view_merges_nested_objects_and_drops_nulls() -> None:
-    status = {"runs": {"total": 5, "consecutiveFailures": 3}, "accounting": {"autoPause": {"reason": "x"},
-                                                                            "countedIds": ["a"]}}
+    status: dict[str, Any] = {"runs": {"total": 5, "consecutiveFailures": 3},
+                              "accounting": {"autoPause": {"reason": "x"}, "countedIds": ["a"]}}
     patch = {"runs": {"consecutiveFailures": 0}, "accounting": {"autoPause": None}, "requests": {"resume": "t"}}
     assert merged(status, patch) == {
         "runs": {"total": 5, "consecutiveFailures": 0},

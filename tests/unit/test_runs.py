@@ -526,7 +526,7 @@ def test_an_index_entry_carries_the_bookmark_the_open_runs_and_a_pending_pause()
         "runs": {"running": 2}, "accounting": accounting,
         "conditions": [{"type": "Paused", "status": "False", "reason": "Active"}]}}
     entry = tracked_from_body(body)
-    assert (entry.key, entry.uid, entry.running, entry.counted_ids) == ("team-a/news", "u1", 2, {"r1"})
+    assert (entry.key, entry.uid, entry.running, entry.counted_ids) == ("team-a/news", "u1", 2, frozenset({"r1"}))
     assert entry.watermark == datetime(2026, 11, 21, 10, tzinfo=UTC) and entry.pause_pending
     assert tracked_from_body({"metadata": body["metadata"]}).watermark == datetime(2026, 11, 21, 9, tzinfo=UTC)
 

@@ -4,145 +4,61 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import math
-from collections import defaultdict
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+import logging
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from tests.support.memory_kube import MemoryKube
+from tests.support.memory_temporal import MemoryTemporal
 
-from sundial.adapters.kube import ScheduleResourceNotFound
+from sundial.controller.context import OperatorContext
 from sundial.controller.metrics import OperatorMetrics
 from sundial.controller.sweeper import ORPHAN_NOTE, SweepConfig, Sweeper
-from sundial.domain.desired import ListedSchedule, ObservedSchedule, ScheduleIdentity
+from sundial.domain.desired import ObservedSchedule, ScheduleIdentity
 from sundial.domain.drift import IndexedSchedule, indexed_from_body
-from sundial.errors import ScheduleNotFound, TemporalUnavailable
+from sundial.settings import Settings
 
 CLUSTER = "cluster-a"
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 NEXT = NOW + timedelta(hours=1)
 
 
-class FakeTemporal:
-    def __init__(self) -> None:
-        self.schedules: dict[str, ListedSchedule] = {}
-        self.calls: defaultdict[str, dict[str, int]] = defaultdict(lambda: {"ok": 0, "error": 0})
-        self.down = False
-
-    def put(self, identity: ScheduleIdentity, **changes: Any) -> ListedSchedule:
-        entry = ListedSchedule(schedule_id=identity.schedule_id, memo=identity.memo(), paused=False, note="",
-                               workflow_type="ScheduledTaskWorkflow", listed_fingerprint="aaaa",
-                               next_action_times=(NEXT,))
-        entry = dataclasses.replace(entry, **changes)
-        self.schedules[entry.schedule_id] = entry
-        return entry
-
-    async def list_schedules(self, page_size: int, query: str) -> AsyncIterator[ListedSchedule]:
-        prefix = query.split("'")[1]
-        entries = sorted((e for e in self.schedules.values() if e.schedule_id.startswith(prefix)),
-                         key=lambda e: e.schedule_id)
-        for page in range(max(1, math.ceil(len(entries) / page_size))):
-            if self.down:
-                raise TemporalUnavailable("list schedules: connection refused")
-            self.calls["list"]["ok"] += 1
-            for entry in entries[page * page_size:(page + 1) * page_size]:
-                yield entry
-
-    async def describe(self, schedule_id: str) -> ObservedSchedule:
-        self.calls["describe"]["ok"] += 1
-        entry = self.schedules.get(schedule_id)
-        if entry is None:
-            raise ScheduleNotFound(schedule_id)
-        return ObservedSchedule(schedule_id=schedule_id, memo=entry.memo, paused=entry.paused,
-                                note=entry.note, workflow_type=entry.workflow_type, task_queue="q",
-                                fingerprint=f"{entry.listed_fingerprint}.bbbb")
-
-    async def delete(self, schedule_id: str) -> bool:
-        self.calls["delete"]["ok"] += 1
-        return self.schedules.pop(schedule_id, None) is not None
-
-    async def pause(self, schedule_id: str, note: str) -> None:
-        self.calls["pause"]["ok"] += 1
-        self.schedules[schedule_id] = dataclasses.replace(self.schedules[schedule_id], paused=True, note=note)
-
-
-class FakeKube:
-    def __init__(self) -> None:
-        self.bodies: dict[tuple[str, str], dict[str, Any]] = {}
-        self.writes: dict[str, int] = {}
-        self.reads = 0
-        self.patches: list[tuple[str, str, dict[str, Any]]] = []
-
-    async def get_schedule(self, namespace: str, name: str) -> dict[str, Any]:
-        self.reads += 1
-        if (namespace, name) not in self.bodies:
-            raise ScheduleResourceNotFound(name)
-        return self.bodies[(namespace, name)]
-
-    async def patch_status(self, namespace: str, name: str, patch: dict[str, Any],
-                           resource_version: str | None = None) -> None:
-        self.writes["status"] = self.writes.get("status", 0) + 1
-        self.patches.append((namespace, name, patch))
-        status = self.bodies[(namespace, name)].setdefault("status", {})
-        status.update(patch)
-
-
-class FakeContext:
-    def __init__(self) -> None:
-        self.cluster_id = CLUSTER
-        self.temporal = FakeTemporal()
-        self.kube = FakeKube()
-        self.now = NOW
-        self.events: list[tuple[str, str, str, str]] = []
-
-    def clock(self) -> datetime:
-        return self.now
-
-    async def event(self, body: Mapping[str, Any], event_type: str, reason: str, message: str) -> None:
-        self.kube.writes["event"] = self.kube.writes.get("event", 0) + 1
-        self.events.append((body["metadata"]["name"], event_type, reason, message))
-
-    async def write_status(self, body: Mapping[str, Any], previous: dict[str, Any],
-                           new: dict[str, Any]) -> None:
-        changes = {k: v for k, v in new.items() if previous.get(k) != v}
-        if changes:
-            meta = body["metadata"]
-            await self.kube.patch_status(meta["namespace"], meta["name"], changes)
-
-
 class World:
     """A fake operator: resources, their Temporal schedules, a reconcile that puts Temporal back."""
 
     def __init__(self, policy: str = "delete", page_size: int = 100) -> None:
-        self.ctx = FakeContext()
+        self.temporal, self.kube, self.now = MemoryTemporal(), MemoryKube(), NOW
+        self.ctx = OperatorContext(settings=Settings(), temporal=self.temporal, kube=self.kube, cluster_id=CLUSTER,
+                                   logger=logging.getLogger("test-sweeper"), clock=lambda: self.now)
         self.repaired: list[str] = []
         self.metrics = OperatorMetrics()
         config = SweepConfig(interval_seconds=0.05, orphan_policy=policy, page_size=page_size)
-        self.sweeper = Sweeper(self.ctx, self.index, {}, self.reconcile, config, self.metrics)  # type: ignore[arg-type]
+        self.sweeper = Sweeper(self.ctx, self.index, {}, self.reconcile, config, self.metrics)
 
     @property
     def index(self) -> Mapping[tuple[str, str], list[IndexedSchedule]]:
-        return _LiveIndex(self.ctx.kube.bodies)
+        return _LiveIndex(self.kube.bodies)
 
     def identity(self, name: str, uid: str | None = None) -> ScheduleIdentity:
         return ScheduleIdentity(CLUSTER, "team-a", name, uid or f"uid-{name}")
 
     def resource(self, name: str, paused: bool = False) -> ScheduleIdentity:
         identity = self.identity(name)
-        self.ctx.kube.bodies[("team-a", name)] = {
+        self.kube.bodies[("team-a", name)] = {
             "metadata": {"namespace": "team-a", "name": name, "uid": identity.uid, "generation": 1},
             "spec": {"paused": paused, "timeZone": "UTC"},
             "status": {"observedGeneration": 1, "phase": "Paused" if paused else "Active",
                        "conditions": [{"type": "Paused", "status": str(paused)}],
                        "temporal": {"fingerprint": "aaaa.bbbb"}, "nextRunTime": "2026-11-22T13:00:00Z"}}
-        self.ctx.temporal.put(identity, paused=paused)
+        self.temporal.put(identity, paused=paused)
         return identity
 
     async def reconcile(self, body: Mapping[str, Any], siblings: Sequence[tuple[str, str]]) -> None:
         meta = body["metadata"]
         self.repaired.append(meta["name"])
-        self.ctx.temporal.put(self.identity(meta["name"], meta["uid"]), paused=bool(body["spec"]["paused"]))
+        self.temporal.put(self.identity(meta["name"], meta["uid"]), paused=bool(body["spec"]["paused"]))
 
     def value(self, name: str, **labels: str) -> float:
         family = next(f for f in self.metrics.families if f.name == name)
@@ -166,7 +82,7 @@ class _LiveIndex(Mapping[tuple[str, str], list[IndexedSchedule]]):
 
 
 def firing_condition(world: World) -> dict[str, Any]:
-    conditions = world.ctx.kube.bodies[("team-a", "news")]["status"]["conditions"]
+    conditions = world.kube.bodies[("team-a", "news")]["status"]["conditions"]
     found: dict[str, Any] = next(c for c in conditions if c["type"] == "Firing")
     return found
 
@@ -187,8 +103,8 @@ async def test_an_idle_sweep_reads_and_writes_nothing_in_kubernetes(world: World
         world.resource(f"s{n}")
     plan = await world.sweeper.sweep()
     assert plan.idle and plan.listed == 250
-    assert world.ctx.kube.writes == {} and world.ctx.kube.reads == 0 and world.ctx.events == []
-    assert dict(world.ctx.temporal.calls) == {"list": {"ok": 3, "error": 0}}
+    assert world.kube.writes == {} and world.kube.reads == 0 and world.kube.events == []
+    assert dict(world.temporal.calls) == {"list": {"ok": 3, "error": 0}}
     assert world.value("sundial_last_sweep_temporal_calls", operation="list") == 3
     assert world.value("sundial_last_sweep_kubernetes_writes") == 0
     assert world.value("sundial_last_sweep_listed_schedules") == 250
@@ -201,10 +117,10 @@ async def test_an_idle_sweep_reads_and_writes_nothing_in_kubernetes(world: World
 async def test_missing_and_paused_schedules_are_repaired_with_one_warning(world: World, break_it: Any,
                                                                           kind: str) -> None:
     identity = world.resource("news")
-    break_it(world.ctx.temporal, identity)
+    break_it(world.temporal, identity)
     await world.sweeper.sweep()
     assert world.repaired == ["news"]
-    assert [(e[1], e[2]) for e in world.ctx.events] == [("Warning", "DriftRepaired")]
+    assert [(e[1], e[2]) for e in world.kube.events] == [("Warning", "DriftRepaired")]
     assert world.value("sundial_drift_repairs_total", kind=kind) == 1
     await world.sweeper.sweep()
     assert world.repaired == ["news"]
@@ -212,35 +128,35 @@ async def test_missing_and_paused_schedules_are_repaired_with_one_warning(world:
 
 async def test_an_out_of_band_edit_is_repaired_and_the_reconcile_posts_the_event(world: World) -> None:
     identity = world.resource("news")
-    world.ctx.temporal.put(identity, listed_fingerprint="edit")
+    world.temporal.put(identity, listed_fingerprint="edit")
     await world.sweeper.sweep()
-    assert world.repaired == ["news"] and world.ctx.events == []
+    assert world.repaired == ["news"] and world.kube.events == []
     assert world.value("sundial_drift_repairs_total", kind="edited") == 1
 
 
 async def test_a_suspicion_from_a_lagging_list_is_not_acted_on(world: World) -> None:
     identity = world.resource("news")
-    world.ctx.temporal.put(identity, paused=True)
-    real = world.ctx.temporal.describe
+    world.temporal.put(identity, paused=True)
+    real = world.temporal.describe
 
     async def describe_shows_it_unpaused(schedule_id: str) -> ObservedSchedule:
         return dataclasses.replace(await real(schedule_id), paused=False)
 
-    world.ctx.temporal.describe = describe_shows_it_unpaused  # type: ignore[method-assign]
+    world.temporal.describe = describe_shows_it_unpaused  # type: ignore[method-assign]
     await world.sweeper.sweep()
-    assert world.repaired == [] and world.ctx.events == [] and world.ctx.kube.writes == {}
+    assert world.repaired == [] and world.kube.events == [] and world.kube.writes == {}
 
 
 async def test_a_failed_repair_is_counted_and_posts_nothing(world: World) -> None:
     world.resource("news")
-    world.ctx.temporal.schedules.clear()
+    world.temporal.schedules.clear()
 
     async def failing(body: Mapping[str, Any], siblings: Sequence[tuple[str, str]]) -> None:
         raise RuntimeError("Temporal said no")
 
     world.sweeper.repair = failing
     await world.sweeper.sweep()
-    assert world.ctx.events == []
+    assert world.kube.events == []
     assert world.value("sundial_sweep_errors_total", stage="repair") == 1
 
 
@@ -249,13 +165,13 @@ async def test_a_failed_repair_is_counted_and_posts_nothing(world: World) -> Non
 async def test_an_orphan_is_handled_by_policy_after_two_sweeps_and_only_once(policy: str,
                                                                              expected: str) -> None:
     world = World(policy)
-    orphan = world.ctx.temporal.put(world.identity("gone"))
+    orphan = world.temporal.put(world.identity("gone"))
     await world.sweeper.sweep()
-    assert world.ctx.temporal.schedules[orphan.schedule_id] == orphan
+    assert world.temporal.schedules[orphan.schedule_id] == orphan
     for _ in range(3):
         await world.sweeper.sweep()
     assert world.value("sundial_orphans_total", action=expected) == 1
-    remaining = world.ctx.temporal.schedules.get(orphan.schedule_id)
+    remaining = world.temporal.schedules.get(orphan.schedule_id)
     if policy == "delete":
         assert remaining is None
     elif policy == "pause":
@@ -265,73 +181,73 @@ async def test_an_orphan_is_handled_by_policy_after_two_sweeps_and_only_once(pol
 
 
 async def test_schedules_not_ours_are_never_touched(world: World) -> None:
-    foreign = world.ctx.temporal.put(ScheduleIdentity("cluster-b", "team-a", "x", "u"),
+    foreign = world.temporal.put(ScheduleIdentity("cluster-b", "team-a", "x", "u"),
                                      schedule_id=world.identity("x").schedule_id)
-    unmanaged = world.ctx.temporal.put(world.identity("y"), memo={})
+    unmanaged = world.temporal.put(world.identity("y"), memo={})
     for _ in range(3):
         await world.sweeper.sweep()
-    assert world.ctx.temporal.schedules == {foreign.schedule_id: foreign, unmanaged.schedule_id: unmanaged}
-    assert set(world.ctx.temporal.calls) == {"list"}
+    assert world.temporal.schedules == {foreign.schedule_id: foreign, unmanaged.schedule_id: unmanaged}
+    assert set(world.temporal.calls) == {"list"}
 
 
 async def test_an_orphan_whose_resource_turns_up_is_left_alone(world: World) -> None:
-    orphan = world.ctx.temporal.put(world.identity("late"))
+    orphan = world.temporal.put(world.identity("late"))
     await world.sweeper.sweep()
     world.sweeper.index = {}  # the index still lags, but the resource now exists
-    world.ctx.kube.bodies[("team-a", "late")] = {"metadata": {"namespace": "team-a", "name": "late",
+    world.kube.bodies[("team-a", "late")] = {"metadata": {"namespace": "team-a", "name": "late",
                                                               "uid": "uid-late", "generation": 1}}
     await world.sweeper.sweep()
-    assert orphan.schedule_id in world.ctx.temporal.schedules
+    assert orphan.schedule_id in world.temporal.schedules
     assert world.value("sundial_orphans_total", action="deleted") == 0
 
 
 async def test_next_run_time_is_patched_alone_when_temporal_shows_a_new_one(world: World) -> None:
     identity = world.resource("news")
-    world.ctx.temporal.put(identity, next_action_times=(datetime(2026, 11, 22, 14, 0, tzinfo=UTC),))
+    world.temporal.put(identity, next_action_times=(datetime(2026, 11, 22, 14, 0, tzinfo=UTC),))
     await world.sweeper.sweep()
-    assert world.ctx.kube.patches == [("team-a", "news", {"nextRunTime": "2026-11-22T14:00:00Z",
+    assert world.kube.patches == [("team-a", "news", {"nextRunTime": "2026-11-22T14:00:00Z",
                                                           "nextRunTimeLocal": "2026-11-22 14:00 UTC"})]
-    assert world.ctx.kube.reads == 0
+    assert world.kube.reads == 0
     await world.sweeper.sweep()
-    assert len(world.ctx.kube.patches) == 1
+    assert len(world.kube.patches) == 1
 
 
 async def test_the_watchdog_flags_an_overdue_schedule_and_clears_it_when_it_fires(world: World) -> None:
     identity = world.resource("news")
     due = NOW - timedelta(minutes=10)
-    world.ctx.kube.bodies[("team-a", "news")]["status"]["nextRunTime"] = "2026-11-22T11:50:00Z"
-    world.ctx.temporal.put(identity, next_action_times=(due,))
+    world.kube.bodies[("team-a", "news")]["status"]["nextRunTime"] = "2026-11-22T11:50:00Z"
+    world.temporal.put(identity, next_action_times=(due,))
     await world.sweeper.sweep()
     firing = firing_condition(world)
     assert (firing["type"], firing["status"], firing["reason"]) == ("Firing", "False", "Overdue")
-    assert [(e[1], e[2]) for e in world.ctx.events] == [("Warning", "Overdue")]
+    assert [(e[1], e[2]) for e in world.kube.events] == [("Warning", "Overdue")]
     assert world.value("sundial_overdue_schedules") == 1
     await world.sweeper.sweep()
-    assert len(world.ctx.events) == 1
+    assert len(world.kube.events) == 1
 
-    world.ctx.temporal.put(identity, next_action_times=(NEXT,))
+    world.temporal.put(identity, next_action_times=(NEXT,))
     await world.sweeper.sweep()
     firing = firing_condition(world)
     assert (firing["status"], firing["reason"]) == ("True", "OnTime")
-    assert [(e[1], e[2]) for e in world.ctx.events][-1] == ("Normal", "Firing")
+    assert [(e[1], e[2]) for e in world.kube.events][-1] == ("Normal", "Firing")
     assert world.value("sundial_overdue_schedules") == 0
 
 
 async def test_the_loop_survives_temporal_being_away_and_restarts_the_orphan_count(world: World) -> None:
-    orphan = world.ctx.temporal.put(world.identity("gone"))
+    orphan = world.temporal.put(world.identity("gone"))
     await world.sweeper.sweep()
-    world.ctx.temporal.down = True
+    world.temporal.down = True
     stop = asyncio.Event()
     loop = asyncio.create_task(world.sweeper.run(stop))
     await until(lambda: world.value("sundial_sweeps_total", result="error") >= 1)
-    world.ctx.temporal.down = False
+    world.temporal.down = False
     await until(lambda: world.value("sundial_sweeps_total", result="ok") >= 2)
     stop.set()
     await loop
     sweeps_since_outage = world.value("sundial_sweeps_total", result="ok") - 1
     deleted = world.value("sundial_orphans_total", action="deleted")
     assert deleted == (1 if sweeps_since_outage >= 2 else 0)  # the sweep before the outage does not count
-    assert (orphan.schedule_id in world.ctx.temporal.schedules) == (deleted == 0)
+    assert (orphan.schedule_id in world.temporal.schedules) == (deleted == 0)
 
 
 def test_the_sweep_config_comes_from_settings() -> None:
@@ -345,10 +261,12 @@ def test_the_sweep_config_comes_from_settings() -> None:
 
 
 def test_the_sweepers_own_kubernetes_writes_are_counted_apart_and_in_the_operators_total() -> None:
+    from kubernetes.client import ApiClient
+
     from sundial.adapters.kube import KubeGateway
     from sundial.controller.background import AttributedKube
 
-    operator_kube = KubeGateway(api=None, writes={"status": 5})  # type: ignore[arg-type]
+    operator_kube = KubeGateway(api=ApiClient(), writes={"status": 5})
     own = AttributedKube.of(operator_kube)
     own._count("status")
     own._count("event")

@@ -12,6 +12,7 @@ from temporalio.api.history.v1 import HistoryEvent
 from temporalio.converter import DataConverter
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
+from tests.support.scripted_agent import script_of, scripted_agent, scripted_query
 
 from sundial.adapters.temporal_history import outcome_from_close_event
 from sundial.domain.contract import (
@@ -35,7 +36,6 @@ from sundial.worker.agents import (
     offline_demo_agent,
 )
 from sundial.worker.command import describe_agent
-from support.scripted_agent import script_of, scripted_agent, scripted_query
 
 SPEC_INPUT = {
     "schedule_id": "sundial-c1-team-a-daily", "task_query": "Generate a digest",

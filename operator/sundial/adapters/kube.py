@@ -40,7 +40,10 @@ def load_api_client(context: str | None = None) -> client.ApiClient:
 
 @dataclass
 class KubeGateway:
-    """Reads and writes of Schedule resources and their Events; counts writes for metrics."""
+    """Reads and writes of Schedule resources and their Events; counts writes for metrics.
+
+    Satisfies ``ports.KubePort``.
+    """
 
     api: client.ApiClient
     writes: dict[str, int] = field(default_factory=dict)
@@ -92,6 +95,9 @@ class KubeGateway:
         except ApiException as exc:
             if exc.status != 404:  # the namespace is going away; the event has nowhere to live
                 raise
+
+    async def close(self) -> None:
+        await asyncio.to_thread(self.api.close)
 
     async def cluster_uid(self) -> str:
         """The UID of the kube-system namespace: stable for the life of the cluster."""

@@ -57,6 +57,7 @@ from sundial.adapters.temporal_mapping import (
     tls_config,
     translate,
 )
+from sundial.adapters.temporal_runs import TemporalRuns
 from sundial.domain.desired import (
     DesiredSchedule,
     ListedSchedule,
@@ -70,7 +71,7 @@ from sundial.errors import (
 
 
 class TemporalGateway:
-    """Sundial's Temporal operations over one connected client."""
+    """Sundial's Temporal operations over one connected client; satisfies ``ports.TemporalPort``."""
 
     def __init__(self, client: Client, *, rpc_timeout: timedelta = timedelta(seconds=10),
                  max_concurrency: int = 16) -> None:
@@ -80,6 +81,7 @@ class TemporalGateway:
         self.calls: defaultdict[str, dict[str, int]] = defaultdict(lambda: {"ok": 0, "error": 0})
         self.seconds: defaultdict[str, float] = defaultdict(float)
         self.list_pages = 0
+        self.runs = TemporalRuns(self)  # run queries over the same client, bound and counters
 
     @classmethod
     async def connect(cls, address: str, namespace: str = "default", *, api_key: str | None = None,

@@ -26,7 +26,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from temporalio.client import (
     WorkflowExecution,
@@ -43,11 +43,13 @@ from temporalio.common import (
 )
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from sundial.adapters.temporal import TemporalGateway
 from sundial.adapters.temporal_history import input_from_start_event, outcome_from_close_event
 from sundial.domain.desired import DesiredSchedule
 from sundial.domain.run_records import RunInfo, RunOutcome
 from sundial.errors import ScheduleNotFound
+
+if TYPE_CHECKING:  # temporal.py builds one of these for its ``runs``
+    from sundial.adapters.temporal import TemporalGateway
 
 SCHEDULED_BY: Final = SearchAttributeKey.for_keyword("TemporalScheduledById")
 SCHEDULED_START: Final = SearchAttributeKey.for_datetime("TemporalScheduledStartTime")
@@ -103,7 +105,7 @@ class RunPage:
 
 
 class TemporalRuns:
-    """Run queries over a connected ``TemporalGateway``: ``TemporalRuns(ctx.temporal)``."""
+    """Run queries over a connected ``TemporalGateway`` (its ``runs``); satisfies ``ports.RunsPort``."""
 
     def __init__(self, gateway: TemporalGateway) -> None:
         self.gateway = gateway

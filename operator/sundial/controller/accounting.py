@@ -41,7 +41,6 @@ from typing import Any
 from pydantic import ValidationError
 
 from sundial.adapters.kube import ScheduleResourceNotFound
-from sundial.adapters.temporal_runs import TemporalRuns
 from sundial.controller.context import WARNING, OperatorContext
 from sundial.controller.reconcile import reconcile
 from sundial.domain import status as st
@@ -52,6 +51,7 @@ from sundial.domain.run_records import RunInfo, RunOutcome, closed_run, parse_ti
 from sundial.domain.runs import SAFETY_LAG, HistoryLimits, Ledger, auto_pause_decision, fold, uncounted, with_running
 from sundial.errors import TemporalUnavailable
 from sundial.logs import decision
+from sundial.ports import RunsPort
 
 log = logging.getLogger("sundial.controller.accounting")
 
@@ -164,7 +164,7 @@ async def account_once(ctx: OperatorContext, state: AccountingState | None = Non
     window = min(max(filter(None, (t.watermark, state.cursors.get(t.uid))), default=now)
                  for t in ours.values()) - timedelta(seconds=1)  # a little earlier: watermarks are whole seconds
     report.window_start = window
-    runs, prefix = TemporalRuns(ctx.temporal), cluster_prefix(ctx.cluster_id)
+    runs, prefix = ctx.temporal.runs, cluster_prefix(ctx.cluster_id)
     closed: defaultdict[str, list[RunInfo]] = defaultdict(list)
     async for info in runs.list_closed_runs(prefix, window, page_size):
         closed[info.schedule_id].append(info)
@@ -198,7 +198,7 @@ class _Sweep:
     ctx: OperatorContext
     state: AccountingState
     report: AccountingReport
-    runs: TemporalRuns
+    runs: RunsPort
     now: datetime
     window: datetime
     lag: timedelta

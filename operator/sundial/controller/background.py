@@ -85,7 +85,8 @@ async def start_background_tasks(ctx: OperatorContext, options: object, indexes:
     if port:
         background.runners.append(await serve_metrics(METRICS, port))
     config = SweepConfig.from_settings(ctx.settings, namespaces=getattr(options, "namespaces", ()))
-    own = dataclasses.replace(ctx, kube=AttributedKube.of(ctx.kube))  # the sweeper's own Kubernetes calls
+    own_kube = AttributedKube.of(ctx.kube) if isinstance(ctx.kube, KubeGateway) else ctx.kube
+    own = dataclasses.replace(ctx, kube=own_kube)  # the sweeper's own Kubernetes calls
     sweeper = Sweeper(own, indexes.by_key, indexes.by_namespace, functools.partial(reconcile, own), config)
     background.sweeper = sweeper
     background.spawn("sweeper", sweeper.run(background.stop))

@@ -1,4 +1,4 @@
-"""The operator's shared context: settings, the two adapters, the cluster ID and a clock.
+"""The operator's shared context: settings, the two ports (``sundial.ports``), the cluster ID and a clock.
 
 Opened once in kopf's startup handler and kept in its memo; every handler and loop gets
 it, so tests can pass one with fakes of the same ports.
@@ -6,7 +6,6 @@ it, so tests can pass one with fakes of the same ports.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from sundial.domain import status as st
 from sundial.domain.desired import ScheduleIdentity
 from sundial.domain.rules import Limits
 from sundial.domain.translate import WorkflowDefaults
+from sundial.ports import KubePort, TemporalPort
 from sundial.settings import Settings
 
 NORMAL, WARNING = "Normal", "Warning"
@@ -29,8 +29,8 @@ class OperatorContext:
     """Shared clients and settings, opened in kopf's startup and kept in its memo."""
 
     settings: Settings
-    temporal: TemporalGateway
-    kube: KubeGateway
+    temporal: TemporalPort
+    kube: KubePort
     cluster_id: str
     logger: logging.Logger | logging.LoggerAdapter[logging.Logger]
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
@@ -60,7 +60,7 @@ class OperatorContext:
         return cls(settings=settings, temporal=temporal, kube=kube, cluster_id=cluster_id, logger=logger)
 
     async def close(self) -> None:
-        await asyncio.to_thread(self.kube.api.close)
+        await self.kube.close()
 
     def identity(self, body: Mapping[str, Any]) -> ScheduleIdentity:
         meta = body["metadata"]

@@ -25,9 +25,8 @@ import kopf
 from aiohttp import web
 
 if TYPE_CHECKING:
-    from sundial.adapters.kube import KubeGateway
-    from sundial.adapters.temporal import TemporalGateway
     from sundial.domain.drift import IndexedSchedule
+    from sundial.ports import KubeCounters, TemporalCounters
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -195,7 +194,7 @@ class OperatorMetrics:
 METRICS = OperatorMetrics()
 
 
-def bind_operator(metrics: OperatorMetrics, temporal: TemporalGateway, kube: KubeGateway,
+def bind_operator(metrics: OperatorMetrics, temporal: TemporalCounters, kube: KubeCounters,
                   index: Mapping[tuple[str, str], Iterable[IndexedSchedule]]) -> None:
     """Expose the adapters' own counters and the resources' phases, read at scrape time."""
     def calls() -> Iterable[Sample]:
