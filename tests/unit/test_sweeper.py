@@ -61,8 +61,7 @@ class World:
         self.temporal.put(self.identity(meta["name"], meta["uid"]), paused=bool(body["spec"]["paused"]))
 
     def value(self, name: str, **labels: str) -> float:
-        family = next(f for f in self.metrics.families if f.name == name)
-        return family.values.get(tuple(sorted(labels.items())), 0.0)
+        return self.metrics.value(name, **labels)
 
 
 class _LiveIndex(Mapping[tuple[str, str], list[IndexedSchedule]]):

@@ -1,28 +1,29 @@
-"""The operator's Prometheus metrics: a small registry, the text exposition format, ``/metrics``.
+"""The operator's Prometheus metrics, on ``prometheus_client``, served at ``/metrics``.
 
-Why not ``prometheus_client``: Sundial needs a dozen counters, gauges and two histograms,
-and the text format (version 0.0.4) is a page of code; aiohttp, which serves it, already
-comes with kopf. Counters that other parts keep themselves (``TemporalGateway.calls``,
-``KubeGateway.writes``, the resource index) are read when scraped, through callbacks
-bound at start-up, so the adapters stay free of metric code.
-
-``METRICS`` is the operator's one set; ``record_reconcile`` wraps the reconcile to count
-results and time it.
+Each ``OperatorMetrics`` has its own registry (a test makes a fresh one; the operator uses
+``METRICS``). Its attributes keep one small call style for the rest of the code:
+``METRICS.sweeps.inc(result="ok")``, ``.set(value, **labels)``, ``.observe(value)``; label
+names are declared here, once per metric. Counters that other parts keep themselves
+(``TemporalGateway.calls``, ``KubeGateway.writes``, the resource index) are read when
+scraped, through a collector bound at start-up (``bind_operator``), so the adapters stay
+free of metric code. ``record_reconcile`` wraps the reconcile to count results and time it.
+The process metrics (``process_resident_memory_bytes``, ``process_cpu_seconds_total``, ...)
+come from the library's process collector.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
-import math
-import os
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import kopf
+import prometheus_client as prom
 from aiohttp import web
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 if TYPE_CHECKING:
     from sundial.domain.drift import IndexedSchedule
@@ -30,165 +31,113 @@ if TYPE_CHECKING:
 
 P = ParamSpec("P")
 R = TypeVar("R")
-F = TypeVar("F", bound="Family")
-Labels = tuple[tuple[str, str], ...]
-Sample = tuple[Mapping[str, str], float]
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 PHASES_TTL_SECONDS = 0.5  # a scrape more often than this reads the last count
 DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 
-
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+prom.disable_created_metrics()  # type: ignore[no-untyped-call]  # no ``*_created`` series: the names and samples stay as they were
 
 
-def _labels(labels: Labels) -> str:
-    if not labels:
-        return ""
-    return "{" + ",".join(f'{key}="{_escape(value)}"' for key, value in labels) + "}"
+class Counter:
+    """A counter with labels given as keywords: ``inc(kind="missing")``."""
 
+    def __init__(self, registry: prom.CollectorRegistry, name: str, help: str, *labels: str) -> None:
+        self.registry, self.name = registry, name
+        self.metric = prom.Counter(name, help, labels, registry=registry)
 
-def _number(value: float) -> str:
-    if math.isinf(value):
-        return "+Inf" if value > 0 else "-Inf"
-    return repr(float(value)) if not float(value).is_integer() else str(int(value))
-
-
-@dataclass
-class Family:
-    """One metric name with its HELP/TYPE and one value per label set."""
-
-    name: str
-    help: str
-    type: str  # counter | gauge | histogram
-    values: dict[Labels, float] = field(default_factory=dict)
-
-    def _key(self, labels: Mapping[str, str]) -> Labels:
-        return tuple(sorted((key, str(value)) for key, value in labels.items()))
-
-    def samples(self) -> Iterable[tuple[str, Labels, float]]:
-        for labels, value in sorted(self.values.items()):
-            yield self.name, labels, value
-
-    def render(self) -> list[str]:
-        lines = [f"# HELP {self.name} {self.help}", f"# TYPE {self.name} {self.type}"]
-        lines += [f"{name}{_labels(labels)} {_number(value)}" for name, labels, value in self.samples()]
-        return lines
-
-
-class Counter(Family):
     def inc(self, amount: float = 1.0, **labels: str) -> None:
-        key = self._key(labels)
-        self.values[key] = self.values.get(key, 0.0) + amount
+        (self.metric.labels(**labels) if labels else self.metric).inc(amount)
 
     def value(self, **labels: str) -> float:
-        return self.values.get(self._key(labels), 0.0)
+        """The current count (0 for a label set never counted)."""
+        return self.registry.get_sample_value(self.name, labels) or 0.0
 
 
-class Gauge(Family):
+class Gauge:
+    def __init__(self, registry: prom.CollectorRegistry, name: str, help: str, *labels: str) -> None:
+        self.metric = prom.Gauge(name, help, labels, registry=registry)
+
     def set(self, value: float, **labels: str) -> None:
-        self.values[self._key(labels)] = value
+        (self.metric.labels(**labels) if labels else self.metric).set(value)
 
 
-@dataclass
-class Histogram(Family):
-    buckets: tuple[float, ...] = DURATION_BUCKETS
-    counts: dict[Labels, list[int]] = field(default_factory=dict)
+class Histogram:
+    def __init__(self, registry: prom.CollectorRegistry, name: str, help: str,
+                 buckets: tuple[float, ...] = DURATION_BUCKETS) -> None:
+        self.metric = prom.Histogram(name, help, buckets=buckets, registry=registry)
 
-    def observe(self, value: float, **labels: str) -> None:
-        key = self._key(labels)
-        counts = self.counts.setdefault(key, [0] * (len(self.buckets) + 1))
-        for position, bound in enumerate((*self.buckets, math.inf)):
-            if value <= bound:
-                counts[position] += 1
-        self.values[key] = self.values.get(key, 0.0) + value
-
-    def samples(self) -> Iterable[tuple[str, Labels, float]]:
-        for labels, counts in sorted(self.counts.items()):
-            for bound, count in zip((*self.buckets, math.inf), counts, strict=True):
-                yield f"{self.name}_bucket", (*labels, ("le", _number(bound))), count
-            yield f"{self.name}_sum", labels, self.values[labels]
-            yield f"{self.name}_count", labels, counts[-1]
+    def observe(self, value: float) -> None:
+        self.metric.observe(value)
 
 
-@dataclass
-class Callback(Family):
-    """Values read from elsewhere at scrape time."""
-
-    read: Callable[[], Iterable[Sample]] = lambda: ()
-
-    def samples(self) -> Iterable[tuple[str, Labels, float]]:
-        for labels, value in self.read():
-            yield self.name, self._key(labels), value
+Sample = tuple[Mapping[str, str], float]
 
 
-def resident_memory_bytes() -> float:
-    """This process's resident set size, from /proc (0 where there is none)."""
-    try:
-        with open("/proc/self/statm") as statm:
-            return float(int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE"))
-    except (OSError, ValueError, IndexError):
-        return 0.0
+class ReadAtScrape(Collector):
+    """Metrics whose values live elsewhere, read through callbacks that ``bind_operator`` sets."""
+
+    def __init__(self) -> None:
+        self.sources: dict[str, tuple[str, str, Callable[[], Iterable[Sample]]]] = {}
+
+    def collect(self) -> Iterator[Metric]:
+        for name, (help, kind, read) in list(self.sources.items()):
+            samples = list(read())
+            labels = sorted({key for sample_labels, _ in samples for key in sample_labels})
+            family: CounterMetricFamily | GaugeMetricFamily = (
+                CounterMetricFamily(name, help, labels=labels) if kind == "counter"
+                else GaugeMetricFamily(name, help, labels=labels))
+            for sample_labels, value in samples:
+                family.add_metric([sample_labels.get(key, "") for key in labels], value)
+            yield family
+
+    def describe(self) -> Iterator[Metric]:
+        return iter(())  # names vary with the bound sources: no up-front check of duplicates
 
 
-@dataclass
 class OperatorMetrics:
-    """Every metric the operator exposes."""
+    """Every metric the operator exposes, in a registry of its own."""
 
-    families: list[Family] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        def add(family: F) -> F:
-            self.families.append(family)
-            return family
-
-        self.reconciles = add(Counter("sundial_reconciles_total", "Reconciles by result.", "counter"))
-        self.reconcile_seconds = add(Histogram("sundial_reconcile_duration_seconds",
-                                               "Time per reconcile.", "histogram"))
-        self.drift_repairs = add(Counter("sundial_drift_repairs_total",
-                                         "Out-of-band changes in Temporal put back, by kind.", "counter"))
-        self.orphans = add(Counter("sundial_orphans_total",
-                                   "Orphaned Temporal schedules handled, by action.", "counter"))
-        self.orphan_candidates = add(Gauge("sundial_orphan_candidates",
-                                           "Schedules that looked orphaned in the last sweep.", "gauge"))
-        self.overdue = add(Gauge("sundial_overdue_schedules",
-                                 "Schedules whose next run time passed without a run (last sweep).", "gauge"))
-        self.sweeps = add(Counter("sundial_sweeps_total", "Sweeps by result.", "counter"))
-        self.sweep_errors = add(Counter("sundial_sweep_errors_total",
-                                        "Failed actions within sweeps, by stage.", "counter"))
-        self.sweep_seconds = add(Histogram("sundial_sweep_duration_seconds", "Time per sweep.", "histogram"))
-        self.last_sweep = add(Gauge("sundial_last_sweep_timestamp_seconds",
-                                    "Unix time the last sweep finished.", "gauge"))
-        self.last_sweep_seconds = add(Gauge("sundial_last_sweep_duration_seconds",
-                                            "How long the last sweep took.", "gauge"))
-        self.last_sweep_listed = add(Gauge("sundial_last_sweep_listed_schedules",
-                                           "Temporal schedules listed by the last sweep.", "gauge"))
-        self.last_sweep_temporal = add(Gauge("sundial_last_sweep_temporal_calls",
-                                             "Temporal calls during the last sweep, by operation.", "gauge"))
-        self.last_sweep_kube_writes = add(Gauge("sundial_last_sweep_kubernetes_writes",
-                                                "Kubernetes writes during the last sweep.", "gauge"))
-        self.last_sweep_kube_reads = add(Gauge("sundial_last_sweep_kubernetes_reads",
-                                               "Kubernetes reads (GETs) by the last sweep.", "gauge"))
-        self._callbacks: dict[str, Callback] = {}
-        self.callback("process_resident_memory_bytes", "Resident memory size in bytes.", "gauge",
-                      lambda: [({}, resident_memory_bytes())])
-        self.callback("process_cpu_seconds_total", "User and system CPU time spent in seconds.", "counter",
-                      lambda: [({}, time.process_time())])
+    def __init__(self) -> None:
+        self.registry = registry = prom.CollectorRegistry()
+        self.reconciles = Counter(registry, "sundial_reconciles_total", "Reconciles by result.", "result")
+        self.reconcile_seconds = Histogram(registry, "sundial_reconcile_duration_seconds", "Time per reconcile.")
+        self.drift_repairs = Counter(registry, "sundial_drift_repairs_total",
+                                     "Out-of-band changes in Temporal put back, by kind.", "kind")
+        self.orphans = Counter(registry, "sundial_orphans_total", "Orphaned Temporal schedules handled, by action.",
+                               "action")
+        self.orphan_candidates = Gauge(registry, "sundial_orphan_candidates",
+                                       "Schedules that looked orphaned in the last sweep.")
+        self.overdue = Gauge(registry, "sundial_overdue_schedules",
+                             "Schedules whose next run time passed without a run (last sweep).")
+        self.sweeps = Counter(registry, "sundial_sweeps_total", "Sweeps by result.", "result")
+        self.sweep_errors = Counter(registry, "sundial_sweep_errors_total",
+                                    "Failed actions within sweeps, by stage.", "stage")
+        self.sweep_seconds = Histogram(registry, "sundial_sweep_duration_seconds", "Time per sweep.")
+        self.last_sweep = Gauge(registry, "sundial_last_sweep_timestamp_seconds", "Unix time the last sweep finished.")
+        self.last_sweep_seconds = Gauge(registry, "sundial_last_sweep_duration_seconds",
+                                        "How long the last sweep took.")
+        self.last_sweep_listed = Gauge(registry, "sundial_last_sweep_listed_schedules",
+                                       "Temporal schedules listed by the last sweep.")
+        self.last_sweep_temporal = Gauge(registry, "sundial_last_sweep_temporal_calls",
+                                         "Temporal calls during the last sweep, by operation.", "operation")
+        self.last_sweep_kube_writes = Gauge(registry, "sundial_last_sweep_kubernetes_writes",
+                                            "Kubernetes writes during the last sweep.")
+        self.last_sweep_kube_reads = Gauge(registry, "sundial_last_sweep_kubernetes_reads",
+                                           "Kubernetes reads (GETs) by the last sweep.")
+        self.read_at_scrape = ReadAtScrape()
+        registry.register(self.read_at_scrape)
+        prom.ProcessCollector(registry=registry)
 
     def callback(self, name: str, help: str, type_: str, read: Callable[[], Iterable[Sample]]) -> None:
         """Add (or re-bind, on an operator restart in one process) a metric read at scrape time."""
-        if name in self._callbacks:
-            self._callbacks[name].read = read
-            return
-        family = Callback(name, help, type_, read=read)
-        self._callbacks[name] = family
-        self.families.append(family)
+        self.read_at_scrape.sources[name] = (help, type_, read)
+
+    def value(self, name: str, **labels: str) -> float:
+        """One sample's current value (0 when absent), e.g. ``value("sundial_sweeps_total", result="ok")``."""
+        return self.registry.get_sample_value(name, labels) or 0.0
 
     def render(self) -> str:
-        lines: list[str] = []
-        for family in self.families:
-            lines += family.render()
-        return "\n".join(lines) + "\n"
+        return prom.generate_latest(self.registry).decode()
 
 
 METRICS = OperatorMetrics()
@@ -199,12 +148,13 @@ def bind_operator(metrics: OperatorMetrics, temporal: TemporalCounters, kube: Ku
     """Expose the adapters' own counters and the resources' phases, read at scrape time."""
     def calls() -> Iterable[Sample]:
         for operation, outcomes in list(temporal.calls.items()):
-            for outcome, count in outcomes.items():
+            for outcome, count in list(outcomes.items()):
                 yield {"operation": operation, "outcome": outcome}, float(count)
 
-    cached: list[Any] = [0.0, []]  # (monotonic time, samples): counting a kopf index of 1000 takes ~8 ms
+    cached: tuple[float, list[Sample]] = (0.0, [])  # counting a kopf index of 1000 takes ~8 ms
 
     def phases() -> Iterable[Sample]:
+        nonlocal cached
         if time.monotonic() - cached[0] < PHASES_TTL_SECONDS:
             return list(cached[1])
         counts: dict[str, int] = {}
@@ -212,11 +162,10 @@ def bind_operator(metrics: OperatorMetrics, temporal: TemporalCounters, kube: Ku
             for indexed in store:
                 phase = indexed.phase or "Pending"
                 counts[phase] = counts.get(phase, 0) + 1
-        cached[:] = [time.monotonic(), [({"phase": phase}, float(n)) for phase, n in sorted(counts.items())]]
+        cached = (time.monotonic(), [({"phase": phase}, float(n)) for phase, n in sorted(counts.items())])
         return list(cached[1])
 
-    metrics.callback("sundial_temporal_calls_total", "Temporal calls by operation and outcome.", "counter",
-                     calls)
+    metrics.callback("sundial_temporal_calls_total", "Temporal calls by operation and outcome.", "counter", calls)
     metrics.callback("sundial_temporal_call_seconds_total", "Time spent in Temporal calls, by operation.",
                      "counter", lambda: [({"operation": op}, s) for op, s in list(temporal.seconds.items())])
     metrics.callback("sundial_temporal_list_pages_total", "Schedule list pages fetched.", "counter",
@@ -256,7 +205,7 @@ def record_reconcile(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]
 
 
 async def serve_metrics(metrics: OperatorMetrics, port: int, host: str = "0.0.0.0") -> web.AppRunner:
-    """Serve ``GET /metrics`` until the returned runner is cleaned up."""
+    """Serve ``GET /metrics`` until the returned runner is cleaned up (aiohttp: it comes with kopf)."""
     async def handle(_: web.Request) -> web.Response:
         return web.Response(body=metrics.render().encode(), headers={"Content-Type": CONTENT_TYPE})
 
