@@ -20,7 +20,8 @@ from kubernetes import client
 from temporalio.client import Client
 
 from bench import workload as wl
-from bench.stack import BenchStack, OperatorProcess, cpu_seconds, rss_bytes
+from bench.stack import BenchStack, cpu_seconds, rss_bytes
+from sundial.devstack.operator_process import OperatorProcess
 from sundial.domain.desired import ScheduleIdentity, cluster_prefix
 
 Figures = dict[str, Any]
@@ -44,9 +45,7 @@ def delta(after: dict[str, float], before: dict[str, float], prefix: str = "") -
 
 
 def wait_sweeps(operator: OperatorProcess, count: int, resync: float) -> None:
-    done = operator.metrics().get(SWEEPS, 0.0)
-    wl.wait_for(f"{count} sweeps", lambda: operator.metrics().get(SWEEPS, 0.0) >= done + count,
-                timeout=(count + 1) * resync + 120, interval=0.5)
+    operator.wait_for_sweeps(count, SWEEPS, timeout=(count + 1) * resync + 120)
 
 
 def per_schedule(after: dict[str, float], before: dict[str, float], n: int) -> dict[str, float]:

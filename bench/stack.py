@@ -1,8 +1,8 @@
 """The real stack for the benchmark: Temporal dev server, local control plane, CRD, operator process.
 
-The operator runs as its own process, as in production and in the e2e tests, and is
-started fresh for every round so that its resident memory is that of one round's
-schedules. CPU time of every process is read from /proc, so a report can say where the
+The operator runs as its own process (``sundial.devstack.operator_process``, as in the e2e
+tests and ``sundial dev``), started fresh for every round so that its resident memory is
+that of one round's schedules. CPU time of every process is read from /proc, so a report can say where the
 two cores went (the "profile").
 """
 
@@ -13,7 +13,6 @@ import re
 import shutil
 import ssl
 import subprocess
-import sys
 import tempfile
 import urllib.request
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ from kubernetes import client, config
 
 from sundial.devstack.build import ensure_binaries, wheel_binary
 from sundial.devstack.controlplane import LocalControlPlane
-from sundial.devstack.processes import ManagedProcess, free_port, wait_until
+from sundial.devstack.operator_process import OperatorProcess, operator_env
 from sundial.devstack.temporal_dev import TemporalDevServer
 
 REPO = Path(__file__).resolve().parents[1]
@@ -70,49 +69,6 @@ def rss_bytes(pid: int | None) -> int:
 
 
 @dataclass
-class OperatorProcess:
-    """``sundial run`` as a child process with its own metrics port."""
-
-    workdir: Path
-    env: dict[str, str]
-    metrics_port: int = field(default_factory=free_port)
-    liveness_port: int = field(default_factory=free_port)
-    proc: ManagedProcess | None = None
-    starts: int = 0
-    profile_to: Path | None = None  # run under cProfile, stats written here on a clean stop
-
-    def start(self) -> None:
-        self.starts += 1
-        profiler = ["-m", "cProfile", "-o", str(self.profile_to)] if self.profile_to else []
-        argv = [sys.executable, *profiler, "-m", "sundial.cli", "run", "-A",
-                "--liveness-port", str(self.liveness_port), "--metrics-port", str(self.metrics_port)]
-        self.proc = ManagedProcess("operator", argv, self.workdir / f"operator-{self.starts}.log", env=self.env)
-        self.proc.start()
-        wait_until("operator metrics", self._up, 60, watch=[self.proc], interval=0.2)
-
-    def _up(self) -> bool:
-        return bool(self.metrics_text())
-
-    def metrics_text(self) -> str:
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=5) as resp:
-            text: str = resp.read().decode()
-            return text
-
-    def metrics(self) -> dict[str, float]:
-        return {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
-                for line in self.metrics_text().splitlines() if line and not line.startswith("#")}
-
-    @property
-    def pid(self) -> int | None:
-        return self.proc.pid if self.proc else None
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.stop(timeout=60)  # a profiled operator writes its stats on the way out
-            self.proc = None
-
-
-@dataclass
 class BenchStack:
     """Temporal + kube-apiserver/etcd + the CRD; operators come and go per round."""
 
@@ -142,10 +98,7 @@ class BenchStack:
         assert self.temporal is not None and self.plane is not None
         workdir = self.workdir / name
         workdir.mkdir(exist_ok=True)
-        full = dict(os.environ)
-        full.update({"KUBECONFIG": str(self.plane.kubeconfig), "SUNDIAL_TEMPORAL_ADDRESS": self.temporal.address,
-                     "PYTHONUNBUFFERED": "1", **env})
-        return OperatorProcess(workdir, full)
+        return OperatorProcess(workdir, operator_env(self.plane.kubeconfig, self.temporal.address, env))
 
     def kube_api(self, pool: int = 32) -> client.ApiClient:
         """A Kubernetes client whose connection pool fits ``pool`` threads."""

@@ -21,8 +21,8 @@ from kubernetes import client
 from temporalio.client import Client, ScheduleAlreadyRunningError
 from temporalio.service import RPCError, RPCStatusCode
 
-from bench.stack import OperatorProcess
 from sundial.adapters.temporal_mapping import build_schedule
+from sundial.devstack.operator_process import OperatorProcess
 from sundial.domain.desired import ScheduleIdentity
 from sundial.domain.models import ScheduleSpec
 from sundial.domain.translate import WorkflowDefaults, desired_from_spec

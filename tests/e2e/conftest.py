@@ -1,84 +1,37 @@
-"""e2e fixtures: the operator (and the reference worker) as separate processes against the real stack."""
+"""e2e fixtures: the operator (``sundial.devstack.operator_process``) and the reference worker as
+separate processes against the real stack. Every fixture lives here; test modules import
+helpers (``tests.e2e.helpers``, ``tests.e2e.workers``), never fixtures.
+"""
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
-import sys
-import time
-import urllib.request
-import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, cast
+from typing import cast
 
 import pytest
 from kubernetes import client, config
+from tests.e2e.helpers import (
+    CRD_FILE,
+    IDLE_SPEC,
+    MANY_NAMESPACES,
+    MANY_PER_NAMESPACE,
+    REPO,
+    Kube,
+    Replacements,
+    all_ready,
+    e2e_operator_env,
+)
+from tests.e2e.workers import SUNDIAL, TASK_QUEUE, WorkerProcess
+from tests.support.waiting import eventually
 
 from sundial.devstack.controlplane import LocalControlPlane
-from sundial.devstack.processes import ManagedProcess, free_port, wait_until
+from sundial.devstack.operator_process import OperatorProcess
+from sundial.devstack.processes import ManagedProcess, wait_until
 from sundial.devstack.temporal_dev import TemporalDevServer
-
-REPO = Path(__file__).resolve().parents[2]
-CRD_FILE = REPO / "crds" / "sundial.dev_schedules.yaml"
-GROUP, VERSION, PLURAL = "sundial.dev", "v1alpha1", "schedules"
-
-
-@dataclass
-class OperatorProcess:
-    """``sundial run`` in its own process; restartable and killable like a real pod."""
-
-    workdir: Path
-    env: dict[str, str]
-    liveness_port: int = field(default_factory=free_port)
-    metrics_port: int = field(default_factory=free_port)
-    proc: ManagedProcess | None = None
-    starts: int = 0
-
-    def start(self) -> None:
-        self.starts += 1
-        argv = [sys.executable, "-m", "sundial.cli", "run", "-A", "--verbose",
-                "--liveness-port", str(self.liveness_port), "--metrics-port", str(self.metrics_port)]
-        self.proc = ManagedProcess("operator", argv, self.workdir / f"operator-{self.starts}.log", env=self.env)
-        self.proc.start()
-        wait_until("operator liveness", self._alive, 60, watch=[self.proc], interval=0.2)
-
-    def _alive(self) -> bool:
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.liveness_port}/healthz", timeout=1) as resp:
-            return bool(resp.status == 200)
-
-    def metrics(self) -> str:
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=5) as resp:
-            text: str = resp.read().decode()
-            return text
-
-    def stop(self) -> None:
-        if self.proc:
-            self.proc.stop()
-
-    def kill(self) -> None:
-        if self.proc:
-            self.proc.kill()
-
-    def log(self) -> str:
-        return "\n".join((self.workdir / f"operator-{n}.log").read_text(errors="replace")
-                         for n in range(1, self.starts + 1))
-
-
-def operator_env(control_plane: LocalControlPlane, temporal_server: TemporalDevServer,
-                 **overrides: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update({
-        "KUBECONFIG": str(control_plane.kubeconfig),
-        "SUNDIAL_TEMPORAL_ADDRESS": temporal_server.address,
-        "SUNDIAL_RESYNC_SECONDS": "5",
-        "SUNDIAL_RUNS_POLL_SECONDS": "1",
-        "PYTHONPATH": str(REPO),
-        "PYTHONUNBUFFERED": "1",
-    })
-    env.update(overrides)
-    return env
 
 
 @pytest.fixture(scope="session")
@@ -94,12 +47,24 @@ def crds(control_plane: LocalControlPlane) -> None:
 @pytest.fixture(scope="session")
 def operator(control_plane: LocalControlPlane, temporal_server: TemporalDevServer, crds: None,
              stack_dir: Path) -> Iterator[OperatorProcess]:
-    workdir = stack_dir / "operator"
-    workdir.mkdir(exist_ok=True)
-    process = OperatorProcess(workdir, operator_env(control_plane, temporal_server))
+    """The session's operator, with ``--verbose`` logs."""
+    process = OperatorProcess(stack_dir / "operator", e2e_operator_env(control_plane, temporal_server),
+                              extra_args=("--verbose",))
     process.start()
     yield process
-    process.stop()
+    process.stop(timeout=10)
+
+
+@pytest.fixture
+def replace_operator(operator: OperatorProcess, control_plane: LocalControlPlane,
+                     temporal_server: TemporalDevServer, stack_dir: Path) -> Iterator[Replacements]:
+    """Operators with other settings for one test, in place of the session's; it comes back after."""
+    replacements = Replacements(operator, functools.partial(e2e_operator_env, control_plane, temporal_server),
+                                stack_dir / "replacements")
+    try:
+        yield replacements
+    finally:
+        replacements.restore()
 
 
 @pytest.fixture(scope="session")
@@ -108,85 +73,34 @@ def kube_api(control_plane: LocalControlPlane) -> client.ApiClient:
     return cast(client.ApiClient, api)
 
 
-class Kube:
-    """Test-side reads and writes of Schedules, Events and namespaces."""
-
-    def __init__(self, api: client.ApiClient):
-        self.api = api
-        self.custom = client.CustomObjectsApi(api)
-        self.core = client.CoreV1Api(api)
-
-    def new_namespace(self) -> str:
-        name = f"t-{uuid.uuid4().hex[:8]}"
-        self.core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=name)))
-        return name
-
-    def create(self, namespace: str, name: str, spec: dict[str, Any],
-               annotations: dict[str, str] | None = None) -> dict[str, Any]:
-        body = {"apiVersion": f"{GROUP}/{VERSION}", "kind": "Schedule",
-                "metadata": {"name": name, "namespace": namespace, "annotations": annotations or {}},
-                "spec": spec}
-        return cast(dict[str, Any], self.custom.create_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL,
-                                                                                body))
-
-    def get(self, namespace: str, name: str) -> dict[str, Any]:
-        return cast(dict[str, Any], self.custom.get_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name))
-
-    def exists(self, namespace: str, name: str) -> bool:
-        try:
-            self.get(namespace, name)
-        except client.ApiException as exc:
-            if exc.status == 404:
-                return False
-            raise
-        return True
-
-    def patch_spec(self, namespace: str, name: str, spec: dict[str, Any]) -> None:
-        self.custom.patch_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name, {"spec": spec})
-
-    def delete(self, namespace: str, name: str) -> None:
-        self.custom.delete_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name)
-
-    def events(self, namespace: str, name: str) -> list[client.CoreV1Event]:
-        items: list[client.CoreV1Event] = self.core.list_namespaced_event(
-            namespace, field_selector=f"involvedObject.name={name}").items
-        return items
-
-    def event_reasons(self, namespace: str, name: str) -> list[str]:
-        return [str(event.reason) for event in self.events(namespace, name)]
-
-
 @pytest.fixture(scope="session")
 def kube(kube_api: client.ApiClient) -> Kube:
     return Kube(kube_api)
 
 
-def condition(body: dict[str, Any], type_: str) -> dict[str, Any]:
-    for cond in (body.get("status") or {}).get("conditions") or []:
-        if cond.get("type") == type_:
-            found: dict[str, Any] = cond
-            return found
-    return {}
+@pytest.fixture(scope="session")
+def worker(temporal_server: TemporalDevServer, stack_dir: Path) -> Iterator[WorkerProcess]:
+    """``sundial worker`` with the scripted agent (``tests/support``) on ``TASK_QUEUE``: one per session."""
+    env = {**os.environ, "PYTHONPATH": f"{REPO}{os.pathsep}{REPO / 'tests'}", "PYTHONUNBUFFERED": "1"}
+    argv = [*SUNDIAL, "worker", "--agent", "tests.support.scripted_agent:scripted_agent",
+            "--address", temporal_server.address, "--task-queue", TASK_QUEUE, "--graceful-shutdown-seconds", "2"]
+    proc = ManagedProcess("worker", argv, stack_dir / "worker.log", env=env)
+    proc.start()
+    process = WorkerProcess(proc)
+    wait_until("worker polling", lambda: f"task queue {TASK_QUEUE}" in process.log(), 60, watch=[proc])
+    yield process
+    proc.stop()
 
 
-def ready(kube: Kube, namespace: str, name: str, generation: int | None = None) -> dict[str, Any] | None:
-    """The body once Ready=True (at ``generation`` when given), else None."""
-    body = kube.get(namespace, name)
-    status = body.get("status") or {}
-    if condition(body, "Ready").get("status") != "True":
-        return None
-    if generation is not None and status.get("observedGeneration") != generation:
-        return None
-    return body
-
-
-def eventually(what: str, probe: Callable[[], Any], timeout: float = 15.0, interval: float = 0.2) -> Any:
-    """Poll until ``probe()`` returns something truthy; fail with ``what`` and the last value."""
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = probe()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"not within {timeout:g}s: {what} (last: {last!r})")
+@pytest.fixture(scope="module")
+def many(operator: OperatorProcess, kube: Kube) -> Iterator[list[str]]:
+    """210 Ready Schedules in 5 namespaces (their names), deleted again after the module."""
+    namespaces = [kube.new_namespace() for _ in range(MANY_NAMESPACES)]
+    for namespace in namespaces:
+        for n in range(MANY_PER_NAMESPACE):
+            kube.create(namespace, f"idle-{n}", IDLE_SPEC)
+    eventually("all 210 Ready", lambda: all_ready(kube, namespaces, MANY_PER_NAMESPACE), timeout=180, interval=1)
+    yield namespaces
+    for namespace in namespaces:
+        for n in range(MANY_PER_NAMESPACE):
+            kube.delete(namespace, f"idle-{n}")

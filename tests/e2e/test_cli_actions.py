@@ -7,10 +7,12 @@ import subprocess
 import sys
 
 from temporalio.client import Client
-from tests.e2e.conftest import REPO, Kube, OperatorProcess, condition, eventually, ready
+from tests.e2e.helpers import REPO, Kube, condition, create_ready
 from tests.e2e.test_schedule_lifecycle import EXAMPLE_SPEC, describe
+from tests.support.waiting import eventually
 
 from sundial.devstack.controlplane import LocalControlPlane
+from sundial.devstack.operator_process import OperatorProcess
 
 
 def sundial(control_plane: LocalControlPlane, *args: str) -> subprocess.CompletedProcess[str]:
@@ -23,8 +25,7 @@ async def test_pause_and_resume_commands_reach_temporal(
     operator: OperatorProcess, kube: Kube, temporal_client: Client, control_plane: LocalControlPlane
 ) -> None:
     ns = kube.new_namespace()
-    kube.create(ns, "cli", EXAMPLE_SPEC)
-    sid = eventually("Ready", lambda: ready(kube, ns, "cli"))["status"]["temporal"]["scheduleId"]
+    sid = create_ready(kube, ns, "cli", EXAMPLE_SPEC)["status"]["temporal"]["scheduleId"]
 
     paused = sundial(control_plane, "pause", "cli", "-n", ns, "--reason", "holiday freeze")
     assert paused.returncode == 0, paused.stderr
@@ -43,8 +44,7 @@ async def test_trigger_command_starts_one_run_now(
     operator: OperatorProcess, kube: Kube, temporal_client: Client, control_plane: LocalControlPlane
 ) -> None:
     ns = kube.new_namespace()
-    kube.create(ns, "now", EXAMPLE_SPEC)
-    sid = eventually("Ready", lambda: ready(kube, ns, "now"))["status"]["temporal"]["scheduleId"]
+    sid = create_ready(kube, ns, "now", EXAMPLE_SPEC)["status"]["temporal"]["scheduleId"]
 
     triggered = sundial(control_plane, "trigger", "now", "-n", ns)
     assert triggered.returncode == 0, triggered.stdout + triggered.stderr

@@ -7,15 +7,12 @@ with one clear Event.
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from temporalio.client import (
     Client,
     Schedule,
@@ -23,14 +20,15 @@ from temporalio.client import (
     ScheduleSpec,
 )
 from temporalio.service import RPCError
-from tests.e2e.conftest import Kube, OperatorProcess, eventually, operator_env, ready
+from tests.e2e.helpers import RESYNC_SECONDS, Kube, Replacements, create_ready
 from tests.e2e.test_schedule_lifecycle import EXAMPLE_SPEC, cluster_id, describe
+from tests.support.waiting import eventually, eventually_async
 
-from sundial.devstack.controlplane import LocalControlPlane
+from sundial.devstack.operator_process import OperatorProcess
 from sundial.devstack.temporal_dev import TemporalDevServer
 from sundial.domain.desired import ScheduleIdentity
 
-RESYNC = 5.0
+RESYNC = float(RESYNC_SECONDS)
 REPAIR_WITHIN = RESYNC + 15.0  # one resync period plus a margin for the reconcile on 2 busy cores
 TEMPORAL_CLI = Path(sys.executable).parent / "temporal"
 
@@ -46,8 +44,7 @@ def warnings(kube: Kube, namespace: str, name: str, reason: str) -> list[Any]:
 
 def managed(kube: Kube, name: str, spec: dict[str, Any] | None = None) -> tuple[str, str]:
     namespace = kube.new_namespace()
-    kube.create(namespace, name, spec or EXAMPLE_SPEC)
-    body = eventually("Ready", lambda: ready(kube, namespace, name), timeout=20)
+    body = create_ready(kube, namespace, name, spec or EXAMPLE_SPEC, timeout=20)
     sid: str = body["status"]["temporal"]["scheduleId"]
     return namespace, sid
 
@@ -81,7 +78,7 @@ async def test_a_schedule_edited_in_temporal_is_put_back(
     await eventually_async("back to the spec's hour", lambda: hours_are(temporal_client, sid, before),
                            REPAIR_WITHIN)
     eventually("a DriftRepaired Warning", lambda: warnings(kube, namespace, "edited", "DriftRepaired"))
-    await asyncio.sleep(RESYNC + 1)  # another sweep must not repair (or announce) it again
+    operator.wait_for_sweeps(2)  # another whole sweep must not repair (or announce) it again
     assert len(warnings(kube, namespace, "edited", "DriftRepaired")) == 1
 
 
@@ -131,7 +128,7 @@ async def test_an_orphan_of_this_cluster_is_deleted_after_two_sweeps(
     await eventually_async("orphan deleted", lambda: gone(temporal_client, identity.schedule_id),
                            2 * RESYNC + 15)
     assert time.monotonic() - created >= RESYNC - 0.5, "deleted in its first sweep: one sweep is not enough"
-    assert metric(operator, 'sundial_orphans_total{action="deleted"}') >= 1
+    assert operator.metric('sundial_orphans_total{action="deleted"}') >= 1
     assert f"orphaned Temporal schedule: delete schedule_id={identity.schedule_id}" in operator.log()
 
 
@@ -144,8 +141,7 @@ async def test_schedules_that_are_not_ours_are_never_touched(
     other_sid = ours.schedule_id + "-other"
     tagged_other = await create_raw(temporal_client, other_sid, other.memo())
     hand_made = await create_raw(temporal_client, f"hand-made-{time.monotonic_ns()}", {"team": "ops"})
-    sweeps = sweeps_done(operator)
-    eventually("three more sweeps", lambda: sweeps_done(operator) >= sweeps + 3, timeout=4 * RESYNC + 10)
+    operator.wait_for_sweeps(3)
     for sid in (no_memo, tagged_other, hand_made):
         state = (await describe(temporal_client, sid)).schedule.state
         assert not state.paused, sid
@@ -153,65 +149,27 @@ async def test_schedules_that_are_not_ours_are_never_touched(
         await temporal_client.get_schedule_handle(sid).delete()
 
 
-@pytest.fixture
-def policy_operator(operator: OperatorProcess, control_plane: LocalControlPlane,
-                    temporal_server: TemporalDevServer, stack_dir: Path) -> Iterator[Any]:
-    """Start operators with another orphan policy; only one operator runs at a time."""
-    started: list[OperatorProcess] = []
-
-    def start(policy: str) -> OperatorProcess:
-        for process in started:
-            process.stop()
-        operator.stop()
-        workdir = stack_dir / f"operator-{policy}"
-        workdir.mkdir(exist_ok=True)
-        process = OperatorProcess(workdir, operator_env(control_plane, temporal_server,
-                                                        SUNDIAL_ORPHAN_POLICY=policy))
-        started.append(process)
-        process.start()
-        return process
-
-    try:
-        yield start
-    finally:
-        for process in started:
-            process.stop()
-        operator.start()
-
-
-async def test_orphan_policies_pause_and_report(policy_operator: Any, kube: Kube,
+async def test_orphan_policies_pause_and_report(replace_operator: Replacements, kube: Kube,
                                                 temporal_client: Client) -> None:
     identity = orphan_identity(kube, f"ghost-{time.monotonic_ns()}")
     await create_raw(temporal_client, identity.schedule_id, identity.memo())
-    pausing = policy_operator("pause")
+    pausing = replace_operator("orphan-pause", SUNDIAL_ORPHAN_POLICY="pause")
     await eventually_async("orphan paused", lambda: paused_is(temporal_client, identity.schedule_id, True),
                            2 * RESYNC + 20)
     state = (await describe(temporal_client, identity.schedule_id)).schedule.state
     assert "orphan" in (state.note or "")
-    assert metric(pausing, 'sundial_orphans_total{action="paused"}') == 1
+    assert pausing.metric('sundial_orphans_total{action="paused"}') == 1
 
-    reporting = policy_operator("report")
-    eventually("orphan reported", lambda: metric(reporting, 'sundial_orphans_total{action="reported"}') == 1,
+    reporting = replace_operator("orphan-report", SUNDIAL_ORPHAN_POLICY="report")
+    eventually("orphan reported", lambda: reporting.metric('sundial_orphans_total{action="reported"}') == 1,
                timeout=2 * RESYNC + 20)
-    sweeps = sweeps_done(reporting)
-    eventually("two more sweeps", lambda: sweeps_done(reporting) >= sweeps + 2, timeout=3 * RESYNC + 10)
-    assert metric(reporting, 'sundial_orphans_total{action="reported"}') == 1  # reported once, not per sweep
+    reporting.wait_for_sweeps(2)
+    assert reporting.metric('sundial_orphans_total{action="reported"}') == 1  # reported once, not per sweep
     assert await exists(temporal_client, identity.schedule_id)
     await temporal_client.get_schedule_handle(identity.schedule_id).delete()
 
 
 # --- helpers ------------------------------------------------------------------------------------
-
-def metric(process: OperatorProcess, sample: str) -> float:
-    for line in process.metrics().splitlines():
-        if line.startswith(sample + " "):
-            return float(line.rsplit(" ", 1)[1])
-    return 0.0
-
-
-def sweeps_done(process: OperatorProcess) -> float:
-    return metric(process, 'sundial_sweeps_total{result="ok"}')
-
 
 async def exists(client: Client, sid: str) -> bool:
     try:
@@ -231,13 +189,3 @@ async def paused_is(client: Client, sid: str, paused: bool) -> bool:
 
 async def hours_are(client: Client, sid: str, expected: list[int]) -> bool:
     return await hours(client, sid) == expected
-
-
-async def eventually_async(what: str, probe: Any, within: float, interval: float = 0.25) -> None:
-    """Await ``probe()`` until it is true; fail with ``what`` after ``within`` seconds."""
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if await probe():
-            return
-        await asyncio.sleep(interval)
-    raise AssertionError(f"not within {within:g}s: {what}")

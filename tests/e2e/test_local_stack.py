@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import subprocess
-import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -18,6 +16,7 @@ from temporalio.client import (
     ScheduleIntervalSpec,
     ScheduleSpec,
 )
+from tests.support.waiting import eventually_async
 
 from sundial.devstack.build import KUBERNETES_VERSION, Binaries, wheel_binary
 from sundial.devstack.controlplane import LocalControlPlane
@@ -100,12 +99,10 @@ async def test_temporal_client_lists_a_schedule_it_created(temporal_client: Clie
             spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(hours=1))]),
         ),
     )
-    deadline = time.monotonic() + 10  # the schedule list is eventually consistent (visibility)
-    listed: list[str] = []
-    while schedule_id not in listed and time.monotonic() < deadline:
-        listed = [entry.id async for entry in await temporal_client.list_schedules()]
-        await asyncio.sleep(0.1)
-    assert schedule_id in listed
+    async def listed() -> bool:  # the schedule list is eventually consistent (visibility)
+        return schedule_id in [entry.id async for entry in await temporal_client.list_schedules()]
+
+    await eventually_async(f"{schedule_id} listed", listed, timeout=10, interval=0.1)
     await temporal_client.get_schedule_handle(schedule_id).delete()
 
 

@@ -6,13 +6,16 @@ from typing import Any
 
 import pytest
 from temporalio.client import Client
-from tests.e2e.conftest import Kube, OperatorProcess, condition, eventually, ready
+from tests.e2e.helpers import Kube, condition, create_ready, ready
 from tests.e2e.test_schedule_lifecycle import (
     EXAMPLE_SPEC,
     describe,
     schedule_exists,
     schedule_id,
 )
+from tests.support.waiting import eventually
+
+from sundial.devstack.operator_process import OperatorProcess
 
 
 def stalled(kube: Kube, namespace: str, name: str) -> dict[str, Any] | None:
@@ -77,8 +80,7 @@ async def test_an_invalid_edit_leaves_the_running_temporal_schedule_as_it_was(
     operator: OperatorProcess, kube: Kube, temporal_client: Client
 ) -> None:
     ns = kube.new_namespace()
-    kube.create(ns, "steady", EXAMPLE_SPEC)
-    sid = eventually("Ready", lambda: ready(kube, ns, "steady"))["status"]["temporal"]["scheduleId"]
+    sid = create_ready(kube, ns, "steady", EXAMPLE_SPEC)["status"]["temporal"]["scheduleId"]
     before = await describe(temporal_client, sid)
 
     kube.patch_spec(ns, "steady", {"schedule": "*/5 * * * *"})

@@ -14,23 +14,23 @@ from typing import Any
 
 import pytest
 from temporalio.client import Client
-from tests.e2e.conftest import Kube, OperatorProcess, condition, eventually
+from tests.e2e.helpers import ACCOUNTING_SWEEPS, Kube, condition, ready_schedule_id
 from tests.e2e.workers import (
     WorkerProcess,
     cli_env,
     closed_count,
     executions,
-    ready_schedule_id,
     run_spec,
     set_query,
     status_of,
     sundial,
     trigger_and_wait,
-    worker_process,  # noqa: F401 - the session's worker fixture, named worker
 )
 from tests.support.scripted_agent import scripted_query
+from tests.support.waiting import eventually
 
 from sundial.devstack.controlplane import LocalControlPlane
+from sundial.devstack.operator_process import OperatorProcess
 from sundial.devstack.temporal_dev import TemporalDevServer
 
 
@@ -105,7 +105,7 @@ async def test_killing_the_operator_during_a_burst_loses_and_doubles_no_run(
     status = eventually("every run counted", lambda: runs_total(kube, ns, "burst", triggered), timeout=40)
     assert (status["runs"]["succeeded"], status["runs"]["failed"]) == (triggered, 0)
     assert status["cost"]["totalUSD"] == pytest.approx(0.125 * triggered)
-    await asyncio.sleep(3)  # a few more sweeps: nothing may change, which no condition can wait for
+    operator.wait_for_sweeps(3, ACCOUNTING_SWEEPS)  # nothing may change in three more sweeps
     assert status_of(kube, ns, "burst")["runs"]["total"] == triggered
 
 
@@ -133,12 +133,15 @@ async def test_three_failures_in_a_row_pause_temporal_until_sundial_resume(
 
     done = sundial(cli_env(control_plane, temporal_server), "resume", "flaky", "-n", ns)
     assert done.returncode == 0, done.stdout + done.stderr
-    body = eventually("resumed", lambda: condition(kube.get(ns, "flaky"), "Paused").get("status") == "False"
-                      and kube.get(ns, "flaky"), timeout=30)
+    def resumed() -> dict[str, Any] | None:
+        body = kube.get(ns, "flaky")
+        return body if condition(body, "Paused").get("status") == "False" else None
+
+    body = eventually("resumed", resumed, timeout=30)
     assert not (await temporal_client.get_schedule_handle(sid).describe()).schedule.state.paused
     assert body["status"]["runs"]["consecutiveFailures"] == 0
     assert not (body["status"].get("accounting") or {}).get("autoPause")
-    await asyncio.sleep(3)  # a few more sweeps: it must not pause again by itself
+    operator.wait_for_sweeps(3, ACCOUNTING_SWEEPS)  # it must not pause again by itself
     assert condition(kube.get(ns, "flaky"), "Paused").get("status") == "False"
 
 
@@ -173,7 +176,7 @@ async def test_a_spec_change_that_lifts_the_budget_resumes(
                lambda: condition(kube.get(ns, "capped"), "Paused").get("status") == "False", timeout=30)
     assert not (await temporal_client.get_schedule_handle(sid).describe()).schedule.state.paused
     assert "AutoPauseCleared" in kube.event_reasons(ns, "capped")
-    await asyncio.sleep(3)  # a few more sweeps: the lifted cap must not pause it again
+    operator.wait_for_sweeps(3, ACCOUNTING_SWEEPS)  # the lifted cap must not pause it again
     assert condition(kube.get(ns, "capped"), "Paused").get("status") == "False"
 
 

@@ -10,21 +10,20 @@ from typing import Any
 
 import pytest
 from temporalio.client import Client, WorkflowExecution
-from tests.e2e.conftest import Kube, OperatorProcess
+from tests.e2e.helpers import Kube, ready_schedule_id
 from tests.e2e.workers import (
     WorkerProcess,
     cli_env,
     executions,
-    ready_schedule_id,
     run_spec,
     set_query,
     sundial,
     trigger_and_wait,
-    worker_process,  # noqa: F401 - the session's worker fixture, named worker
 )
 from tests.support.scripted_agent import scripted_query
 
 from sundial.devstack.controlplane import LocalControlPlane
+from sundial.devstack.operator_process import OperatorProcess
 from sundial.devstack.temporal_dev import TemporalDevServer
 
 RUN_KEYS = {"workflowId", "runId", "status", "scheduledTime", "startedAt", "closedAt", "durationMs", "costUSD",

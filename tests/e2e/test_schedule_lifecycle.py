@@ -8,9 +8,11 @@ from datetime import datetime
 from typing import Any
 
 from temporalio.client import Client, ScheduleActionStartWorkflow, ScheduleDescription
-from tests.e2e.conftest import Kube, OperatorProcess, condition, eventually, ready
+from tests.e2e.helpers import Kube, condition, create_ready, ready
+from tests.support.waiting import eventually
 
 from sundial.devstack.controlplane import LocalControlPlane
+from sundial.devstack.operator_process import OperatorProcess
 from sundial.domain.desired import ScheduleIdentity
 
 EXAMPLE_SPEC: dict[str, Any] = {
@@ -62,8 +64,7 @@ async def test_example_schedule_becomes_ready_and_matches_temporal(
     operator: OperatorProcess, kube: Kube, temporal_client: Client
 ) -> None:
     ns = kube.new_namespace()
-    kube.create(ns, "daily-ai-news", EXAMPLE_SPEC)
-    body = eventually("Ready=True", lambda: ready(kube, ns, "daily-ai-news"), timeout=10)
+    body = create_ready(kube, ns, "daily-ai-news", EXAMPLE_SPEC, timeout=10)
     status = body["status"]
     sid = status["temporal"]["scheduleId"]
     assert sid == schedule_id(kube, ns, "daily-ai-news")
@@ -94,8 +95,7 @@ async def test_spec_edits_reach_temporal_and_observed_generation_follows(
     operator: OperatorProcess, kube: Kube, temporal_client: Client
 ) -> None:
     ns = kube.new_namespace()
-    kube.create(ns, "edited", EXAMPLE_SPEC)
-    body = eventually("Ready", lambda: ready(kube, ns, "edited"))
+    body = create_ready(kube, ns, "edited", EXAMPLE_SPEC)
     sid = body["status"]["temporal"]["scheduleId"]
 
     kube.patch_spec(ns, "edited", {"schedule": "30 7 * * 1", "timeZone": "Europe/Paris",
@@ -120,8 +120,7 @@ async def test_paused_spec_pauses_temporal_with_the_reason_and_unpausing_resumes
     operator: OperatorProcess, kube: Kube, temporal_client: Client
 ) -> None:
     ns = kube.new_namespace()
-    kube.create(ns, "pausable", EXAMPLE_SPEC)
-    sid = eventually("Ready", lambda: ready(kube, ns, "pausable"))["status"]["temporal"]["scheduleId"]
+    sid = create_ready(kube, ns, "pausable", EXAMPLE_SPEC)["status"]["temporal"]["scheduleId"]
 
     kube.patch_spec(ns, "pausable", {"paused": True, "pauseReason": "maintenance window"})
     generation = kube.get(ns, "pausable")["metadata"]["generation"]
@@ -145,8 +144,7 @@ async def test_delete_removes_the_temporal_schedule_before_the_resource(
     operator: OperatorProcess, kube: Kube, temporal_client: Client
 ) -> None:
     ns = kube.new_namespace()
-    kube.create(ns, "doomed", EXAMPLE_SPEC)
-    sid = eventually("Ready", lambda: ready(kube, ns, "doomed"))["status"]["temporal"]["scheduleId"]
+    sid = create_ready(kube, ns, "doomed", EXAMPLE_SPEC)["status"]["temporal"]["scheduleId"]
     assert kube.get(ns, "doomed")["metadata"]["finalizers"] == ["sundial.dev/temporal-schedule"]
 
     kube.delete(ns, "doomed")
@@ -158,8 +156,7 @@ async def test_delete_waits_while_temporal_is_down_and_finishes_when_it_is_back(
     operator: OperatorProcess, kube: Kube, temporal_client: Client, temporal_server: Any
 ) -> None:
     ns = kube.new_namespace()
-    kube.create(ns, "patient", EXAMPLE_SPEC)
-    sid = eventually("Ready", lambda: ready(kube, ns, "patient"))["status"]["temporal"]["scheduleId"]
+    sid = create_ready(kube, ns, "patient", EXAMPLE_SPEC)["status"]["temporal"]["scheduleId"]
     temporal_server.stop()
     try:
         kube.delete(ns, "patient")

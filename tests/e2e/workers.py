@@ -1,4 +1,4 @@
-"""e2e helpers for runs: the reference worker as a process, and schedules whose runs do as told.
+"""e2e helpers for runs (the ``worker`` fixture is in conftest): schedules whose runs do as told.
 
 The worker runs ``sundial worker`` with the scripted test agent (``tests/support``): a
 run's outcome, cost and tokens follow from its query, so a test changes
@@ -12,17 +12,15 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import pytest
 from temporalio.client import Client, ScheduleActionStartWorkflow, WorkflowExecution
-from tests.e2e.conftest import REPO, Kube, eventually, ready
+from tests.e2e.helpers import REPO, Kube, ready_schedule_id
+from tests.support.waiting import eventually_async
 
 from sundial.devstack.controlplane import LocalControlPlane
-from sundial.devstack.processes import ManagedProcess, wait_until
+from sundial.devstack.processes import ManagedProcess
 from sundial.devstack.temporal_dev import TemporalDevServer
 
 TASK_QUEUE = "sundial-e2e-runs"
@@ -38,19 +36,6 @@ class WorkerProcess:
 
     def log(self) -> str:
         return self.proc.log_path.read_text(errors="replace")
-
-
-@pytest.fixture(scope="session", name="worker")
-def worker_process(temporal_server: TemporalDevServer, stack_dir: Path) -> Iterator[WorkerProcess]:
-    env = {**os.environ, "PYTHONPATH": f"{REPO}{os.pathsep}{REPO / 'tests'}", "PYTHONUNBUFFERED": "1"}
-    argv = [*SUNDIAL, "worker", "--agent", "tests.support.scripted_agent:scripted_agent",
-            "--address", temporal_server.address, "--task-queue", TASK_QUEUE, "--graceful-shutdown-seconds", "2"]
-    proc = ManagedProcess("worker", argv, stack_dir / "worker.log", env=env)
-    proc.start()
-    process = WorkerProcess(proc)
-    wait_until("worker polling", lambda: f"task queue {TASK_QUEUE}" in process.log(), 60, watch=[proc])
-    yield process
-    proc.stop()
 
 
 def cli_env(control_plane: LocalControlPlane, temporal_server: TemporalDevServer) -> dict[str, str]:
@@ -72,14 +57,6 @@ def status_of(kube: Kube, namespace: str, name: str) -> dict[str, Any]:
     return found
 
 
-def ready_schedule_id(kube: Kube, namespace: str, name: str, generation: int | None = None) -> str:
-    """Wait for Ready (at ``generation``) and return the Temporal schedule ID."""
-    def probe() -> str | None:
-        body = ready(kube, namespace, name, generation)
-        return str(((body or {}).get("status") or {}).get("temporal", {}).get("scheduleId") or "") or None
-    return str(eventually(f"{namespace}/{name} Ready", probe, timeout=30))
-
-
 async def executions(client: Client, schedule_id: str) -> list[WorkflowExecution]:
     """The schedule's runs as Temporal lists them, newest start first."""
     listed = [e async for e in client.list_workflows(f"TemporalScheduledById = '{schedule_id}'")]
@@ -88,18 +65,6 @@ async def executions(client: Client, schedule_id: str) -> list[WorkflowExecution
 
 async def closed_count(client: Client, schedule_id: str) -> int:
     return sum(1 for e in await executions(client, schedule_id) if e.close_time is not None)
-
-
-async def wait_for(what: str, probe: Any, within: float = 60.0) -> Any:
-    """``eventually`` for async probes."""
-    deadline = time.monotonic() + within
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = await probe()
-        if last:
-            return last
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"not within {within:g}s: {what} (last: {last!r})")
 
 
 async def set_query(kube: Kube, client: Client, namespace: str, name: str, query: str) -> None:
@@ -113,7 +78,7 @@ async def set_query(kube: Kube, client: Client, namespace: str, name: str, query
         args = client.data_converter.payload_converter.from_payloads(list(action.args))
         return bool(args and args[0].get("task_query") == query)
 
-    await wait_for(f"query {query!r} in Temporal", applied)
+    await eventually_async(f"query {query!r} in Temporal", applied, timeout=60)
 
 
 async def trigger_and_wait(client: Client, schedule_id: str, env: dict[str, str] | None = None,
@@ -122,7 +87,7 @@ async def trigger_and_wait(client: Client, schedule_id: str, env: dict[str, str]
     until it closed. A run's ID holds the second it started: one trigger per second."""
     before = await closed_count(client, schedule_id)
     second = int(time.time())
-    await wait_for("the next second", lambda: asyncio.sleep(0, int(time.time()) > second), within=3)
+    await eventually_async("the next second", lambda: asyncio.sleep(0, int(time.time()) > second), timeout=3)
     if env is not None:
         done = sundial(env, "trigger", name, "-n", namespace)
         assert done.returncode == 0, done.stdout + done.stderr
@@ -132,5 +97,5 @@ async def trigger_and_wait(client: Client, schedule_id: str, env: dict[str, str]
     async def closed() -> bool:
         return await closed_count(client, schedule_id) > before
 
-    await wait_for(f"a run of {schedule_id} closed", closed)
+    await eventually_async(f"a run of {schedule_id} closed", closed, timeout=60)
 

@@ -13,14 +13,14 @@ import copy
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from temporalio.client import Client
 from tests.support.memory_kube import MemoryKube
-from tests.support.scripted_agent import scripted_agent, scripted_query
+from tests.support.scripted_agent import scripted_query
 
 from sundial.adapters.temporal import TemporalGateway
 from sundial.adapters.temporal_runs import TemporalRuns
@@ -32,29 +32,6 @@ from sundial.devstack.temporal_dev import TemporalDevServer
 from sundial.domain.desired import DesiredSchedule, ScheduleIdentity, cluster_prefix, task_input
 from sundial.errors import ScheduleNotFound, TemporalRejected
 from sundial.settings import Settings
-from sundial.worker.runner import run_worker
-
-
-@pytest.fixture
-async def queue(temporal_client: Client) -> AsyncIterator[str]:
-    """A reference worker with the scripted agent on a task queue of its own."""
-    name = f"runs-test-{uuid.uuid4().hex[:10]}"
-    stop = asyncio.Event()
-    task = asyncio.create_task(run_worker(temporal_client, name, scripted_agent, stop,
-                                          graceful_shutdown=timedelta(seconds=2)))
-    yield name
-    stop.set()
-    await asyncio.wait_for(task, 30)
-
-
-@pytest.fixture
-def gateway(temporal_client: Client) -> TemporalGateway:
-    return TemporalGateway(temporal_client)
-
-
-@pytest.fixture
-def cluster() -> str:
-    return f"runs-{uuid.uuid4()}"
 
 
 async def wait_until(what: str, check: Callable[[], Awaitable[bool]], within: float = 30.0) -> None:
@@ -71,12 +48,12 @@ async def next_second() -> None:
     await wait_until("the next second", lambda: asyncio.sleep(0, int(time.time()) > second), within=2)
 
 
-async def create(gateway: TemporalGateway, cluster: str, name: str, queue: str, query: str,
+async def create(gateway: TemporalGateway, cluster: str, name: str, task_queue: str, query: str,
                  retries: int = 1) -> str:
     """A paused Temporal schedule of ``cluster`` whose runs do what ``query`` says."""
     identity = ScheduleIdentity(cluster, "team-a", name, f"uid-{name}")
     argument = task_input(identity.schedule_id, query, {}, 5.0, "alice", "team-a")
-    desired = DesiredSchedule(cron="0 9 * * *", workflow_type="ScheduledTaskWorkflow", task_queue=queue,
+    desired = DesiredSchedule(cron="0 9 * * *", workflow_type="ScheduledTaskWorkflow", task_queue=task_queue,
                               workflow_id=identity.schedule_id, args=(argument,), paused=True,
                               retry_maximum_attempts=retries, run_timeout=timedelta(seconds=60))
     await gateway.create(identity, desired)
@@ -106,10 +83,10 @@ async def trigger(gateway: TemporalGateway, client: Client, schedule_id: str, cl
 
 
 async def test_closed_runs_are_listed_for_this_clusters_schedules_only(
-    gateway: TemporalGateway, temporal_client: Client, cluster: str, queue: str
+    gateway: TemporalGateway, temporal_client: Client, cluster: str, task_queue: str
 ) -> None:
-    ours = await create(gateway, cluster, "ours", queue, scripted_query(cost=0.5))
-    theirs = await create(gateway, f"other-{cluster}", "theirs", queue, scripted_query())
+    ours = await create(gateway, cluster, "ours", task_queue, scripted_query(cost=0.5))
+    theirs = await create(gateway, f"other-{cluster}", "theirs", task_queue, scripted_query())
     since = datetime.now(UTC) - timedelta(seconds=1)
     await trigger(gateway, temporal_client, ours)
     await trigger(gateway, temporal_client, theirs)
@@ -124,9 +101,9 @@ async def test_closed_runs_are_listed_for_this_clusters_schedules_only(
 
 
 async def test_open_runs_are_counted_per_schedule(
-    gateway: TemporalGateway, temporal_client: Client, cluster: str, queue: str
+    gateway: TemporalGateway, temporal_client: Client, cluster: str, task_queue: str
 ) -> None:
-    slow = await create(gateway, cluster, "slow", queue, scripted_query(sleep=60))
+    slow = await create(gateway, cluster, "slow", task_queue, scripted_query(sleep=60))
     await gateway.trigger(slow)
     runs = TemporalRuns(gateway)
 
@@ -140,11 +117,11 @@ async def test_open_runs_are_counted_per_schedule(
 
 
 async def test_run_outcomes_come_from_the_close_event(
-    gateway: TemporalGateway, temporal_client: Client, cluster: str, queue: str
+    gateway: TemporalGateway, temporal_client: Client, cluster: str, task_queue: str
 ) -> None:
     query = scripted_query(cost=0.25, tokens=1200, model="gpt-4o", provider="openai")
-    good = await create(gateway, cluster, "good", queue, query)
-    bad = await create(gateway, cluster, "bad", queue, scripted_query(outcome="fail", cost=0.05, tokens=10))
+    good = await create(gateway, cluster, "good", task_queue, query)
+    bad = await create(gateway, cluster, "bad", task_queue, scripted_query(outcome="fail", cost=0.05, tokens=10))
     await trigger(gateway, temporal_client, good)
     await trigger(gateway, temporal_client, bad)
     runs = TemporalRuns(gateway)
@@ -165,9 +142,9 @@ async def test_run_outcomes_come_from_the_close_event(
 
 
 async def test_a_retried_attempt_names_the_run_that_retries_it(
-    gateway: TemporalGateway, temporal_client: Client, cluster: str, queue: str
+    gateway: TemporalGateway, temporal_client: Client, cluster: str, task_queue: str
 ) -> None:
-    flaky = await create(gateway, cluster, "flaky", queue, scripted_query(outcome="fail", cost=0.1), retries=2)
+    flaky = await create(gateway, cluster, "flaky", task_queue, scripted_query(outcome="fail", cost=0.1), retries=2)
     await trigger(gateway, temporal_client, flaky, closed_runs=2)
     runs = TemporalRuns(gateway)
     listed = (await runs.list_runs(flaky)).runs
@@ -196,9 +173,9 @@ async def test_not_found_is_about_the_schedule_even_when_its_kubernetes_namespac
 
 
 async def test_a_schedules_runs_filter_by_status_and_start_time_and_page(
-    gateway: TemporalGateway, temporal_client: Client, cluster: str, queue: str
+    gateway: TemporalGateway, temporal_client: Client, cluster: str, task_queue: str
 ) -> None:
-    sid = await create(gateway, cluster, "mixed", queue, scripted_query())
+    sid = await create(gateway, cluster, "mixed", task_queue, scripted_query())
     await trigger(gateway, temporal_client, sid)
     middle = datetime.now(UTC)
     await gateway.update(sid, await _with_query(gateway, sid, scripted_query(outcome="fail", retryable="false")))
@@ -218,9 +195,9 @@ async def test_a_schedules_runs_filter_by_status_and_start_time_and_page(
 
 
 async def test_the_runs_command_pages_newest_first_and_sums_the_whole_selection(
-    gateway: TemporalGateway, temporal_client: Client, cluster: str, queue: str
+    gateway: TemporalGateway, temporal_client: Client, cluster: str, task_queue: str
 ) -> None:
-    sid = await create(gateway, cluster, "history", queue, scripted_query(cost=0.1, tokens=7))
+    sid = await create(gateway, cluster, "history", task_queue, scripted_query(cost=0.1, tokens=7))
     await trigger(gateway, temporal_client, sid)
     await gateway.update(sid, await _with_query(gateway, sid, scripted_query(outcome="fail", cost=0.2)))
     await trigger(gateway, temporal_client, sid)
@@ -267,11 +244,11 @@ def ctx(gateway: TemporalGateway, kube: MemoryKube, cluster: str) -> OperatorCon
                            cluster_id=cluster, logger=logging.getLogger("test"))
 
 
-async def add_schedule(ctx: OperatorContext, kube: MemoryKube, name: str, queue: str, query: str,
+async def add_schedule(ctx: OperatorContext, kube: MemoryKube, name: str, task_queue: str, query: str,
                        **spec: Any) -> str:
     """A Schedule resource, reconciled into a Temporal schedule the way the operator does it."""
     body = kube.add("team-a", name, {"schedule": "0 9 * * *", "paused": False, "task": {"query": query},
-                                     "workflow": {"taskQueue": queue}, **spec})
+                                     "workflow": {"taskQueue": task_queue}, **spec})
     await reconcile(ctx, body, [])
     return ctx.identity(body).schedule_id
 
@@ -285,9 +262,9 @@ async def set_query(ctx: OperatorContext, kube: MemoryKube, name: str, query: st
 
 
 async def test_a_sweep_counts_five_runs_with_their_cost_once_and_an_idle_sweep_writes_nothing(
-    ctx: OperatorContext, kube: MemoryKube, gateway: TemporalGateway, temporal_client: Client, queue: str
+    ctx: OperatorContext, kube: MemoryKube, gateway: TemporalGateway, temporal_client: Client, task_queue: str
 ) -> None:
-    sid = await add_schedule(ctx, kube, "news", queue, scripted_query(), history={"successfulRunsLimit": 2,
+    sid = await add_schedule(ctx, kube, "news", task_queue, scripted_query(), history={"successfulRunsLimit": 2,
                                                                                  "failedRunsLimit": 1})
     costs = [0.10, 0.20, 0.05, 0.40, 0.01]
     for outcome, cost in zip(["success", "success", "fail", "success", "fail"], costs, strict=True):
@@ -313,10 +290,10 @@ async def test_a_sweep_counts_five_runs_with_their_cost_once_and_an_idle_sweep_w
 
 
 async def test_failures_in_a_row_pause_the_temporal_schedule_with_a_warning(
-    ctx: OperatorContext, kube: MemoryKube, gateway: TemporalGateway, temporal_client: Client, queue: str
+    ctx: OperatorContext, kube: MemoryKube, gateway: TemporalGateway, temporal_client: Client, task_queue: str
 ) -> None:
     query = scripted_query(outcome="fail", cost=0.01, retryable="false")
-    sid = await add_schedule(ctx, kube, "flaky", queue, query, policy={"maxConsecutiveFailures": 2})
+    sid = await add_schedule(ctx, kube, "flaky", task_queue, query, policy={"maxConsecutiveFailures": 2})
     await trigger(gateway, temporal_client, sid)
     await trigger(gateway, temporal_client, sid)
 
@@ -333,9 +310,9 @@ async def test_failures_in_a_row_pause_the_temporal_schedule_with_a_warning(
 
 
 async def test_reaching_the_total_budget_pauses_with_budget_exhausted(
-    ctx: OperatorContext, kube: MemoryKube, gateway: TemporalGateway, temporal_client: Client, queue: str
+    ctx: OperatorContext, kube: MemoryKube, gateway: TemporalGateway, temporal_client: Client, task_queue: str
 ) -> None:
-    sid = await add_schedule(ctx, kube, "pricey", queue, scripted_query(cost=0.6),
+    sid = await add_schedule(ctx, kube, "pricey", task_queue, scripted_query(cost=0.6),
                              policy={"maxTotalBudgetUSD": 1.0, "maxConsecutiveFailures": 0})
     await trigger(gateway, temporal_client, sid)
     assert (await account_once(ctx)).auto_paused == []
@@ -347,15 +324,15 @@ async def test_reaching_the_total_budget_pauses_with_budget_exhausted(
 
 
 async def test_a_resource_recreated_with_the_same_name_does_not_inherit_earlier_runs(
-    ctx: OperatorContext, kube: MemoryKube, gateway: TemporalGateway, temporal_client: Client, queue: str
+    ctx: OperatorContext, kube: MemoryKube, gateway: TemporalGateway, temporal_client: Client, task_queue: str
 ) -> None:
-    sid = await add_schedule(ctx, kube, "reborn", queue, scripted_query())
+    sid = await add_schedule(ctx, kube, "reborn", task_queue, scripted_query())
     await trigger(gateway, temporal_client, sid)
     await account_once(ctx)
     assert kube.status("reborn")["runs"]["total"] == 1
     del kube.bodies["team-a", "reborn"]
     await next_second()  # creationTimestamp has whole seconds: the new one must be a later second
-    await add_schedule(ctx, kube, "reborn", queue, scripted_query())
+    await add_schedule(ctx, kube, "reborn", task_queue, scripted_query())
 
     report = await account_once(ctx)
     assert (report.new_runs, report.status_patches) == (0, 0)
@@ -363,10 +340,10 @@ async def test_a_resource_recreated_with_the_same_name_does_not_inherit_earlier_
 
 
 async def test_with_an_index_an_idle_sweep_reads_nothing_and_a_stale_index_counts_nothing_twice(
-    ctx: OperatorContext, kube: MemoryKube, gateway: TemporalGateway, temporal_client: Client, queue: str
+    ctx: OperatorContext, kube: MemoryKube, gateway: TemporalGateway, temporal_client: Client, task_queue: str
 ) -> None:
-    sid = await add_schedule(ctx, kube, "indexed", queue, scripted_query(cost=0.5))
-    await add_schedule(ctx, kube, "quiet", queue, scripted_query())
+    sid = await add_schedule(ctx, kube, "indexed", task_queue, scripted_query(cost=0.5))
+    await add_schedule(ctx, kube, "quiet", task_queue, scripted_query())
     index = [tracked_from_body(body) for body in kube.bodies.values()]  # taken before any run
     state = AccountingState()
     await trigger(gateway, temporal_client, sid)

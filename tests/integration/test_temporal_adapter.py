@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 
@@ -31,17 +30,6 @@ from sundial.domain.desired import (
     task_input,
 )
 from sundial.errors import ScheduleAlreadyExists, ScheduleNotFound, TemporalRejected, TemporalUnavailable
-
-
-@pytest.fixture
-def gateway(temporal_client: Client) -> TemporalGateway:
-    return TemporalGateway(temporal_client)
-
-
-@pytest.fixture
-def cluster() -> str:
-    """A cluster ID of its own per test, so schedule IDs never collide between tests."""
-    return f"test-{uuid.uuid4()}"
 
 
 @pytest.fixture

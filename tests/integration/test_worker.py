@@ -25,37 +25,16 @@ from temporalio.client import Client, WorkflowFailureError, WorkflowHandle, Work
 from temporalio.common import RetryPolicy
 from temporalio.converter import DataConverter
 from temporalio.exceptions import ApplicationError
+from tests.support.in_process_worker import running_worker
 from tests.support.scripted_agent import scripted_agent, scripted_query
 
 from sundial.adapters.temporal_history import outcome_from_close_event
 from sundial.domain.contract import FailureType, parse_task_result
 from sundial.domain.run_records import RunOutcome
-from sundial.worker.agents import DEMO_AGENT_REF, Agent
-from sundial.worker.runner import run_worker
+from sundial.worker.agents import DEMO_AGENT_REF
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SUNDIAL = Path(sys.executable).parent / "sundial"
-
-
-@asynccontextmanager
-async def running_worker(
-    client: Client, agent: str | Agent = scripted_agent, queue: str | None = None
-) -> AsyncIterator[str]:
-    """An in-process worker on ``queue`` (default a fresh one); yields the queue."""
-    queue = queue or f"worker-test-{uuid.uuid4().hex[:10]}"
-    stop = asyncio.Event()
-    task = asyncio.create_task(run_worker(client, queue, agent, stop, graceful_shutdown=timedelta(seconds=5)))
-    try:
-        yield queue
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 30)
-
-
-@pytest.fixture
-async def task_queue(temporal_client: Client) -> AsyncIterator[str]:
-    async with running_worker(temporal_client) as queue:
-        yield queue
 
 
 def task_input(query: str, context: dict[str, Any] | None = None, budget: float = 2.0) -> dict[str, Any]:

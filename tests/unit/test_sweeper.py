@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from tests.support.memory_kube import MemoryKube
 from tests.support.memory_temporal import MemoryTemporal
+from tests.support.waiting import eventually_async
 
 from sundial.controller.context import OperatorContext
 from sundial.controller.metrics import OperatorMetrics
@@ -84,12 +85,6 @@ def firing_condition(world: World) -> dict[str, Any]:
     conditions = world.kube.bodies[("team-a", "news")]["status"]["conditions"]
     found: dict[str, Any] = next(c for c in conditions if c["type"] == "Firing")
     return found
-
-
-async def until(probe: Callable[[], bool]) -> None:
-    async with asyncio.timeout(5):
-        while not probe():  # noqa: ASYNC110 - polling a metric the loop moves
-            await asyncio.sleep(0.01)
 
 
 @pytest.fixture
@@ -238,9 +233,11 @@ async def test_the_loop_survives_temporal_being_away_and_restarts_the_orphan_cou
     world.temporal.down = True
     stop = asyncio.Event()
     loop = asyncio.create_task(world.sweeper.run(stop))
-    await until(lambda: world.value("sundial_sweeps_total", result="error") >= 1)
+    await eventually_async("a failed sweep", lambda: asyncio.sleep(0, world.value("sundial_sweeps_total",
+                                                                              result="error") >= 1), 5, 0.01)
     world.temporal.down = False
-    await until(lambda: world.value("sundial_sweeps_total", result="ok") >= 2)
+    await eventually_async("two sweeps", lambda: asyncio.sleep(0, world.value("sundial_sweeps_total",
+                                                                          result="ok") >= 2), 5, 0.01)
     stop.set()
     await loop
     sweeps_since_outage = world.value("sundial_sweeps_total", result="ok") - 1

@@ -39,6 +39,8 @@ def _banner(stack: DevStack, took: float) -> str:
     ]
     if stack.temporal.ui_url:
         lines.append(f"  Temporal UI:      {stack.temporal.ui_url}")
+    if stack.operator is not None:
+        lines.append(f"  operator metrics: http://127.0.0.1:{stack.operator.metrics_port}/metrics")
     lines += [f"  logs:             {stack.workdir}", ""]
     lines += [f"  note: {note}" for note in stack.notes]
     lines += [

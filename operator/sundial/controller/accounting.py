@@ -42,6 +42,7 @@ from pydantic import ValidationError
 
 from sundial.adapters.kube import ScheduleResourceNotFound
 from sundial.controller.context import WARNING, OperatorContext
+from sundial.controller.metrics import METRICS
 from sundial.controller.reconcile import reconcile
 from sundial.domain import status as st
 from sundial.domain.desired import ScheduleIdentity, cluster_prefix
@@ -284,9 +285,11 @@ async def run_accounting_loop(ctx: OperatorContext, interval_seconds: float, sto
         try:
             report = await account_once(ctx, state, tracked=tracked)
         except Exception as exc:  # Temporal or Kubernetes away: try again next time
+            METRICS.accounting_sweeps.inc(result="error")
             decision(log, "accounting-sweep-failed", f"run accounting sweep failed: {exc}", logging.WARNING,
                      error=type(exc).__name__)
         else:
+            METRICS.accounting_sweeps.inc(result="ok")
             if report.new_runs or report.status_patches or report.failures:
                 decision(log, "accounting-sweep", "run accounting sweep done", schedules=report.schedules,
                          closed_listed=report.closed_listed, new_runs=report.new_runs,

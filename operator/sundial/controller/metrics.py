@@ -112,6 +112,8 @@ class OperatorMetrics:
         self.sweeps = Counter(registry, "sundial_sweeps_total", "Sweeps by result.", "result")
         self.sweep_errors = Counter(registry, "sundial_sweep_errors_total",
                                     "Failed actions within sweeps, by stage.", "stage")
+        self.accounting_sweeps = Counter(registry, "sundial_accounting_sweeps_total",
+                                         "Run accounting sweeps by result.", "result")
         self.sweep_seconds = Histogram(registry, "sundial_sweep_duration_seconds", "Time per sweep.")
         self.last_sweep = Gauge(registry, "sundial_last_sweep_timestamp_seconds", "Unix time the last sweep finished.")
         self.last_sweep_seconds = Gauge(registry, "sundial_last_sweep_duration_seconds",

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from sundial.devstack.build import ensure_binaries, wheel_binary
 from sundial.devstack.controlplane import LocalControlPlane
+from sundial.devstack.operator_process import OperatorProcess, operator_env
 from sundial.devstack.processes import ManagedProcess, StackError
 from sundial.devstack.temporal_dev import TemporalDevServer
 
@@ -46,6 +47,7 @@ class DevStack:
     control_plane: LocalControlPlane | None = None
     children: list[ManagedProcess] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    operator: OperatorProcess | None = None
 
     @property
     def kubectl(self) -> Path:
@@ -85,7 +87,10 @@ class DevStack:
             self.context = None
         self._install_crds()
         self._start_child("worker", ["worker", "--address", self.temporal.address], "sundial.worker.command")
-        self._start_child("operator", ["run", "-A"], "sundial.commands.run")
+        self.operator = OperatorProcess(self.workdir, operator_env(self.kubeconfig, self.temporal.address))
+        self.operator.start()
+        assert self.operator.proc is not None
+        self.children.append(self.operator.proc)  # stopped with the others, in reverse order
 
     def _pin_context(self, context: str) -> Path:
         """A kubeconfig of just that context, so every child (kopf included) uses it."""
