@@ -7,7 +7,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install control-plane dev test test-unit test-integration test-e2e lint crds bench clean
+.PHONY: install control-plane dev test test-unit test-integration test-e2e lint crds docs bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,9 @@ test-e2e: install control-plane
 
 crds: install  ## regenerate crds/ from the pydantic models
 	$(BIN)/python -m sundial.domain.crd > crds/sundial.dev_schedules.yaml
+
+docs: install  ## regenerate docs/reference.md from the models, settings, conditions and CLI
+	$(BIN)/python -m sundial.reference > docs/reference.md
 
 bench: install control-plane
 	$(BIN)/python -m bench $(ARGS)

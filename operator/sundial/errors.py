@@ -18,7 +18,7 @@ class SundialError(Exception):
 
 
 class SpecInvalid(SundialError):
-    """A spec that breaks a rule of SPEC.md section 2; permanent until the spec changes."""
+    """A spec that breaks a rule (``domain/rules.py``); permanent until the spec changes."""
 
     def __init__(self, reason: str, field: str, message: str):
         super().__init__(message)

@@ -1,4 +1,4 @@
-"""Every refusal of SPEC.md section 2: Invalid, Stalled with the reason, a Warning Event, nothing in Temporal."""
+"""Every refusal of a spec rule: Invalid, Stalled with the reason, a Warning Event, nothing in Temporal."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 Each test runs its own worker on its own task queue with the scripted agent (its query
 says what the agent does) and starts ``ScheduledTaskWorkflow`` directly with the input
-the operator builds (SPEC section 3).
+the operator builds (``domain.contract.TaskInput``).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The Schedule models: SPEC.md's names on the wire, defaults, structural limits, durations."""
+"""The Schedule models: camelCase names on the wire, defaults, structural limits, durations."""
 
 from __future__ import annotations
 

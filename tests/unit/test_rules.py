@@ -1,4 +1,4 @@
-"""SPEC.md section 2, rule by rule: each refusal's reason, field and message, and the quotas."""
+"""The spec rules, one by one: each refusal's reason, field and message, and the quotas."""
 
 from __future__ import annotations
 

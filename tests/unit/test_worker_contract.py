@@ -61,7 +61,7 @@ def test_task_result_serializes_to_exactly_the_contract_keys() -> None:
     (2.0, None, 2.0),
     (None, 3.0, 3.0),
     (2.0, 1.5, 1.5),          # a budget is a cap: the smaller one holds
-    (None, None, 10.0),       # SPEC default
+    (None, None, 10.0),       # the spec's default
     (0, None, 0.0),
 ])
 def test_task_input_budget(top: float | None, context: float | None, budget: float) -> None:

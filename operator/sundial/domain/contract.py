@@ -23,7 +23,7 @@ Where a run's outcome lives in Temporal (``history.py`` reads both for you):
   attempt as ``ContinuedAsNew``; count its cost all the same).
 * timed out, cancelled or terminated runs carry no outcome: their cost is unknown.
 
-Restricted operations (SPEC section 4): a task *asks for* an operation when its
+Restricted operations (``RESTRICTED_OPERATIONS``): a task *asks for* an operation when its
 ``task_context["operations"]`` lists it (the reliable, documented signal), or when the
 query text names it as a whole word (``send_email``, case-insensitive; spaced prose such
 as "send an email" is not matched). A restricted operation that is asked for is refused
@@ -42,9 +42,9 @@ from typing import Any, Final
 WORKFLOW_NAME: Final = "ScheduledTaskWorkflow"
 #: Name of the activity that runs the agent.
 AGENT_ACTIVITY_NAME: Final = "sundial.run_agent"
-#: Budget when the input names none (SPEC section 2 default).
+#: Budget when the input names none (the default of ``spec.maxBudgetPerRunUSD``).
 DEFAULT_MAX_BUDGET_USD: Final = 10.0
-#: Run timeout assumed when the workflow has none (SPEC default ``timeoutSeconds``).
+#: Run timeout assumed when the workflow has none (the default of ``spec.timeoutSeconds``).
 DEFAULT_RUN_TIMEOUT_SECONDS: Final = 600.0
 
 RESTRICTED_OPERATIONS: Final = ("delete_data", "send_email", "make_purchase", "modify_permissions")
@@ -69,7 +69,7 @@ class FailureType:
 
 @dataclass(frozen=True)
 class TaskInput:
-    """The single argument of ``ScheduledTaskWorkflow`` (SPEC section 3)."""
+    """The single argument of ``ScheduledTaskWorkflow``: what the operator sends, what the worker reads."""
 
     task_query: str
     task_context: dict[str, Any] = field(default_factory=dict)

@@ -128,7 +128,7 @@ def spec_schema() -> dict[str, Any]:
     schema = _structural(raw, raw.get("$defs", {}))
     _default_empty_objects(schema, ScheduleSpec)
     props = schema["properties"]
-    # SPEC section 2 lists the displayName limit among the operator's refusals (InvalidSpec, Stalled,
+    # The displayName limit is one of the operator's refusals (InvalidSpec, Stalled,
     # a Warning Event); a schema limit would turn it into a bare apply error and hide it from status.
     del props["displayName"]["maxLength"]
     props["schedule"]["x-kubernetes-validations"] = [_CRON_RULE]

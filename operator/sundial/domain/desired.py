@@ -7,8 +7,8 @@ Identity. A ``Schedule`` resource owns exactly one Temporal schedule whose ID is
 of (cluster, namespace, name): ``sundial.<12 hex of sha256(cluster_id)>.<namespace>.<name>``.
 Namespaces are DNS labels (no '.'), so the ID parses back uniquely; a crash between
 "created in Temporal" and "status written" is repaired by adopting that ID, never by a
-second schedule. The memo (write-once in Temporal) carries only identity: SPEC section 3's
-five ``sundial.dev/*`` keys.
+second schedule. The memo (write-once in Temporal) carries only identity: the five
+``sundial.dev/*`` keys of ``ScheduleIdentity.memo``.
 
 Fingerprint/plan contract. Temporal rewrites cron text into structured calendars, so we
 never compare our cron with the server's. Instead two hashes are recorded in the
@@ -163,7 +163,7 @@ def spec_hash(desired: DesiredSchedule) -> str:
 
 def task_input(schedule_id: str, query: str, context: dict[str, Json] | None, max_budget_per_run_usd: float,
                user_id: str, tenant_id: str) -> dict[str, Json]:
-    """The single workflow argument of SPEC section 3 (``context`` is copied, never changed)."""
+    """The single workflow argument, ``domain.contract.TaskInput`` (``context`` is copied, never changed)."""
     task_context = copy.deepcopy(context) if context else {}
     task_context["max_budget_usd"] = max_budget_per_run_usd
     return {"schedule_id": schedule_id, "task_query": query, "task_context": task_context,

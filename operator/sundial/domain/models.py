@@ -1,6 +1,6 @@
 """The Schedule resource as typed, frozen models: the one source of the public schema.
 
-Field names on the wire are SPEC.md's camelCase; Python attributes are snake_case. Every
+Field names on the wire are camelCase (docs/reference.md); Python attributes are snake_case. Every
 field's docstring becomes its ``description`` in the generated CRD, and so the text of
 ``kubectl explain schedule.spec``. Structural limits (types, enums, ranges, lengths) live
 here and in the CRD alike; rules that need computation (cron, time zone, minimum interval,

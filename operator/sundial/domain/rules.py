@@ -1,4 +1,4 @@
-"""The seed platform's rules (SPEC.md section 2) as pure functions of a spec and the limits.
+"""The platform's rules on a spec, as pure functions of a spec and the limits.
 
 Parsing (:meth:`ScheduleSpec.from_body`) already enforces what the schema says — types,
 enums, ranges, ``displayName`` at most 255 characters — and refuses with reason

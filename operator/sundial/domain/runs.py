@@ -17,7 +17,7 @@ and Temporal. A crash before the patch loses nothing (the old W and C are still 
 the runs are read again); a crash after it recounts nothing. Counters never shrink: runs
 that Temporal's retention deletes later were counted when seen.
 
-Outcomes (SPEC section 4): ``COMPLETED`` succeeds; ``FAILED``, ``TIMED_OUT``,
+Outcomes (Temporal's close status): ``COMPLETED`` succeeds; ``FAILED``, ``TIMED_OUT``,
 ``TERMINATED`` and ``CANCELED`` count as failed runs (a run that did not deliver).
 ``total`` is ``succeeded + failed``: closed runs; open ones are in ``running``. A failed
 attempt that the workflow retry policy tries again (and a workflow that continued as new)

@@ -1,6 +1,6 @@
 """``sundial worker``: the reference worker as a long-running process.
 
-It connects to Temporal with the operator's settings (SPEC section 6: API key, TLS files;
+It connects to Temporal with the operator's settings (``SUNDIAL_TEMPORAL_*``: address, API key, TLS files;
 ``--address`` and friends default to the same variables), runs
 ``ScheduledTaskWorkflow`` with the chosen agent on one task queue, says at start which
 agent runs (loudly when it is the offline demo, so nobody mistakes echoes for answers),
