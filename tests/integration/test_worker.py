@@ -12,7 +12,7 @@ import os
 import signal
 import sys
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -27,6 +27,7 @@ from temporalio.converter import DataConverter
 from temporalio.exceptions import ApplicationError
 from tests.support.in_process_worker import running_worker
 from tests.support.scripted_agent import scripted_agent, scripted_query
+from tests.support.waiting import eventually_async
 
 from sundial.adapters.temporal_history import outcome_from_close_event
 from sundial.domain.contract import FailureType, parse_task_result
@@ -85,14 +86,6 @@ async def agent_was_scheduled(handle: WorkflowHandle[Any, Any]) -> bool:
 
 async def event_types(handle: WorkflowHandle[Any, Any]) -> list[EventType.ValueType]:
     return [event.event_type async for event in handle.fetch_history_events()]
-
-
-async def eventually(what: str, probe: Callable[[], Awaitable[bool]], within: float = 30) -> None:
-    deadline = asyncio.get_running_loop().time() + within
-    while not await probe():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"{what} did not happen within {within:g}s")
-        await asyncio.sleep(0.1)
 
 
 async def test_a_successful_run_returns_its_result_with_cost_tokens_and_model(
@@ -297,7 +290,7 @@ async def test_sigterm_lets_a_running_agent_finish_and_no_run_is_lost(
             pending = (await handle.describe()).raw_description.pending_activities
             return bool(pending) and pending[0].state == PendingActivityState.PENDING_ACTIVITY_STATE_STARTED
 
-        await eventually("the agent activity starting", agent_running)
+        await eventually_async("the agent activity starting", agent_running, timeout=30, interval=0.1)
         proc.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(proc.wait(), 30) == 0, log.read_text()
 
