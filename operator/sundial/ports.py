@@ -38,7 +38,7 @@ class TemporalCounters(Protocol):
 
 
 class RunsPort(Protocol):
-    """The runs this cluster's schedules started (run accounting)."""
+    """The runs this cluster's schedules started (run accounting, probe runs)."""
 
     def list_closed_runs(self, prefix: str, closed_after: datetime, page_size: int = ...
                          ) -> AsyncIterator[RunInfo]:
@@ -47,8 +47,11 @@ class RunsPort(Protocol):
     def list_running(self, prefix: str, page_size: int = ...) -> AsyncIterator[RunInfo]:
         """Open runs of schedules whose ID starts with ``prefix``."""
 
-    async def run_outcome(self, workflow_id: str, run_id: str) -> RunOutcome | None:
-        """What the run's close event says; ``None`` when its history is gone or it is open."""
+    async def run_outcome(self, workflow_id: str, run_id: str | None) -> RunOutcome | None:
+        """What the run's close event says; ``None`` when its history is gone or it is open (``None``: latest run)."""
+
+    async def start_run(self, workflow_id: str, desired: DesiredSchedule, schedule_id: str) -> bool:
+        """Start one run of the schedule's action now, tagged as the schedule's; False if that ID exists."""
 
 
 class TemporalPort(TemporalCounters, Protocol):

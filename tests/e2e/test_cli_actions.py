@@ -68,8 +68,7 @@ async def test_resume_records_its_reason_in_the_event_and_the_paused_condition(
     operator: OperatorProcess, kube: Kube, control_plane: LocalControlPlane
 ) -> None:
     ns = kube.new_namespace()
-    kube.create(ns, "why", EXAMPLE_SPEC)
-    eventually("Ready", lambda: ready(kube, ns, "why"))
+    create_ready(kube, ns, "why", EXAMPLE_SPEC)
     assert sundial(control_plane, "pause", "why", "-n", ns, "--reason", "vendor outage").returncode == 0
     eventually("paused", lambda: condition(kube.get(ns, "why"), "Paused").get("status") == "True")
 
@@ -88,8 +87,7 @@ async def test_pausing_an_already_paused_schedule_says_since_when_and_why(
     operator: OperatorProcess, kube: Kube, control_plane: LocalControlPlane
 ) -> None:
     ns = kube.new_namespace()
-    kube.create(ns, "twice", EXAMPLE_SPEC)
-    eventually("Ready", lambda: ready(kube, ns, "twice"))
+    create_ready(kube, ns, "twice", EXAMPLE_SPEC)
     assert sundial(control_plane, "pause", "twice", "-n", ns, "--reason", "holiday freeze").returncode == 0
     since = eventually("paused", lambda: (lambda c: c.get("status") == "True" and c["lastTransitionTime"])(
         condition(kube.get(ns, "twice"), "Paused")))

@@ -15,21 +15,21 @@ from pathlib import Path
 from typing import Any
 
 from temporalio.client import Client
-from tests.e2e.conftest import Kube, OperatorProcess, condition, eventually
+from tests.e2e.helpers import Kube, condition, ready_schedule_id
 from tests.e2e.workers import (
     SUNDIAL,
     WorkerProcess,
     cli_env,
-    ready_schedule_id,
     run_spec,
     status_of,
     sundial,
     trigger_and_wait,
-    worker_process,  # noqa: F401 - the session's worker fixture, named worker
 )
 from tests.support.scripted_agent import scripted_query
+from tests.support.waiting import eventually
 
 from sundial.devstack.controlplane import LocalControlPlane
+from sundial.devstack.operator_process import OperatorProcess
 from sundial.devstack.temporal_dev import TemporalDevServer
 
 

@@ -3,14 +3,18 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import AsyncIterator
 
 import pytest
 from temporalio.client import Client
 from tests.support.in_process_worker import running_worker
+from tests.support.memory_kube import MemoryKube
 
 from sundial.adapters.temporal import TemporalGateway
+from sundial.controller.context import OperatorContext
+from sundial.settings import Settings
 
 
 @pytest.fixture
@@ -30,3 +34,16 @@ async def task_queue(temporal_client: Client) -> AsyncIterator[str]:
     """A reference worker with the scripted agent, in this process, on a task queue of its own."""
     async with running_worker(temporal_client) as queue:
         yield queue
+
+
+@pytest.fixture
+def kube() -> MemoryKube:
+    """The in-memory Kubernetes API (merge patches, resource versions)."""
+    return MemoryKube()
+
+
+@pytest.fixture
+def ctx(gateway: TemporalGateway, kube: MemoryKube, cluster: str) -> OperatorContext:
+    """An operator context over the real Temporal adapter and the in-memory Kubernetes API."""
+    return OperatorContext(settings=Settings(), temporal=gateway, kube=kube,
+                           cluster_id=cluster, logger=logging.getLogger("test"))

@@ -1,28 +1,19 @@
 """A probe run (``sundial resume --probe``) against the real Temporal dev server and the reference worker:
 started and concluded by the operator's own code, counted exactly once by the real run accounting.
 
-Kubernetes is the in-memory stand-in of ``test_run_queries`` (merge-patch semantics); every Temporal
+Kubernetes is the in-memory stand-in ``tests/support/memory_kube.py`` (merge-patch semantics); every Temporal
 call is real. The end-to-end path (CLI, annotations, kube-apiserver, operator process) is
 ``tests/e2e/test_probe_resume.py``.
 """
-
-# ruff: noqa: F811 - the fixtures of test_run_queries are imported and taken as arguments by name
 
 from __future__ import annotations
 
 import asyncio
 
 from temporalio.client import Client
-from tests.integration.test_run_queries import (  # noqa: F401 - fixtures, used by name
-    MemoryKube,
-    add_schedule,
-    cluster,
-    ctx,
-    gateway,
-    kube,
-    queue,
-    trigger,
-)
+from tests.integration.helpers import add_schedule, trigger
+from tests.support.memory_kube import MemoryKube
+from tests.support.scripted_agent import scripted_query
 
 from sundial.adapters.kube import PROBE_ANNOTATION
 from sundial.adapters.temporal import TemporalGateway
@@ -31,7 +22,6 @@ from sundial.commands.runs import Query, collect
 from sundial.controller import probes
 from sundial.controller.accounting import account_once
 from sundial.controller.context import OperatorContext
-from support.scripted_agent import scripted_query
 
 
 async def request_probe(ctx: OperatorContext, kube: MemoryKube, name: str, token: str) -> dict[str, str]:
@@ -48,10 +38,10 @@ async def request_probe(ctx: OperatorContext, kube: MemoryKube, name: str, token
 
 
 async def test_a_failed_probe_keeps_the_pause_with_its_error_and_is_counted_once_like_any_run(
-    ctx: OperatorContext, kube: MemoryKube, gateway: TemporalGateway, temporal_client: Client, queue: str
+    ctx: OperatorContext, kube: MemoryKube, gateway: TemporalGateway, temporal_client: Client, task_queue: str
 ) -> None:
     query = scripted_query(outcome="fail", cost=0.05, retryable="false")
-    sid = await add_schedule(ctx, kube, "probed", queue, query, policy={"maxConsecutiveFailures": 1})
+    sid = await add_schedule(ctx, kube, "probed", task_queue, query, policy={"maxConsecutiveFailures": 1})
     await trigger(gateway, temporal_client, sid)
     await account_once(ctx)
     assert kube.status("probed")["accounting"]["autoPause"]["reason"] == "ConsecutiveFailures"
@@ -82,18 +72,19 @@ async def test_a_failed_probe_keeps_the_pause_with_its_error_and_is_counted_once
 
 
 async def test_a_request_token_unfit_for_a_workflow_id_is_refused_and_starts_nothing(
-    ctx: OperatorContext, kube: MemoryKube, gateway: TemporalGateway, temporal_client: Client, queue: str
+    ctx: OperatorContext, kube: MemoryKube, gateway: TemporalGateway, temporal_client: Client, task_queue: str
 ) -> None:
-    sid = await add_schedule(ctx, kube, "odd", queue, scripted_query())
+    sid = await add_schedule(ctx, kube, "odd", task_queue, scripted_query())
     requests = await request_probe(ctx, kube, "odd", "x' OR 1=1")
     assert requests["probeResult"] == "refused: the request is not a sundial resume --probe token"
     assert [e async for e in temporal_client.list_workflows(f"WorkflowId STARTS_WITH 'probe-{sid}'")] == []
 
 
 async def test_a_budget_pause_is_not_probed_a_run_would_only_spend_more(
-    ctx: OperatorContext, kube: MemoryKube, gateway: TemporalGateway, temporal_client: Client, queue: str
+    ctx: OperatorContext, kube: MemoryKube, gateway: TemporalGateway, temporal_client: Client, task_queue: str
 ) -> None:
-    sid = await add_schedule(ctx, kube, "spent", queue, scripted_query(cost=0.05), policy={"maxTotalBudgetUSD": 0.01})
+    sid = await add_schedule(ctx, kube, "spent", task_queue, scripted_query(cost=0.05),
+                             policy={"maxTotalBudgetUSD": 0.01})
     await trigger(gateway, temporal_client, sid)
     await account_once(ctx)
     assert kube.status("spent")["accounting"]["autoPause"]["reason"] == "BudgetExhausted"

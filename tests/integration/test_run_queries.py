@@ -8,44 +8,24 @@ Kubernetes API (merge-patch semantics), so every Temporal call is real.
 
 from __future__ import annotations
 
-import asyncio
-import copy
-import logging
-import time
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 from temporalio.client import Client
+from tests.integration.helpers import add_schedule, next_second, runs_of, set_query, trigger
 from tests.support.memory_kube import MemoryKube
 from tests.support.scripted_agent import scripted_query
+from tests.support.waiting import eventually_async
 
 from sundial.adapters.temporal import TemporalGateway
 from sundial.adapters.temporal_runs import TemporalRuns
 from sundial.commands.runs import Query, UsageError, collect
 from sundial.controller.accounting import AccountingState, account_once, tracked_from_body
 from sundial.controller.context import OperatorContext
-from sundial.controller.reconcile import reconcile
 from sundial.devstack.temporal_dev import TemporalDevServer
 from sundial.domain.desired import DesiredSchedule, ScheduleIdentity, cluster_prefix, task_input
 from sundial.errors import ScheduleNotFound, TemporalRejected
-from sundial.settings import Settings
-
-
-async def wait_until(what: str, check: Callable[[], Awaitable[bool]], within: float = 30.0) -> None:
-    deadline = time.monotonic() + within
-    while not await check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {within:g}s: {what}")
-        await asyncio.sleep(0.1)
-
-
-async def next_second() -> None:
-    """Wait for the clock's next whole second."""
-    second = int(time.time())
-    await wait_until("the next second", lambda: asyncio.sleep(0, int(time.time()) > second), within=2)
 
 
 async def create(gateway: TemporalGateway, cluster: str, name: str, task_queue: str, query: str,
@@ -58,25 +38,6 @@ async def create(gateway: TemporalGateway, cluster: str, name: str, task_queue: 
                               retry_maximum_attempts=retries, run_timeout=timedelta(seconds=60))
     await gateway.create(identity, desired)
     return identity.schedule_id
-
-
-async def runs_of(client: Client, schedule_id: str, closed: bool = True) -> list[str]:
-    condition = "ExecutionStatus != 'Running'" if closed else "ExecutionStatus = 'Running'"
-    query = f"TemporalScheduledById = '{schedule_id}' AND {condition}"
-    return [execution.run_id async for execution in client.list_workflows(query)]
-
-
-async def trigger(gateway: TemporalGateway, client: Client, schedule_id: str, closed_runs: int = 1) -> None:
-    """Start one run and wait until ``closed_runs`` more closed runs are visible (runs whose ID is the
-    schedule ID plus the second they start: one trigger per second)."""
-    before = len(await runs_of(client, schedule_id))
-    await next_second()
-    await gateway.trigger(schedule_id)
-
-    async def closed() -> bool:
-        return len(await runs_of(client, schedule_id)) >= before + closed_runs
-
-    await wait_until(f"{closed_runs} more closed runs of {schedule_id}", closed)
 
 
 # --- the adapter ---------------------------------------------------------------------------
@@ -110,7 +71,7 @@ async def test_open_runs_are_counted_per_schedule(
     async def one_running() -> bool:
         return await runs.count_running(cluster_prefix(cluster)) == {slow: 1}
 
-    await wait_until("one open run", one_running)
+    await eventually_async("one open run", one_running, timeout=30, interval=0.1)
     running = [run async for run in runs.list_running(cluster_prefix(cluster))]
     assert [(run.schedule_id, run.status, run.closed_at) for run in running] == [(slow, "RUNNING", None)]
     await temporal_client.get_workflow_handle(running[0].workflow_id).terminate("test done")
@@ -231,34 +192,6 @@ async def _with_query(gateway: TemporalGateway, sid: str, query: str) -> Desired
 
 
 # --- the accounting sweep --------------------------------------------------------------------
-
-
-@pytest.fixture
-def kube() -> MemoryKube:
-    return MemoryKube()
-
-
-@pytest.fixture
-def ctx(gateway: TemporalGateway, kube: MemoryKube, cluster: str) -> OperatorContext:
-    return OperatorContext(settings=Settings(), temporal=gateway, kube=kube,
-                           cluster_id=cluster, logger=logging.getLogger("test"))
-
-
-async def add_schedule(ctx: OperatorContext, kube: MemoryKube, name: str, task_queue: str, query: str,
-                       **spec: Any) -> str:
-    """A Schedule resource, reconciled into a Temporal schedule the way the operator does it."""
-    body = kube.add("team-a", name, {"schedule": "0 9 * * *", "paused": False, "task": {"query": query},
-                                     "workflow": {"taskQueue": task_queue}, **spec})
-    await reconcile(ctx, body, [])
-    return ctx.identity(body).schedule_id
-
-
-async def set_query(ctx: OperatorContext, kube: MemoryKube, name: str, query: str) -> None:
-    """A spec edit (the next runs do what ``query`` says), reconciled."""
-    body = kube.bodies["team-a", name]
-    body["spec"]["task"]["query"] = query
-    body["metadata"]["generation"] += 1
-    await reconcile(ctx, copy.deepcopy(body), [])
 
 
 async def test_a_sweep_counts_five_runs_with_their_cost_once_and_an_idle_sweep_writes_nothing(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 
@@ -17,6 +16,7 @@ from temporalio.client import (
     ScheduleUpdate,
     ScheduleUpdateInput,
 )
+from tests.support.waiting import eventually_async
 
 from sundial.adapters.temporal import TemporalGateway
 from sundial.devstack.temporal_dev import TemporalDevServer
@@ -50,14 +50,6 @@ def desired_for(ident: ScheduleIdentity, **changes: object) -> DesiredSchedule:
     base = DesiredSchedule(cron="0 9 * * *", time_zone="Asia/Tokyo", workflow_type="ScheduledTaskWorkflow",
                            task_queue="sundial-tasks", workflow_id=ident.schedule_id, args=(arg,))
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
-
-
-async def wait_until(what: str, check: Callable[[], Awaitable[bool]], within: float = 15.0) -> None:
-    deadline = time.monotonic() + within
-    while not await check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {within:.0f}s waiting for {what}")
-        await asyncio.sleep(0.1)
 
 
 async def test_create_then_describe_shows_what_we_wrote(gateway: TemporalGateway, temporal_client: Client,
@@ -155,7 +147,7 @@ async def test_trigger_starts_a_run_now(gateway: TemporalGateway, temporal_clien
     async def started() -> bool:
         return bool((await gateway.describe(ident.schedule_id)).recent_actions)
 
-    await wait_until("the triggered run", started)
+    await eventually_async("the triggered run", started, timeout=15, interval=0.1)
     (run,) = (await gateway.describe(ident.schedule_id)).recent_actions
     assert run.workflow_id.startswith(f"{ident.schedule_id}-")
     handle = temporal_client.get_workflow_handle(run.workflow_id, run_id=run.run_id)
@@ -200,7 +192,7 @@ async def test_list_pages_through_every_schedule_with_its_memo(gateway: Temporal
     async def all_listed() -> bool:
         return len([entry async for entry in gateway.list_schedules(page_size=2, query=query)]) == 5
 
-    await wait_until("5 schedules in the (eventually consistent) list", all_listed)
+    await eventually_async("5 schedules in the (eventually consistent) list", all_listed, timeout=15, interval=0.1)
     pages_before = gateway.list_pages
     listed = {entry.schedule_id: entry async for entry in gateway.list_schedules(page_size=2, query=query)}
 
@@ -222,8 +214,8 @@ async def test_an_out_of_band_edit_changes_both_fingerprints(
         entries = [entry async for entry in gateway.list_schedules(query=query)]
         return len(entries) == 1 and entries[0].listed_fingerprint == expected
 
-    await wait_until("the list to show what describe showed", lambda: listed_fingerprint_is(
-        written.listed_fingerprint))
+    await eventually_async("the list to show what describe showed", lambda: listed_fingerprint_is(
+        written.listed_fingerprint), timeout=15, interval=0.1)
     assert plan(ident, desired, await gateway.describe(ident.schedule_id), recorded).nothing
 
     def by_hand(given: ScheduleUpdateInput) -> ScheduleUpdate:
@@ -237,7 +229,8 @@ async def test_an_out_of_band_edit_changes_both_fingerprints(
     edited = await gateway.describe(ident.schedule_id)
     assert edited.listed_fingerprint != written.listed_fingerprint
     assert plan(ident, desired, edited, recorded).update
-    await wait_until("the list to show the edit", lambda: listed_fingerprint_is(edited.listed_fingerprint))
+    await eventually_async("the list to show the edit", lambda: listed_fingerprint_is(edited.listed_fingerprint),
+                           timeout=15, interval=0.1)
     (entry,) = [entry async for entry in gateway.list_schedules(query=query)]
     assert plan(ident, desired, entry, recorded).update
 
@@ -291,7 +284,7 @@ async def test_temporal_down_raises_unavailable_and_recovers(
             return False
         return all(observed.identity == ident for observed in seen)
 
-    await wait_until("the same clients to work again after the restart", answers, within=30)
+    await eventually_async("the same clients to work again after the restart", answers, timeout=30, interval=0.1)
 
 
 async def test_one_call_slot_serves_concurrent_calls_and_calls_made_while_listing(
@@ -307,4 +300,4 @@ async def test_one_call_slot_serves_concurrent_calls_and_calls_made_while_listin
                 async for entry in gateway.list_schedules(page_size=1, query=query)]
         return sorted(seen, key=str) == sorted(idents, key=str)
 
-    await asyncio.wait_for(wait_until("every schedule listed and described", described_while_listing), 30)
+    await eventually_async("every schedule listed and described", described_while_listing, timeout=15, interval=0.1)

@@ -30,6 +30,7 @@ class MemoryRuns:
         self.temporal = temporal
         self.runs: list[RunInfo] = []
         self.outcomes: dict[str, RunOutcome] = {}  # run ID -> what its close event says
+        self.started: dict[str, tuple[str, DesiredSchedule]] = {}  # workflow ID -> (schedule ID, what it runs)
 
     async def list_closed_runs(self, prefix: str, closed_after: datetime, page_size: int = 1000
                                ) -> AsyncIterator[RunInfo]:
@@ -44,9 +45,20 @@ class MemoryRuns:
             if run.schedule_id.startswith(prefix) and run.status == "RUNNING":
                 yield run
 
-    async def run_outcome(self, workflow_id: str, run_id: str) -> RunOutcome | None:
+    async def run_outcome(self, workflow_id: str, run_id: str | None) -> RunOutcome | None:
+        """By run ID; ``None`` for the workflow's latest run."""
         self.temporal.call("run_outcome")
-        return self.outcomes.get(run_id)
+        if run_id is None:
+            run_id = next((r.run_id for r in reversed(self.runs) if r.workflow_id == workflow_id), None)
+        return self.outcomes.get(run_id) if run_id is not None else None
+
+    async def start_run(self, workflow_id: str, desired: DesiredSchedule, schedule_id: str) -> bool:
+        """Record a started run (``started``); False when a run with that workflow ID exists."""
+        self.temporal.call("start_run")
+        if workflow_id in self.started or any(r.workflow_id == workflow_id for r in self.runs):
+            return False
+        self.started[workflow_id] = (schedule_id, desired)
+        return True
 
 
 class MemoryTemporal:

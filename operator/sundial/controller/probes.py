@@ -33,7 +33,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sundial.adapters.kube import CREATOR_ANNOTATION, PROBE_ANNOTATION
-from sundial.adapters.temporal_runs import TemporalRuns
 from sundial.controller.context import NORMAL, WARNING, OperatorContext
 from sundial.controller.reconcile import auto_paused, clear_auto_pause, reconcile
 from sundial.domain.patches import merged
@@ -44,6 +43,7 @@ from sundial.domain.translate import desired_from_spec
 from sundial.domain.validation import check_spec
 from sundial.errors import SpecInvalid, TemporalError, TemporalUnavailable
 from sundial.logs import decision
+from sundial.ports import RunsPort
 
 log = logging.getLogger("sundial.controller.probes")
 
@@ -92,7 +92,7 @@ async def _probe(ctx: OperatorContext, body: dict[str, Any], token: str, reason:
         creator = (meta.get("annotations") or {}).get(CREATOR_ANNOTATION, "")
         desired = desired_from_spec(spec, ctx.identity(body), ctx.defaults, creator, None)
         workflow_id = probe_workflow_id(schedule_id, token)
-        runs = TemporalRuns(ctx.temporal)
+        runs = ctx.temporal.runs
         if (status.get("requests") or {}).get("probeRun") != workflow_id:
             try:
                 started = await runs.start_run(workflow_id, desired, schedule_id)
@@ -112,7 +112,7 @@ async def _probe(ctx: OperatorContext, body: dict[str, Any], token: str, reason:
                  schedule=f"{meta['namespace']}/{meta['name']}", error=f"{type(exc).__name__}: {exc}")
 
 
-async def _closed(runs: TemporalRuns, workflow_id: str, limit: float) -> RunOutcome | None:
+async def _closed(runs: RunsPort, workflow_id: str, limit: float) -> RunOutcome | None:
     """The probe's final outcome (its last attempt's), or ``None`` when it did not close in time."""
     deadline, delay = time.monotonic() + limit, 0.5
     while time.monotonic() < deadline:
