@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from dataclasses import dataclass
 
 import kopf
@@ -34,7 +35,11 @@ def run_operator(settings: Settings, options: OperatorOptions) -> None:
     liveness = f"http://0.0.0.0:{options.liveness_port}/healthz" if options.liveness_port else None
     asyncio.run(
         kopf.operator(
-            standalone=True,
+            # Peering (several replicas): kopf pauses every operator of equal priority, so each
+            # process draws its own; the highest works, the others stand by.
+            standalone=settings.peering_name is None,
+            peering_name=settings.peering_name,
+            priority=secrets.randbelow(2**31 - 1) + 1 if settings.peering_name else None,
             clusterwide=not options.namespaces,
             namespaces=options.namespaces,
             liveness_endpoint=liveness,
