@@ -195,3 +195,31 @@ class ChartOperator:
     def log(self) -> str:
         return "\n".join((self.workdir / f"operator-{n}.log").read_text(errors="replace")
                          for n in range(1, self.starts + 1))
+
+
+# Every documented option combination (docs/install.md); each must render and pass a server dry-run.
+OPTION_SETS: dict[str, dict[str, Any]] = {
+    "defaults": {},
+    "webhook-self-signed": {"webhook": {"enabled": True}},
+    "webhook-cert-manager": {"webhook": {"enabled": True, "certManager": {"enabled": True}}},
+    "webhook-cert-manager-issuer": {"webhook": {"enabled": True, "failurePolicy": "Ignore", "certManager": {
+        "enabled": True, "issuerRef": {"name": "ca-issuer", "kind": "ClusterIssuer", "group": "cert-manager.io"}}}},
+    "watch-namespaces": {"watchNamespaces": ["team-a", "team-b"], "webhook": {"enabled": True}},
+    "watch-namespaces-cluster-id": {"watchNamespaces": ["team-a"], "clusterId": "prod-eu-1"},
+    "cluster-id": {"clusterId": "prod-eu-1"},
+    "ha-peering": {"replicaCount": 2, "peering": {"enabled": True}, "podDisruptionBudget": {"enabled": True}},
+    "ha-peering-watch-namespaces": {"replicaCount": 3, "peering": {"enabled": True}, "watchNamespaces": ["team-a"]},
+    "temporal-mtls": {"temporal": {"address": "temporal.example:7233", "tls": {
+        "existingSecret": "temporal-client", "caKey": "ca.crt"}}},
+    "temporal-cloud-api-key": {"temporal": {"address": "prod.a1b2c.tmprl.cloud:7233", "namespace": "prod.a1b2c",
+                                            "apiKey": {"existingSecret": "temporal-api-key"}}},
+    "worker": {"worker": {"enabled": True, "agent": "mycompany.agents:run", "replicaCount": 2}},
+    "service-monitor": {"metrics": {"serviceMonitor": {"enabled": True, "labels": {"release": "prometheus"}}}},
+    "pod-monitor": {"metrics": {"service": {"enabled": False}, "podMonitor": {"enabled": True}}},
+    "bring-your-own-crd-and-rbac": {"crds": {"enabled": False}, "rbac": {"create": False},
+                                    "serviceAccount": {"create": False, "name": "sundial-existing"}},
+    "crds-not-kept": {"crds": {"keep": False}},
+    "settings-and-extra-env": {"config": {"orphanPolicy": "pause", "minIntervalMinutes": 15},
+                               "extraEnv": [{"name": "SUNDIAL_FULL_CHECK_SECONDS", "value": "3600"}],
+                               "image": {"repository": "registry.example/sundial", "digest": "sha256:" + "a" * 64}},
+}
