@@ -42,7 +42,8 @@ def cluster(control_plane: LocalControlPlane, tmp_path_factory: pytest.TempPathF
     crds = [stand_in_crd(*args) for args in STAND_INS]
     crds += [d for d in render(OPTION_SETS["ha-peering"], the_cluster.workdir)
              if d["kind"] == "CustomResourceDefinition" and d["metadata"]["name"].endswith("kopf.dev")]
-    the_cluster.kubectl("apply", "-f", "-", stdin=json.dumps({"apiVersion": "v1", "kind": "List", "items": crds}))
+    the_cluster.kubectl("apply", "--server-side", "-f", "-",
+                        stdin=json.dumps({"apiVersion": "v1", "kind": "List", "items": crds}))
     for crd in crds:
         the_cluster.kubectl("wait", "--for=condition=Established", f"crd/{crd['metadata']['name']}", "--timeout=30s")
     yield the_cluster
