@@ -244,3 +244,34 @@ def _last_sweep(operator: ChartOperator) -> float:
             if line.startswith("sundial_last_sweep_timestamp_seconds"):
                 return float(line.split()[-1])
     return 0.0
+
+
+def test_two_replicas_with_peering_one_works_and_the_other_takes_over(stage: Stage, kube: Kube) -> None:
+    """replicaCount: 2 with peering: both processes run as the chart's ServiceAccount; one stands by."""
+    stage.stop_operator()
+    stage.cluster.helm("upgrade", RELEASE, str(CHART), "-n", NAMESPACE,
+                       values={**stage.values, "replicaCount": 2, "peering": {"enabled": True}})
+    deployment, kubeconfig = stage.deployment(), stage.cluster.service_account_kubeconfig(NAMESPACE, SA)
+    pods = []
+    for n in (1, 2):
+        workdir = stage.cluster.workdir / f"peer-{n}-{time.monotonic_ns()}"
+        workdir.mkdir()
+        pods.append(ChartOperator(deployment, kubeconfig, workdir))
+        pods[-1].start()
+    try:
+        standby = eventually("one pod standing by", lambda: next(
+            (p for p in pods if "Pausing operations in favour of" in p.log()), None), timeout=60)
+        active = next(p for p in pods if p is not standby)
+        ns = kube.new_namespace()
+        kube.create(ns, "peered", EXAMPLE_SPEC)
+        eventually("Ready with one active operator", lambda: ready(kube, ns, "peered"), timeout=30)
+        assert "peered" not in standby.log()
+
+        active.stop()  # a graceful stop leaves the peering object; the standby resumes
+        eventually("the standby resumes", lambda: "Resuming operations after the pause" in standby.log(), timeout=90)
+        kube.create(ns, "after-failover", EXAMPLE_SPEC)
+        eventually("Ready after the failover", lambda: ready(kube, ns, "after-failover"), timeout=30)
+        assert "Forbidden" not in active.log() + standby.log()
+    finally:
+        for pod in pods:
+            pod.stop()
