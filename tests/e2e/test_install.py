@@ -124,13 +124,13 @@ def test_helm_upgrade_from_the_first_committed_chart_keeps_schedules_ready(
     for name in ("keep-a", "keep-b"):
         kube.create(stage.tenant, name, EXAMPLE_SPEC)
     for name in ("keep-a", "keep-b"):
-        body = eventually(f"{name} Ready", lambda n=name: ready(kube, stage.tenant, n), timeout=30)  # type: ignore[misc]
+        body = eventually(f"{name} Ready", lambda n=name: ready(kube, stage.tenant, n), timeout=30)
         stage.keep[name] = body["status"]["temporal"]["scheduleId"]
 
     stage.cluster.helm("upgrade", RELEASE, str(CHART), "-n", NAMESPACE, values=stage.values)
     stage.start_operator()  # the Deployment rolled: a new pod with the upgraded spec
     for name, sid in stage.keep.items():
-        body = eventually(f"{name} Ready after upgrade", lambda n=name: ready(kube, stage.tenant, n), timeout=30)  # type: ignore[misc]
+        body = eventually(f"{name} Ready after upgrade", lambda n=name: ready(kube, stage.tenant, n), timeout=30)
         assert body["status"]["temporal"]["scheduleId"] == sid
     assert kube.get(stage.tenant, "keep-a")["metadata"]["generation"] == 1
 
@@ -200,12 +200,14 @@ def test_the_service_account_has_exactly_the_committed_rights(stage: Stage, kube
         assert answer.stdout.strip() == "no", f"can {verb} {what}"
 
 
-def test_helm_uninstall_keeps_the_crd_and_the_schedules(stage: Stage, kube: Kube) -> None:
+async def test_helm_uninstall_keeps_the_crd_and_the_schedules(
+        stage: Stage, kube: Kube, temporal_client: Client) -> None:
     stage.stop_operator()
     stage.cluster.helm("uninstall", RELEASE, "-n", NAMESPACE)
     assert stage.cluster.kubectl("get", CRD, check=False).returncode == 0, "the CRD was deleted"
-    for name in stage.keep:
+    for name, sid in stage.keep.items():
         assert kube.exists(stage.tenant, name)
+        assert await schedule_exists(temporal_client, sid), "documented: Temporal schedules stay (and keep firing)"
 
 
 async def test_watch_namespaces_serves_only_those_with_roles_only(
