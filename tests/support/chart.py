@@ -115,13 +115,14 @@ def container(deployment: dict[str, Any], name: str = "operator") -> dict[str, A
     return found
 
 
-def pod_environment(deployment: dict[str, Any], secrets: dict[str, dict[str, str]], files: Path) -> dict[str, str]:
+def pod_environment(deployment: dict[str, Any], secrets: dict[str, dict[str, str]], files: Path,
+                    name: str = "operator") -> dict[str, str]:
     """The operator container's environment, its mounted Secrets written under ``files``.
 
     ``secrets`` maps a Secret name to its (base64) data, as the cluster holds it.
     """
     pod = deployment["spec"]["template"]["spec"]
-    mounts = {m["name"]: m["mountPath"] for m in container(deployment)["volumeMounts"]}
+    mounts = {m["name"]: m["mountPath"] for m in container(deployment, name)["volumeMounts"]}
     remap: dict[str, str] = {}
     for volume in pod["volumes"]:
         secret = volume.get("secret")
@@ -135,7 +136,7 @@ def pod_environment(deployment: dict[str, Any], secrets: dict[str, dict[str, str
             (target / key).write_bytes(base64.b64decode(data[key]))
         remap[mounts[volume["name"]]] = str(target)
     env: dict[str, str] = {}
-    for var in container(deployment).get("env", []):
+    for var in container(deployment, name).get("env", []):
         if "valueFrom" in var:
             assert var["valueFrom"]["fieldRef"]["fieldPath"] == "status.podIP", var
             env[var["name"]] = "127.0.0.1"
@@ -145,6 +146,18 @@ def pod_environment(deployment: dict[str, Any], secrets: dict[str, dict[str, str
             value = value.replace(mount, local)
         env[var["name"]] = value
     return env
+
+
+def start_worker(deployment: dict[str, Any], workdir: Path) -> ManagedProcess:
+    """The reference worker as the chart's worker pod runs it (no Kubernetes credentials at all)."""
+    worker = container(deployment, "worker")
+    assert worker["command"] == ["sundial"]
+    env = pod_environment(deployment, {}, workdir / "mounted", name="worker")
+    env.update({"PATH": os.environ["PATH"], "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1", "HOME": str(workdir)})
+    proc = ManagedProcess("chart-worker", [sys.executable, "-m", "sundial.cli", *worker["args"]],
+                          workdir / "worker.log", env=env)
+    proc.start()
+    return proc
 
 
 @dataclass
