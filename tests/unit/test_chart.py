@@ -184,3 +184,21 @@ def test_watch_namespaces_grants_roles_only() -> None:
     assert ("Role", "team-a") in kinds and ("Role", "team-b") in kinds and ("Role", "kube-system") in kinds
     with_id = render(OPTION_SETS["watch-namespaces-cluster-id"], Path("/tmp"))
     assert not [d for d in with_id if d["metadata"].get("namespace") == "kube-system"]
+
+
+def _key_sets(schema: dict[str, Any], values: Any, path: str = "") -> list[tuple[str, set[str], set[str]]]:
+    """(path, schema keys, values.yaml keys) for every closed object of the schema that values.yaml fills."""
+    if schema.get("additionalProperties") is not False or not isinstance(values, dict) or not values:
+        return []
+    found = [(path or ".", set(schema["properties"]) - {"global"}, set(values))]
+    for key, sub in schema["properties"].items():
+        if key != "resources":
+            found += _key_sets(sub, values.get(key), f"{path}.{key}")
+    return found
+
+
+def test_the_schema_and_values_yaml_name_the_same_keys() -> None:
+    schema = json.loads((CHART / "values.schema.json").read_text())
+    for path, in_schema, in_values in _key_sets(schema, VALUES):
+        assert in_schema == in_values, f"{path}: only in the schema {in_schema - in_values}, " \
+                                       f"only in values.yaml {in_values - in_schema}"
