@@ -37,6 +37,9 @@ def run_script(path: Path, obj: dict[str, Any]) -> Any:
 
 
 def to_python(value: Any) -> Any:
+    """Lua values back to JSON-like data; a whole number becomes an int, as Argo CD converts it."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
     if lua51.lua_type(value) != "table":
         return value
     keys = list(value.keys())

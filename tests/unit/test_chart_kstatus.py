@@ -3,7 +3,7 @@
 Flux's health checks (Kustomization `wait`/`healthChecks`) use sigs.k8s.io/cli-utils' kstatus.
 `sundial.devstack.build.ensure_kstatus()` builds a tiny CLI over its `status.Compute` from the
 Go module (cached like the control plane), so these verdicts are the library's, not a port's.
-The e2e twin (tests/e2e/test_install_flux.py) takes the objects from a live operator.
+The e2e twin (tests/e2e/test_install_gitops.py) takes the objects from a live operator.
 """
 
 from __future__ import annotations
