@@ -7,7 +7,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install control-plane dev test test-unit test-integration test-e2e lint crds docs bench clean
+.PHONY: install control-plane dev test test-unit test-integration test-e2e lint crds docs manifests bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,7 @@ dev: install control-plane  ## Temporal + local Kubernetes + CRDs + operator + w
 	$(BIN)/sundial dev $(ARGS)
 
 lint: install
-	$(BIN)/ruff check operator tests bench
+	$(BIN)/ruff check operator tests bench deploy
 	$(BIN)/mypy
 
 test: install control-plane lint  ## every tier: unit, integration (Temporal), e2e (kube-apiserver + Temporal)
@@ -44,6 +44,9 @@ crds: install  ## regenerate crds/ from the pydantic models
 
 docs: install  ## regenerate docs/reference.md from the models, settings, conditions and CLI
 	$(BIN)/python -m sundial.reference > docs/reference.md
+
+manifests: install control-plane  ## render manifests/ from helm/sundial's defaults (a unit test keeps them equal)
+	$(BIN)/python deploy/manifests.py
 
 bench: install control-plane
 	$(BIN)/python -m bench $(ARGS)

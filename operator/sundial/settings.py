@@ -30,7 +30,9 @@ class Settings:
     temporal_tls_key: Path | None = None
     temporal_tls_ca: Path | None = None
     temporal_api_key: str | None = field(default=None, repr=False)  # a secret: never in logs
+    temporal_api_key_file: Path | None = None  # a mounted Secret; read on connect, re-read when it changes
     cluster_id: str | None = None  # None: the UID of the kube-system namespace
+    peering_name: str | None = None  # None: standalone (one replica); set: kopf peering (several)
     default_task_queue: str = "sundial-tasks"
     default_workflow_type: str = "ScheduledTaskWorkflow"
     resync_seconds: float = 60.0
@@ -122,8 +124,12 @@ SETTINGS: tuple[Setting, ...] = (
             "CA file that signed the server's certificate"),
     Setting("SUNDIAL_TEMPORAL_API_KEY", "temporal_api_key", optional_text,
             "API key (Temporal Cloud; implies TLS); never logged"),
+    Setting("SUNDIAL_TEMPORAL_API_KEY_FILE", "temporal_api_key_file", existing_file,
+            "file holding the API key (a mounted Secret); re-read when it changes"),
     Setting("SUNDIAL_CLUSTER_ID", "cluster_id", optional_text,
             "the cluster's identity in schedule IDs and memos; default: the UID of the kube-system namespace"),
+    Setting("SUNDIAL_PEERING_NAME", "peering_name", optional_text,
+            "kopf peering object; set for more than one replica (one works, the others stand by)"),
     Setting("SUNDIAL_DEFAULT_TASK_QUEUE", "default_task_queue", text,
             "task queue when spec.workflow.taskQueue is empty"),
     Setting("SUNDIAL_DEFAULT_WORKFLOW_TYPE", "default_workflow_type", text,
@@ -159,4 +165,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     settings = Settings(**values)
     if (settings.temporal_tls_cert is None) != (settings.temporal_tls_key is None):
         raise SettingsError("SUNDIAL_TEMPORAL_TLS_CERT and SUNDIAL_TEMPORAL_TLS_KEY must be set together")
+    if settings.temporal_api_key and settings.temporal_api_key_file:
+        raise SettingsError("set SUNDIAL_TEMPORAL_API_KEY or SUNDIAL_TEMPORAL_API_KEY_FILE, not both")
     return settings
+
+
+def read_api_key(settings: Settings) -> str | None:
+    """The Temporal API key: the variable, else the file's current content (stripped)."""
+    if settings.temporal_api_key_file is not None:
+        return settings.temporal_api_key_file.read_text().strip() or None
+    return settings.temporal_api_key

@@ -54,7 +54,7 @@ from sundial.domain.desired import ScheduleIdentity
 from sundial.domain.run_records import ClosedRun, RunInfo, RunOutcome, closed_run, run_io, run_record
 from sundial.domain.status import rfc3339
 from sundial.errors import SundialError, TemporalError
-from sundial.settings import load_settings
+from sundial.settings import load_settings, read_api_key
 
 DEFAULT_PAGE_SIZE, MAX_CLI_PAGE_SIZE = 20, 100
 #: Characters of a result shown by default (JSON, table) and at most (``--result-chars``).
@@ -250,7 +250,7 @@ async def _runs(args: argparse.Namespace) -> int:
                           or temporal_ref.get("namespace") or settings.temporal_namespace)
     try:
         gateway = await TemporalGateway.connect(
-            address, temporal_namespace, api_key=settings.temporal_api_key, tls_cert=settings.temporal_tls_cert,
+            address, temporal_namespace, api_key=read_api_key(settings), tls_cert=settings.temporal_tls_cert,
             tls_key=settings.temporal_tls_key, tls_ca=settings.temporal_tls_ca, max_retry_seconds=5)
         document = await collect(TemporalRuns(gateway), schedule_id, query)
     except TemporalError as exc:  # its message names the address or the schedule already

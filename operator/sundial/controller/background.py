@@ -20,8 +20,10 @@ from typing import Any
 from aiohttp import web
 
 from sundial.adapters.kube import KubeGateway
+from sundial.adapters.temporal import TemporalGateway
 from sundial.controller.accounting import Tracked, index_reader, run_accounting_loop
 from sundial.controller.context import OperatorContext
+from sundial.controller.credentials import follow_api_key_file
 from sundial.controller.metrics import METRICS, bind_operator, serve_metrics
 from sundial.controller.reconcile import reconcile
 from sundial.controller.sweeper import SweepConfig, Sweeper
@@ -92,6 +94,15 @@ async def start_background_tasks(ctx: OperatorContext, options: object, indexes:
     background.spawn("sweeper", sweeper.run(background.stop))
     background.spawn("accounting", run_accounting_loop(ctx, ctx.settings.runs_poll_seconds, background.stop,
                                                        tracked=index_reader(indexes.accounting)))
+    key_file = ctx.settings.temporal_api_key_file
+    if key_file is not None and isinstance(ctx.temporal, TemporalGateway):
+        client = ctx.temporal.client
+
+        def apply(key: str) -> None:
+            client.api_key = key
+
+        background.spawn("api-key", follow_api_key_file(key_file, client.api_key, apply, background.stop,
+                                                        ctx.logger))
     decision(ctx.logger, "background-started", "background tasks started", metrics_port=port or None,
              resync_seconds=config.interval_seconds, orphan_policy=config.orphan_policy,
              overdue_grace_seconds=config.overdue_grace.total_seconds(), page_size=config.page_size)

@@ -19,7 +19,7 @@ from sundial.domain.desired import ScheduleIdentity
 from sundial.domain.rules import Limits
 from sundial.domain.translate import WorkflowDefaults
 from sundial.ports import KubePort, TemporalPort
-from sundial.settings import Settings
+from sundial.settings import Settings, read_api_key
 
 NORMAL, WARNING = "Normal", "Warning"
 
@@ -50,7 +50,7 @@ class OperatorContext:
                    logger: logging.Logger | logging.LoggerAdapter[logging.Logger]) -> OperatorContext:
         kube = KubeGateway(load_api_client())
         temporal = await TemporalGateway.connect(
-            settings.temporal_address, settings.temporal_namespace, api_key=settings.temporal_api_key,
+            settings.temporal_address, settings.temporal_namespace, api_key=read_api_key(settings),
             tls_cert=settings.temporal_tls_cert, tls_key=settings.temporal_tls_key,
             tls_ca=settings.temporal_tls_ca, max_concurrency=settings.max_concurrent_temporal_calls, lazy=True,
         )

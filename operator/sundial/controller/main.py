@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from dataclasses import dataclass
 
 import kopf
@@ -32,9 +33,18 @@ def run_operator(settings: Settings, options: OperatorOptions) -> None:
 
     memo = kopf.Memo(sundial_settings=settings, sundial_options=options)
     liveness = f"http://0.0.0.0:{options.liveness_port}/healthz" if options.liveness_port else None
+    # Serving named namespaces, the operator may hold Roles only: no listing of namespaces or
+    # CRDs cluster-wide (kopf would retry those refusals for a minute before starting).
+    kopf_settings = kopf.OperatorSettings()
+    kopf_settings.scanning.disabled = bool(options.namespaces)
     asyncio.run(
         kopf.operator(
-            standalone=True,
+            settings=kopf_settings,
+            # Peering (several replicas): kopf pauses every operator of equal priority, so each
+            # process draws its own; the highest works, the others stand by.
+            standalone=settings.peering_name is None,
+            peering_name=settings.peering_name,
+            priority=secrets.randbelow(2**31 - 1) + 1 if settings.peering_name else None,
             clusterwide=not options.namespaces,
             namespaces=options.namespaces,
             liveness_endpoint=liveness,

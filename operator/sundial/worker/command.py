@@ -23,7 +23,7 @@ from datetime import timedelta
 from typing import Any, NoReturn
 
 from sundial.errors import SettingsError
-from sundial.settings import Settings, load_settings
+from sundial.settings import Settings, load_settings, read_api_key
 from sundial.worker.agents import DEMO_AGENT_REF, Agent, AgentLoadError, is_offline_demo, load_agent
 from sundial.worker.runner import DEFAULT_GRACEFUL_SHUTDOWN, DEFAULT_MAX_CONCURRENT_ACTIVITIES, run_worker
 
@@ -95,8 +95,9 @@ def temporal_connect_options(settings: Settings) -> dict[str, Any]:
     from temporalio.service import TLSConfig
 
     options: dict[str, Any] = {}
-    if settings.temporal_api_key:
-        options["api_key"] = settings.temporal_api_key
+    api_key = read_api_key(settings)
+    if api_key:
+        options["api_key"] = api_key
         options["tls"] = True
     files = (settings.temporal_tls_ca, settings.temporal_tls_cert, settings.temporal_tls_key)
     if any(files):
