@@ -7,7 +7,7 @@ from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from sundial.domain.cron import (
@@ -22,6 +22,7 @@ from sundial.domain.cron import (
 NEW_YORK = ZoneInfo("America/New_York")
 PACIFIC = ZoneInfo("US/Pacific")
 BERLIN = ZoneInfo("Europe/Berlin")
+SANTIAGO = ZoneInfo("America/Santiago")
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
 
@@ -370,10 +371,38 @@ def test_the_next_run_is_the_same_from_any_instant_before_it(
     first = next(fire_times(cron, zone, start, start + timedelta(days=400)), None)
     if first is None:
         return
+    assume(not skips_a_midnight(zone, start, first))  # Temporal itself breaks the property there (below)
     span = first - start
     for index in range(25):
         probe = start + span * index / 25
         assert next(fire_times(cron, zone, probe, first + timedelta(seconds=1))) == first
+
+
+def skips_a_midnight(zone: ZoneInfo, start: datetime, end: datetime) -> bool:
+    """Whether a spring-forward change between ``start`` and ``end`` jumps over a local midnight."""
+    hour = start.replace(minute=0, second=0, microsecond=0)
+    while hour <= end:
+        before, after = (hour - timedelta(seconds=1)).astimezone(zone), hour.astimezone(zone)
+        if before.date() != after.date() and after.hour != 0:
+            return True
+        hour += timedelta(hours=1)
+    return False
+
+
+def test_a_day_that_starts_in_a_gap_runs_or_not_depending_on_where_temporal_starts_walking() -> None:
+    # Measured on a Temporal dev server 1.32 (ListScheduleMatchingTimes): America/Santiago skips
+    # 2027-09-05 00:00-01:00. Walking into that Sunday across the missing midnight, Temporal reads the
+    # day of week of the Saturday and skips the Sunday; from inside the Sunday it runs it. So "the
+    # next run is the same from any instant before it" does not hold across such a day, in Temporal
+    # as in the port (the property test above leaves these days out).
+    cron = parse_cron("0 8 * * 0")
+    from_saturday = datetime(2027, 9, 5, 3, 0, tzinfo=UTC)
+    from_sunday = datetime(2027, 9, 5, 4, 0, 1, tzinfo=UTC)
+    window = timedelta(days=14)
+    assert next(fire_times(cron, SANTIAGO, from_saturday, from_saturday + window)) == datetime(
+        2027, 9, 12, 11, 0, tzinfo=UTC)
+    assert next(fire_times(cron, SANTIAGO, from_sunday, from_sunday + window)) == datetime(
+        2027, 9, 5, 11, 0, tzinfo=UTC)
 
 
 def test_east_of_greenwich_a_repeated_time_runs_once_at_either_occurrence() -> None:
