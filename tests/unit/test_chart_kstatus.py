@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
-from sundial.devstack.build import ensure_kstatus
+from sundial.devstack.go_tools import ensure_kstatus
 
 TESTDATA = Path(__file__).resolve().parents[2] / "deploy" / "argocd" / "sundial.dev" / "Schedule" / "testdata"
 

@@ -27,7 +27,6 @@ from pathlib import Path
 KUBERNETES_VERSION = "v1.35.4"
 ETCD_VERSION = "v3.6.5"
 HELM_VERSION = "v3.22.0"
-CLI_UTILS_VERSION = "v0.37.2"  # sigs.k8s.io/cli-utils: kstatus, the status library Flux uses
 
 
 class BuildError(RuntimeError):
@@ -153,74 +152,6 @@ def build_helm(cache: Path, log: Path) -> Path:
     ldflags = f"-s -w -X helm.sh/helm/v3/internal/version.version={HELM_VERSION}"
     _build_in_wrapper(target, gomod, "helm.sh/helm/v3/cmd/helm", HELM_VERSION, ldflags, log)
     return target
-
-
-KSTATUS_MAIN = """\
-// kstatus reads one Kubernetes object (YAML or JSON) on stdin and prints kstatus's verdict as JSON.
-package main
-
-import (
-	"encoding/json"
-	"fmt"
-	"io"
-	"os"
-
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
-	"sigs.k8s.io/yaml"
-)
-
-func main() {
-	data, err := io.ReadAll(os.Stdin)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
-	asJSON, err := yaml.YAMLToJSON(data)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
-	obj := &unstructured.Unstructured{}
-	if err := obj.UnmarshalJSON(asJSON); err != nil { // keeps integers as int64, as kstatus expects
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
-	res, err := status.Compute(obj)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	out, _ := json.Marshal(map[string]string{"status": string(res.Status), "message": res.Message})
-	fmt.Println(string(out))
-}
-"""
-
-
-def build_kstatus(cache: Path, log: Path) -> Path:
-    """A tiny CLI over kstatus's own ``status.Compute`` (stdin: one object; stdout: JSON verdict).
-
-    Flux's health checks are kstatus; a test that asks this binary asks the real library.
-    """
-    target = cache / f"kstatus-{CLI_UTILS_VERSION}"
-    if target.exists():
-        return target
-    with tempfile.TemporaryDirectory(prefix="sundial-build-") as tmp:
-        work = Path(tmp)
-        (work / "go.mod").write_text("module sundial.dev/kstatus\n\ngo 1.25.0\n")
-        (work / "main.go").write_text(KSTATUS_MAIN)
-        _run_go(["get", f"sigs.k8s.io/cli-utils@{CLI_UTILS_VERSION}", "sigs.k8s.io/yaml"], work, log)
-        partial = target.parent / f"{target.name}.partial"
-        _run_go(["build", "-trimpath", "-ldflags", "-s -w", "-o", str(partial), "."], work, log)
-        partial.replace(target)
-    return target
-
-
-def ensure_kstatus() -> Path:
-    """The kstatus CLI, built on first use and cached by cli-utils version (~40 s once)."""
-    cache = cache_root() / "bin"
-    cache.mkdir(parents=True, exist_ok=True)
-    return build_kstatus(cache, cache_root() / "build.log")
 
 
 def wheel_binary(name: str, package: str) -> Path:
