@@ -96,9 +96,9 @@ class ScheduleMetrics:
                                      f'cron="{escape(self.cron)}"}} 1',
             "sundial_schedule_paused": f'sundial_schedule_paused{{{key},reason="{escape(self.paused_reason)}"}} '
                                        f'{1 if self.paused_reason else 0}',
-            "sundial_schedule_runs_total": f'sundial_schedule_runs_total{{{key},result="succeeded"}} '
-                                           f'{number(self.succeeded)}\n'
-                                           f'sundial_schedule_runs_total{{{key},result="failed"}} {number(self.failed)}',
+            "sundial_schedule_runs_total": "\n".join(
+                f'sundial_schedule_runs_total{{{key},result="{result}"}} {number(count)}'
+                for result, count in (("succeeded", self.succeeded), ("failed", self.failed))),
             "sundial_schedule_consecutive_failures": f"sundial_schedule_consecutive_failures{{{key}}} "
                                                      f"{number(self.consecutive_failures)}",
             "sundial_schedule_failure_limit": f"sundial_schedule_failure_limit{{{key}}} {number(self.failure_limit)}",
@@ -112,8 +112,8 @@ class ScheduleMetrics:
             if value is not None:
                 out[family] = f"{family}{{{key}}} {number(value)}"
         if self.stalled_reason is not None:
-            out["sundial_schedule_stalled"] = (f'sundial_schedule_stalled{{{key},reason="{escape(self.stalled_reason)}"}}'
-                                               " 1")
+            reason = escape(self.stalled_reason)
+            out["sundial_schedule_stalled"] = f'sundial_schedule_stalled{{{key},reason="{reason}"}} 1'
         return out
 
 
@@ -124,7 +124,7 @@ def metrics_from_body(body: Mapping[str, Any]) -> ScheduleMetrics:
     spec = spec if isinstance(spec, Mapping) else {}
     conditions = {c.get("type"): c for c in status.get("conditions") or [] if isinstance(c, Mapping)}
     paused, stalled, firing = (conditions.get(t) or {} for t in ("Paused", "Stalled", "Firing"))
-    policy = spec.get("policy") if isinstance(spec.get("policy"), Mapping) else {}
+    policy: Mapping[str, Any] = spec["policy"] if isinstance(spec.get("policy"), Mapping) else {}
     runs = status.get("runs") or {}
     limit = _float(policy.get("maxConsecutiveFailures"))
     return ScheduleMetrics(
