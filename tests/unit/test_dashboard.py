@@ -7,7 +7,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-from sundial.controller.metrics import METRICS
+from tests.support.counters import FakeKube, FakeTemporal
+
+from sundial.controller.metrics import OperatorMetrics, bind_operator
+from sundial.domain.drift import IndexedSchedule
 from sundial.domain.schedule_metrics import FAMILIES
 
 DASHBOARD = Path(__file__).resolve().parents[2] / "helm" / "sundial" / "files" / "dashboard.json"
@@ -17,7 +20,9 @@ _HISTOGRAM_SUFFIXES = ("_bucket", "_sum", "_count")
 def exposed_names() -> set[str]:
     """Every sample name of the operator's exposition (histograms with their series suffixes)."""
     names = set(FAMILIES)
-    for line in METRICS.render().splitlines():
+    metrics = OperatorMetrics()
+    bind_operator(metrics, FakeTemporal(), FakeKube(), {("n", "s"): [IndexedSchedule(uid="u", phase="Active")]})
+    for line in metrics.render().splitlines():
         if line.startswith("# TYPE "):
             _, _, name, kind = line.split(" ", 3)
             names.add(name)

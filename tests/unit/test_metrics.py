@@ -6,15 +6,15 @@ import asyncio
 import os
 import re
 import urllib.request
-from collections import defaultdict
-from dataclasses import dataclass, field
 
 import kopf
 import pytest
+from tests.support.counters import FakeKube, FakeTemporal
 
 from sundial.controller.metrics import CONTENT_TYPE, OperatorMetrics, bind_operator, record_reconcile, serve_metrics
 from sundial.devstack.processes import free_port
 from sundial.domain.drift import IndexedSchedule
+from sundial.domain.schedule_metrics import ScheduleMetrics, metrics_from_body
 
 SAMPLE = re.compile(r'^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)*\})? \S+$')
 
@@ -72,19 +72,6 @@ def test_a_histogram_has_cumulative_buckets_sum_and_count() -> None:
     assert values['sundial_sweep_duration_seconds_bucket{le="+Inf"}'] == 4
     assert values["sundial_sweep_duration_seconds_sum"] == pytest.approx(4.05)
     assert values["sundial_sweep_duration_seconds_count"] == 4
-
-
-@dataclass
-class FakeTemporal:
-    calls: defaultdict[str, dict[str, int]] = field(
-        default_factory=lambda: defaultdict(lambda: {"ok": 0, "error": 0}))
-    seconds: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
-    list_pages: int = 0
-
-
-@dataclass
-class FakeKube:
-    writes: dict[str, int] = field(default_factory=dict)
 
 
 def test_adapter_counters_and_phases_are_read_when_scraped(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -172,3 +159,18 @@ def test_a_decision_is_one_line_as_text_and_as_json(caplog: pytest.LogCaptureFix
     as_json = json.loads(ObjectJsonFormatter().format(record))
     assert (as_json["decision"], as_json["kind"], as_json["name_"]) == ("drift-repaired", "missing", "team-a/x")
     assert "skipped" not in as_json
+
+
+def test_per_schedule_metrics_follow_the_index_and_go_with_the_resource() -> None:
+    metrics = OperatorMetrics()
+    body = {"metadata": {"namespace": "team-a", "name": "news"}, "spec": {"schedule": "0 9 * * *"},
+            "status": {"runs": {"succeeded": 4, "failed": 1}, "cost": {"totalUSD": 1.5},
+                       "conditions": [{"type": "Paused", "status": "True", "reason": "ConsecutiveFailures"}]}}
+    per_schedule: dict[tuple[str, str], list[ScheduleMetrics]] = {("team-a", "news"): [metrics_from_body(body)]}
+    bind_operator(metrics, FakeTemporal(), FakeKube(), {}, per_schedule)
+    values = samples(metrics.render())
+    assert values['sundial_schedule_paused{namespace="team-a",schedule="news",reason="ConsecutiveFailures"}'] == 1
+    assert values['sundial_schedule_runs_total{namespace="team-a",schedule="news",result="succeeded"}'] == 4
+    assert values['sundial_schedule_cost_usd_total{namespace="team-a",schedule="news"}'] == 1.5
+    del per_schedule[("team-a", "news")]
+    assert 'schedule="news"' not in metrics.render()

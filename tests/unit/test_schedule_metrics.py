@@ -6,7 +6,11 @@ import subprocess
 from datetime import UTC, datetime
 from typing import Any
 
+from tests.support.counters import FakeKube, FakeTemporal
+
+from sundial.controller.metrics import OperatorMetrics, bind_operator
 from sundial.devstack.go_tools import ensure_promtool
+from sundial.domain.drift import IndexedSchedule
 from sundial.domain.schedule_metrics import FAMILIES, ScheduleMetrics, metrics_from_body, render
 
 BODY: dict[str, Any] = {
@@ -26,8 +30,8 @@ BODY: dict[str, Any] = {
 }
 
 
-def _epoch(*fields: int) -> float:
-    return datetime(*fields, tzinfo=UTC).timestamp()
+def _epoch(year: int, month: int, day: int, hour: int, minute: int, second: int) -> float:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC).timestamp()
 
 
 def test_an_entry_reads_every_figure_from_the_body() -> None:
@@ -76,4 +80,14 @@ def test_promtool_accepts_the_exposition() -> None:
     text = render([metrics_from_body(BODY)])
     result = subprocess.run([str(ensure_promtool()), "check", "metrics"], input=text, capture_output=True,
                             text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_promtool_accepts_the_whole_operator_exposition() -> None:
+    metrics = OperatorMetrics()
+    bind_operator(metrics, FakeTemporal(), FakeKube(), {("team-a", "news"): [IndexedSchedule(uid="u")]},
+                  {("team-a", "news"): [metrics_from_body(BODY)]})
+    metrics.reconcile_seconds.observe(0.2)
+    result = subprocess.run([str(ensure_promtool()), "check", "metrics"], input=metrics.render(),
+                            capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -28,6 +28,7 @@ from sundial.controller.metrics import METRICS, bind_operator, serve_metrics
 from sundial.controller.reconcile import reconcile
 from sundial.controller.sweeper import SweepConfig, Sweeper
 from sundial.domain.drift import IndexedSchedule, Key
+from sundial.domain.schedule_metrics import ScheduleMetrics
 from sundial.logs import decision
 
 
@@ -38,6 +39,7 @@ class Indexes:
     by_key: Mapping[Key, Iterable[IndexedSchedule]]  # (namespace, name) -> IndexedSchedule
     by_namespace: Mapping[str, Iterable[tuple[str, str]]]  # namespace -> (creationTimestamp, name)
     accounting: Mapping[Key, Iterable[Tracked]]  # (namespace, name) -> what run accounting tracks
+    metrics: Mapping[Key, Iterable[ScheduleMetrics]] | None = None  # (namespace, name) -> per-schedule metrics
 
 
 @dataclass
@@ -82,11 +84,12 @@ class BackgroundTasks:
 async def start_background_tasks(ctx: OperatorContext, options: object, indexes: Indexes) -> BackgroundTasks:
     """Start the metrics endpoint and every background loop of the operator."""
     background = BackgroundTasks()
-    bind_operator(METRICS, ctx.temporal, ctx.kube, indexes.by_key)
+    bind_operator(METRICS, ctx.temporal, ctx.kube, indexes.by_key, indexes.metrics)
     port = int(getattr(options, "metrics_port", 0) or 0)
     if port:
         background.runners.append(await serve_metrics(METRICS, port))
     config = SweepConfig.from_settings(ctx.settings, namespaces=getattr(options, "namespaces", ()))
+    METRICS.sweep_interval.set(config.interval_seconds)
     own_kube = AttributedKube.of(ctx.kube) if isinstance(ctx.kube, KubeGateway) else ctx.kube
     own = dataclasses.replace(ctx, kube=own_kube)  # the sweeper's own Kubernetes calls
     sweeper = Sweeper(own, indexes.by_key, indexes.by_namespace, functools.partial(reconcile, own), config)

@@ -21,6 +21,7 @@ from sundial.controller.background import BackgroundTasks, Indexes, start_backgr
 from sundial.controller.context import OperatorContext
 from sundial.controller.reconcile import finalize, reconcile
 from sundial.domain.drift import IndexedSchedule, indexed_from_body
+from sundial.domain.schedule_metrics import ScheduleMetrics, metrics_from_body
 
 FINALIZER = "sundial.dev/temporal-schedule"
 SCHEDULES = (GROUP, VERSION, PLURAL)
@@ -40,7 +41,7 @@ async def startup(
     memo.ctx = await OperatorContext.open(memo.sundial_settings, memo.sundial_options, logger)
     # kopf passes its indexes to startup handlers as live objects, filled as resources are listed
     indexes = Indexes(by_key=kwargs["schedules_by_key"], by_namespace=kwargs["schedules_by_namespace"],
-                      accounting=kwargs["schedules_for_accounting"])
+                      accounting=kwargs["schedules_for_accounting"], metrics=kwargs["schedules_for_metrics"])
     memo.background = await start_background_tasks(memo.ctx, memo.sundial_options, indexes)
 
 
@@ -72,6 +73,12 @@ def schedules_by_key(body: kopf.Body, **_: Any) -> dict[tuple[str, str], Indexed
 def schedules_for_accounting(body: kopf.Body, **_: Any) -> dict[tuple[str, str], Tracked]:
     """(namespace, name) -> what run accounting needs to decide, without a read, whether to act."""
     return {(body.metadata.namespace or "", body.metadata.name or ""): tracked_from_body(body)}
+
+
+@kopf.index(*SCHEDULES)
+def schedules_for_metrics(body: kopf.Body, **_: Any) -> dict[tuple[str, str], ScheduleMetrics]:
+    """(namespace, name) -> the per-schedule metrics: a scrape reads this index, no API call."""
+    return {(body.metadata.namespace or "", body.metadata.name or ""): metrics_from_body(body)}
 
 
 @kopf.on.create(*SCHEDULES)

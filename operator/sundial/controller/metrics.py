@@ -25,6 +25,9 @@ from aiohttp import web
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from sundial.domain.schedule_metrics import ScheduleMetrics
+from sundial.domain.schedule_metrics import render as render_schedules
+
 if TYPE_CHECKING:
     from sundial.domain.drift import IndexedSchedule
     from sundial.ports import KubeCounters, TemporalCounters
@@ -126,7 +129,11 @@ class OperatorMetrics:
                                             "Kubernetes writes during the last sweep.")
         self.last_sweep_kube_reads = Gauge(registry, "sundial_last_sweep_kubernetes_reads",
                                            "Kubernetes reads (GETs) by the last sweep.")
+        self.sweep_interval = Gauge(registry, "sundial_sweep_interval_seconds",
+                                    "The sweep period (SUNDIAL_RESYNC_SECONDS); the last sweep's age is compared "
+                                    "to it.")
         self.read_at_scrape = ReadAtScrape()
+        self.per_schedule: Callable[[], Iterable[ScheduleMetrics]] = lambda: ()
         registry.register(self.read_at_scrape)
         prom.ProcessCollector(registry=registry)
 
@@ -139,15 +146,21 @@ class OperatorMetrics:
         return self.registry.get_sample_value(name, labels) or 0.0
 
     def render(self) -> str:
-        return prom.generate_latest(self.registry).decode()
+        """The operator's metrics, then one series per Schedule (rendered from the index, no API call)."""
+        return prom.generate_latest(self.registry).decode() + render_schedules(self.per_schedule())
 
 
 METRICS = OperatorMetrics()
 
 
 def bind_operator(metrics: OperatorMetrics, temporal: TemporalCounters, kube: KubeCounters,
-                  index: Mapping[tuple[str, str], Iterable[IndexedSchedule]]) -> None:
-    """Expose the adapters' own counters and the resources' phases, read at scrape time."""
+                  index: Mapping[tuple[str, str], Iterable[IndexedSchedule]],
+                  per_schedule: Mapping[tuple[str, str], Iterable[ScheduleMetrics]] | None = None) -> None:
+    """Expose the adapters' own counters, the resources' phases and the per-schedule metrics, read at scrape
+    time."""
+    if per_schedule is not None:
+        metrics.per_schedule = lambda: [entry for store in list(per_schedule.values()) for entry in list(store)[:1]]
+
     def calls() -> Iterable[Sample]:
         for operation, outcomes in list(temporal.calls.items()):
             for outcome, count in list(outcomes.items()):
