@@ -22,7 +22,8 @@ from sundial.devstack.controlplane import LocalControlPlane
 DRY_NS = "sundial-dry"
 STAND_INS = [("cert-manager.io", "v1", "Certificate", "certificates"), ("cert-manager.io", "v1", "Issuer", "issuers"),
              ("monitoring.coreos.com", "v1", "ServiceMonitor", "servicemonitors"),
-             ("monitoring.coreos.com", "v1", "PodMonitor", "podmonitors")]
+             ("monitoring.coreos.com", "v1", "PodMonitor", "podmonitors"),
+             ("monitoring.coreos.com", "v1", "PrometheusRule", "prometheusrules")]
 
 
 def stand_in_crd(group: str, version: str, kind: str, plural: str) -> dict[str, Any]:

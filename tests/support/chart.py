@@ -229,6 +229,8 @@ OPTION_SETS: dict[str, dict[str, Any]] = {
     "worker": {"worker": {"enabled": True, "agent": "mycompany.agents:run", "replicaCount": 2}},
     "service-monitor": {"metrics": {"serviceMonitor": {"enabled": True, "labels": {"release": "prometheus"}}}},
     "pod-monitor": {"metrics": {"service": {"enabled": False}, "podMonitor": {"enabled": True}}},
+    "alerts-and-dashboard": {"prometheus": {"rules": {"enabled": True, "labels": {"release": "prometheus"}}},
+                             "grafana": {"dashboard": {"enabled": True}}},
     "bring-your-own-crd-and-rbac": {"crds": {"enabled": False}, "rbac": {"create": False},
                                     "serviceAccount": {"create": False, "name": "sundial-existing"}},
     "crds-not-kept": {"crds": {"keep": False}},

@@ -136,8 +136,9 @@ def test_every_values_key_has_a_comment_and_a_schema() -> None:
     documented = _leaf_paths(schema, VALUES)
     assert {p[0] for p in documented} == set(VALUES), "a top-level value has no schema"
     for path in documented:
-        indent = "  " * (len(path) - 1)
-        index = next(i for i, line in enumerate(lines) if line.startswith(f"{indent}{path[-1]}:"))
+        index = -1
+        for depth, key in enumerate(path):  # each key is looked for below its parent's line
+            index = next(i for i, line in enumerate(lines) if i > index and line.startswith(f"{'  ' * depth}{key}:"))
         assert lines[index - 1].lstrip().startswith("#"), f"{'.'.join(path)} has no comment in values.yaml"
 
 
