@@ -56,6 +56,9 @@ async def test_a_probe_resumes_only_once_the_cause_is_fixed_and_counts_like_any_
     assert paused["message"].startswith("3 failed runs in a row (policy.maxConsecutiveFailures is 3); last error: ")
     assert "scripted failure" in paused["message"]
     assert (await temporal_client.get_schedule_handle(sid).describe()).schedule.state.paused
+    paused_series = f'sundial_schedule_paused{{namespace="{ns}",schedule="flaky",reason="ConsecutiveFailures"}}'
+    eventually("the pause in the per-schedule metrics", lambda: operator.metric(paused_series) == 1)
+    assert operator.metric(f'sundial_schedule_consecutive_failures{{namespace="{ns}",schedule="flaky"}}') == 3
 
     still = sundial(env, "resume", "flaky", "-n", ns, "--probe", "--reason", "retry", "--timeout", "90")
     assert (still.returncode, still.stdout) == (1, ""), still.stdout + still.stderr
