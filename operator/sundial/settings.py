@@ -45,6 +45,10 @@ class Settings:
     max_per_user: int = 50
     max_budget_usd: float = 10.0
     max_concurrent_temporal_calls: int = 16
+    bind_address: str = "0.0.0.0"
+    webhook_port: int = 9443  # 0: no admission webhook server
+    webhook_cert_file: Path | None = None  # no certificate: no admission webhook server
+    webhook_key_file: Path | None = None
 
 
 Reader = Callable[[str, str], Any]  # (variable, raw text) -> value, or SettingsError
@@ -149,6 +153,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SCHEDULE_MAX_BUDGET_USD", "max_budget_usd", number(float, 0), "cap on spec.maxBudgetPerRunUSD"),
     Setting("SUNDIAL_MAX_CONCURRENT_TEMPORAL_CALLS", "max_concurrent_temporal_calls", number(int, 1),
             "bound on concurrent Temporal calls"),
+    Setting("SUNDIAL_BIND_ADDRESS", "bind_address", text, "address the operator's servers listen on"),
+    Setting("SUNDIAL_WEBHOOK_PORT", "webhook_port", number(int, 0),
+            "HTTPS port of the admission webhooks (/validate, /mutate); 0: off (flag --webhook-port)"),
+    Setting("SUNDIAL_WEBHOOK_CERT_FILE", "webhook_cert_file", existing_file,
+            "the webhooks' serving certificate (PEM), reloaded when the file changes (flag --webhook-cert)"),
+    Setting("SUNDIAL_WEBHOOK_KEY_FILE", "webhook_key_file", existing_file,
+            "the serving certificate's key (PEM), reloaded with it (flag --webhook-key)"),
 )
 
 _DEFAULTS: dict[str, Any] = {f.name: f.default for f in fields(Settings)}
@@ -167,6 +178,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         raise SettingsError("SUNDIAL_TEMPORAL_TLS_CERT and SUNDIAL_TEMPORAL_TLS_KEY must be set together")
     if settings.temporal_api_key and settings.temporal_api_key_file:
         raise SettingsError("set SUNDIAL_TEMPORAL_API_KEY or SUNDIAL_TEMPORAL_API_KEY_FILE, not both")
+    if (settings.webhook_cert_file is None) != (settings.webhook_key_file is None):
+        raise SettingsError("SUNDIAL_WEBHOOK_CERT_FILE and SUNDIAL_WEBHOOK_KEY_FILE must be set together")
+    if settings.webhook_port > 65535:
+        raise SettingsError(f"SUNDIAL_WEBHOOK_PORT={settings.webhook_port} is not a TCP port (0-65535)")
     return settings
 
 

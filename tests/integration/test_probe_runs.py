@@ -22,6 +22,7 @@ from sundial.commands.runs import Query, collect
 from sundial.controller import probes
 from sundial.controller.accounting import account_once
 from sundial.controller.context import OperatorContext
+from sundial.domain.validation import Peers
 
 
 async def request_probe(ctx: OperatorContext, kube: MemoryKube, name: str, token: str) -> dict[str, str]:
@@ -29,8 +30,8 @@ async def request_probe(ctx: OperatorContext, kube: MemoryKube, name: str, token
     body = kube.bodies["team-a", name]
     body["metadata"]["annotations"][PROBE_ANNOTATION] = token
     assert probes.pending_probe(body) == token
-    probes.start_probe(ctx, body, token, "retry", [])
-    probes.start_probe(ctx, body, token, "retry", [])  # the next event of the same resource: no second probe
+    probes.start_probe(ctx, body, token, "retry", Peers())
+    probes.start_probe(ctx, body, token, "retry", Peers())  # the next event of the same resource: no second probe
     await asyncio.wait_for(probes._probes[f"{body['metadata']['uid']}/{token}"], 60)
     requests: dict[str, str] = kube.status(name)["requests"]
     assert requests["probe"] == token and probes.pending_probe(kube.bodies["team-a", name]) is None

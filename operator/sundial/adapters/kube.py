@@ -16,12 +16,13 @@ from typing import Any, cast
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
+from sundial.domain.admission import CREATOR_ANNOTATION as CREATOR_ANNOTATION  # its home is the domain
+
 GROUP, VERSION, PLURAL, KIND = "sundial.dev", "v1alpha1", "schedules", "Schedule"
 RESUME_ANNOTATION = "sundial.dev/resume-requested"
 RESUME_REASON_ANNOTATION = "sundial.dev/resume-reason"  # why, for the Event and the Paused condition
 PROBE_ANNOTATION = "sundial.dev/probe-requested"  # sundial resume --probe
 TRIGGER_ANNOTATION = "sundial.dev/trigger-requested"
-CREATOR_ANNOTATION = "sundial.dev/created-by"
 COMPONENT = "sundial-operator"
 
 
@@ -104,6 +105,15 @@ class KubeGateway:
         namespace = await asyncio.to_thread(client.CoreV1Api(self.api).read_namespace, "kube-system")
         assert namespace.metadata is not None and namespace.metadata.uid
         return str(namespace.metadata.uid)
+
+    async def username(self) -> str:
+        """Who the operator is to the apiserver (a SelfSubjectReview); '' if the server cannot say."""
+        review = client.V1SelfSubjectReview(api_version="authentication.k8s.io/v1", kind="SelfSubjectReview")
+        try:
+            answer = await asyncio.to_thread(client.AuthenticationV1Api(self.api).create_self_subject_review, review)
+        except ApiException:
+            return ""
+        return str(answer.status.user_info.username or "") if answer.status and answer.status.user_info else ""
 
     async def get_schedule(self, namespace: str, name: str) -> dict[str, Any]:
         try:

@@ -50,6 +50,7 @@ from sundial.domain.models import HistorySpec, PolicySpec
 from sundial.domain.patches import changed_leaves
 from sundial.domain.run_records import RunInfo, RunOutcome, closed_run, parse_time
 from sundial.domain.runs import SAFETY_LAG, HistoryLimits, Ledger, auto_pause_decision, fold, uncounted, with_running
+from sundial.domain.validation import Peers
 from sundial.errors import TemporalUnavailable
 from sundial.logs import decision
 from sundial.ports import RunsPort
@@ -264,7 +265,7 @@ class _Sweep:
             await self.ctx.event(body, WARNING, pause["reason"], pause["message"])
             self.report.kube_calls += 1
         if pause_pending(body):
-            await reconcile(self.ctx, body, self.siblings.get(t.namespace, []))
+            await reconcile(self.ctx, body, Peers(namespace=self.siblings.get(t.namespace, [])))
             self.report.pauses_applied += 1
         return new.closed_through or self.window
 

@@ -7,13 +7,14 @@ one action per request, also across operator restarts.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from sundial.adapters.kube import RESUME_ANNOTATION, RESUME_REASON_ANNOTATION, TRIGGER_ANNOTATION
 from sundial.controller.context import NORMAL, WARNING, OperatorContext
 from sundial.controller.probes import pending_probe, start_probe
 from sundial.controller.reconcile import auto_paused, clear_auto_pause, reconcile
+from sundial.domain.validation import Peers
 from sundial.errors import TemporalError
 
 
@@ -24,15 +25,13 @@ def pending(body: Mapping[str, Any], annotation: str, key: str) -> str | None:
     return value if value and value != acked else None
 
 
-async def handle_annotation_requests(
-    ctx: OperatorContext, body: Mapping[str, Any], siblings: Sequence[tuple[str, str]]
-) -> None:
+async def handle_annotation_requests(ctx: OperatorContext, body: Mapping[str, Any], peers: Peers) -> None:
     resume = pending(body, RESUME_ANNOTATION, "resume")
     if resume is not None:
-        await _resume(ctx, body, resume, siblings)
+        await _resume(ctx, body, resume, peers)
     probe = pending_probe(body)
     if probe is not None:  # its own task: a probe run takes as long as a run
-        start_probe(ctx, body, probe, resume_reason(body), siblings)
+        start_probe(ctx, body, probe, resume_reason(body), peers)
     trigger = pending(body, TRIGGER_ANNOTATION, "trigger")
     if trigger is not None:
         await _trigger(ctx, body, trigger)
@@ -44,8 +43,7 @@ def resume_reason(body: Mapping[str, Any]) -> str:
     return " ".join(str(reason).split())[:1000]
 
 
-async def _resume(ctx: OperatorContext, body: Mapping[str, Any], token: str,
-                  siblings: Sequence[tuple[str, str]]) -> None:
+async def _resume(ctx: OperatorContext, body: Mapping[str, Any], token: str, peers: Peers) -> None:
     """Clear an automatic pause; the reason goes to the Event and (``requests.resumeNote``) the
     Paused condition's message."""
     previous = dict(body.get("status") or {})
@@ -55,7 +53,7 @@ async def _resume(ctx: OperatorContext, body: Mapping[str, Any], token: str,
         await ctx.event(body, NORMAL, "ResumeRequested", why)
     note = f"resumed at {token}: {reason}" if reason else ""
     status = await clear_auto_pause(ctx, body, previous, why, {"requests": {"resume": token, "resumeNote": note}})
-    await reconcile(ctx, {**body, "status": status}, siblings)
+    await reconcile(ctx, {**body, "status": status}, peers)
 
 
 async def _trigger(ctx: OperatorContext, body: Mapping[str, Any], token: str) -> None:

@@ -14,14 +14,17 @@ from typing import Any
 
 import kopf
 
-from sundial.adapters.kube import GROUP, PLURAL, VERSION
+from sundial.adapters.kube import CREATOR_ANNOTATION, GROUP, PLURAL, VERSION
+from sundial.adapters.webhook_server import WebhookServer
 from sundial.controller.accounting import Tracked, tracked_from_body
+from sundial.controller.admission import start_webhooks
 from sundial.controller.annotation_requests import handle_annotation_requests
 from sundial.controller.background import BackgroundTasks, Indexes, start_background_tasks
 from sundial.controller.context import OperatorContext
 from sundial.controller.reconcile import finalize, reconcile
 from sundial.domain.drift import IndexedSchedule, indexed_from_body
 from sundial.domain.schedule_metrics import ScheduleMetrics, metrics_from_body
+from sundial.domain.validation import Peers
 
 FINALIZER = "sundial.dev/temporal-schedule"
 SCHEDULES = (GROUP, VERSION, PLURAL)
@@ -43,10 +46,14 @@ async def startup(
     indexes = Indexes(by_key=kwargs["schedules_by_key"], by_namespace=kwargs["schedules_by_namespace"],
                       accounting=kwargs["schedules_for_accounting"], metrics=kwargs["schedules_for_metrics"])
     memo.background = await start_background_tasks(memo.ctx, memo.sundial_options, indexes)
+    memo.webhooks = await start_webhooks(memo.ctx, kwargs["schedules_by_namespace"], kwargs["schedules_by_creator"])
 
 
 @kopf.on.cleanup()
 async def cleanup(memo: kopf.Memo, **_: Any) -> None:
+    webhooks: WebhookServer | None = getattr(memo, "webhooks", None)
+    if webhooks is not None:
+        await webhooks.close()
     background: BackgroundTasks | None = getattr(memo, "background", None)
     if background is not None:
         await background.close()
@@ -60,6 +67,16 @@ def schedules_by_namespace(body: kopf.Body, **_: Any) -> dict[str, Any]:
     """Namespace -> (creationTimestamp, name) of each Schedule: the quota's ordering."""
     meta = body.metadata
     return {meta.namespace or "": (meta.creation_timestamp or "", meta.name or "")}
+
+
+@kopf.index(*SCHEDULES)
+def schedules_by_creator(body: kopf.Body, **_: Any) -> dict[str, Any] | None:
+    """Creator -> (creationTimestamp, "namespace/name"): the per-user quota's ordering, across namespaces."""
+    meta = body.metadata
+    creator = meta.annotations.get(CREATOR_ANNOTATION)
+    if not creator:
+        return None  # not indexed
+    return {creator: (meta.creation_timestamp or "", f"{meta.namespace or ''}/{meta.name or ''}")}
 
 
 @kopf.index(*SCHEDULES)
@@ -85,13 +102,16 @@ def schedules_for_metrics(body: kopf.Body, **_: Any) -> dict[tuple[str, str], Sc
 @kopf.on.update(*SCHEDULES, field="spec")
 @kopf.on.resume(*SCHEDULES)
 async def apply_schedule(body: kopf.Body, memo: kopf.Memo, retry: int, **kwargs: Any) -> None:
-    await reconcile(memo.ctx, body, _siblings(body, kwargs), retry)
+    await reconcile(memo.ctx, body, _peers(body, kwargs), retry)
 
 
-def _siblings(body: kopf.Body, kwargs: dict[str, Any]) -> list[tuple[str, str]]:
-    """The namespace's Schedules from the index kopf passes as a keyword argument."""
-    index: kopf.Index[str, tuple[str, str]] = kwargs["schedules_by_namespace"]
-    return list(index.get(body.metadata.namespace or "", []))
+def _peers(body: kopf.Body, kwargs: dict[str, Any]) -> Peers:
+    """The namespace's and the creator's Schedules from the indexes kopf passes as keyword arguments."""
+    by_namespace: kopf.Index[str, tuple[str, str]] = kwargs["schedules_by_namespace"]
+    by_creator: kopf.Index[str, tuple[str, str]] = kwargs["schedules_by_creator"]
+    creator = body.metadata.annotations.get(CREATOR_ANNOTATION)
+    return Peers(namespace=list(by_namespace.get(body.metadata.namespace or "", [])),
+                 creator=list(by_creator.get(creator, [])) if creator else [])
 
 
 @kopf.on.delete(*SCHEDULES)
@@ -104,4 +124,4 @@ async def annotation_requests(body: kopf.Body, memo: kopf.Memo, type: str, **kwa
     """``sundial resume`` and ``sundial trigger`` arrive as annotations; act once per request."""
     if type == "DELETED" or body.metadata.get("deletionTimestamp") or not hasattr(memo, "ctx"):
         return
-    await handle_annotation_requests(memo.ctx, body, _siblings(body, kwargs))
+    await handle_annotation_requests(memo.ctx, body, _peers(body, kwargs))

@@ -32,7 +32,8 @@ def run_operator(settings: Settings, options: OperatorOptions) -> None:
     import sundial.controller.handlers  # noqa: F401 - registers the handlers with kopf
 
     memo = kopf.Memo(sundial_settings=settings, sundial_options=options)
-    liveness = f"http://0.0.0.0:{options.liveness_port}/healthz" if options.liveness_port else None
+    host = f"[{settings.bind_address}]" if ":" in settings.bind_address else settings.bind_address
+    liveness = f"http://{host}:{options.liveness_port}/healthz" if options.liveness_port else None
     # Serving named namespaces, the operator may hold Roles only: no listing of namespaces or
     # CRDs cluster-wide (kopf would retry those refusals for a minute before starting).
     kopf_settings = kopf.OperatorSettings()

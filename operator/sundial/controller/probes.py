@@ -29,7 +29,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from sundial.adapters.kube import CREATOR_ANNOTATION, PROBE_ANNOTATION
@@ -40,7 +40,7 @@ from sundial.domain.probe import MAX_ERROR, failed_probe_message, one_line, prob
 from sundial.domain.run_records import COMPLETED, RunOutcome
 from sundial.domain.status import BUDGET_EXHAUSTED, rfc3339
 from sundial.domain.translate import desired_from_spec
-from sundial.domain.validation import check_spec
+from sundial.domain.validation import Peers, check_spec
 from sundial.errors import SpecInvalid, TemporalError, TemporalUnavailable
 from sundial.logs import decision
 from sundial.ports import RunsPort
@@ -58,19 +58,17 @@ def pending_probe(body: Mapping[str, Any]) -> str | None:
     return value if value and value != acked else None
 
 
-def start_probe(ctx: OperatorContext, body: Mapping[str, Any], token: str, reason: str,
-                siblings: Sequence[tuple[str, str]]) -> None:
+def start_probe(ctx: OperatorContext, body: Mapping[str, Any], token: str, reason: str, peers: Peers) -> None:
     """Run the probe of this request in its own task, unless this process runs it already."""
     key = f"{body['metadata']['uid']}/{token}"
     if key in _probes:
         return
-    task = asyncio.create_task(_probe(ctx, dict(body), token, reason, list(siblings)), name=f"probe {key}")
+    task = asyncio.create_task(_probe(ctx, dict(body), token, reason, peers), name=f"probe {key}")
     _probes[key] = task
     task.add_done_callback(lambda _: _probes.pop(key, None))
 
 
-async def _probe(ctx: OperatorContext, body: dict[str, Any], token: str, reason: str,
-                 siblings: list[tuple[str, str]]) -> None:
+async def _probe(ctx: OperatorContext, body: dict[str, Any], token: str, reason: str, peers: Peers) -> None:
     meta, status = body["metadata"], dict(body.get("status") or {})
     schedule_id = (status.get("temporal") or {}).get("scheduleId")
     try:
@@ -84,12 +82,12 @@ async def _probe(ctx: OperatorContext, body: dict[str, Any], token: str, reason:
             await _ack(ctx, body, token, "refused: the pause is BudgetExhausted, which no run can fix: raise or "
                                          "remove policy.maxTotalBudgetUSD")
             return
+        creator = (meta.get("annotations") or {}).get(CREATOR_ANNOTATION, "")
         try:
-            spec = check_spec(body.get("spec") or {}, meta, siblings, ctx.limits, ctx.clock())
+            spec = check_spec(body.get("spec") or {}, meta, peers, ctx.limits, ctx.clock(), creator)
         except SpecInvalid as exc:
             await _ack(ctx, body, token, f"refused: {exc.message}")
             return
-        creator = (meta.get("annotations") or {}).get(CREATOR_ANNOTATION, "")
         desired = desired_from_spec(spec, ctx.identity(body), ctx.defaults, creator, None)
         workflow_id = probe_workflow_id(schedule_id, token)
         runs = ctx.temporal.runs
@@ -106,7 +104,7 @@ async def _probe(ctx: OperatorContext, body: dict[str, Any], token: str, reason:
                                 f"started probe run {workflow_id} (sundial resume --probe)")
         limit = desired.run_timeout.total_seconds() * max(1, desired.retry_maximum_attempts) + 60
         outcome = await _closed(runs, workflow_id, limit)
-        await _conclude(ctx, body, token, workflow_id, outcome, limit, reason, siblings)
+        await _conclude(ctx, body, token, workflow_id, outcome, limit, reason, peers)
     except Exception as exc:  # the request stays pending: retried on the next event or restart
         decision(log, "probe-failed", "probe request failed", logging.WARNING,
                  schedule=f"{meta['namespace']}/{meta['name']}", error=f"{type(exc).__name__}: {exc}")
@@ -128,7 +126,7 @@ async def _closed(runs: RunsPort, workflow_id: str, limit: float) -> RunOutcome 
 
 
 async def _conclude(ctx: OperatorContext, body: Mapping[str, Any], token: str, workflow_id: str,
-                    outcome: RunOutcome | None, limit: float, reason: str, siblings: list[tuple[str, str]]) -> None:
+                    outcome: RunOutcome | None, limit: float, reason: str, peers: Peers) -> None:
     meta = body["metadata"]
     fresh = await ctx.kube.get_schedule(meta["namespace"], meta["name"])
     if fresh["metadata"].get("uid") != meta["uid"] or pending_probe(fresh) != token:
@@ -141,7 +139,7 @@ async def _conclude(ctx: OperatorContext, body: Mapping[str, Any], token: str, w
         await ctx.event(fresh, NORMAL, "ProbeSucceeded", why)
         status = await clear_auto_pause(ctx, fresh, previous, why, {"requests": {
             "probe": token, "probeRun": workflow_id, "probeResult": "succeeded", "resumeNote": note}})
-        await reconcile(ctx, {**fresh, "status": status}, siblings)
+        await reconcile(ctx, {**fresh, "status": status}, peers)
         return
     error = _error(outcome, limit)
     patch: dict[str, Any] = {"requests": {"probe": token, "probeRun": workflow_id,
@@ -154,7 +152,7 @@ async def _conclude(ctx: OperatorContext, body: Mapping[str, Any], token: str, w
     await ctx.event(fresh, WARNING, "ProbeFailed", f"probe run {workflow_id} failed: {one_line(error, MAX_ERROR)}; "
                                                    "the schedule stays paused")
     if auto:
-        await reconcile(ctx, {**fresh, "status": merged(previous, patch)}, siblings)
+        await reconcile(ctx, {**fresh, "status": merged(previous, patch)}, peers)
 
 
 def _error(outcome: RunOutcome | None, limit: float) -> str:

@@ -17,10 +17,10 @@ from typing import Any
 
 import kopf
 
-from sundial.adapters.kube import CREATOR_ANNOTATION
 from sundial.controller.context import NORMAL, WARNING, OperatorContext
 from sundial.controller.metrics import record_reconcile
 from sundial.domain import status as st
+from sundial.domain.admission import CREATOR_ANNOTATION
 from sundial.domain.desired import (
     DesiredSchedule,
     ObservedSchedule,
@@ -33,7 +33,7 @@ from sundial.domain.desired import (
 from sundial.domain.models import ScheduleSpec
 from sundial.domain.patches import merged
 from sundial.domain.translate import desired_from_spec, spec_pause
-from sundial.domain.validation import check_spec
+from sundial.domain.validation import Peers, check_spec
 from sundial.errors import (
     ScheduleAlreadyExists,
     ScheduleNotFound,
@@ -92,15 +92,14 @@ def effective_pause(spec: ScheduleSpec, status: Mapping[str, Any]) -> st.PauseSt
 
 
 @record_reconcile  # sundial_reconciles_total{result} and sundial_reconcile_duration_seconds
-async def reconcile(
-    ctx: OperatorContext, body: Mapping[str, Any], siblings: Sequence[tuple[str, str]], retry: int = 0
-) -> None:
+async def reconcile(ctx: OperatorContext, body: Mapping[str, Any], peers: Peers, retry: int = 0) -> None:
     """Bring Temporal to the spec, then the status to what Temporal shows. Idempotent."""
     meta, previous = body["metadata"], dict(body.get("status") or {})
     generation = int(meta.get("generation") or 0)
     now = ctx.clock()
+    creator = (meta.get("annotations") or {}).get(CREATOR_ANNOTATION, "")
     try:
-        spec = check_spec(body.get("spec") or {}, meta, siblings, ctx.limits, now)
+        spec = check_spec(body.get("spec") or {}, meta, peers, ctx.limits, now, creator)
     except SpecInvalid as refusal:
         await refuse(ctx, body, previous, refusal.reason, refusal.message)
         raise kopf.PermanentError(refusal.message) from refusal
@@ -108,7 +107,6 @@ async def reconcile(
     if auto_paused(previous) and previous.get("observedGeneration") not in (None, generation):
         previous = await clear_auto_pause(ctx, body, previous, "the spec changed")
     pause = effective_pause(spec, previous)
-    creator = (meta.get("annotations") or {}).get(CREATOR_ANNOTATION, "")
     desired = desired_from_spec(spec, identity, ctx.defaults, creator, pause)
     try:
         observed, wrote = await sync_temporal(ctx, body, identity, desired, recorded_from_status(previous))

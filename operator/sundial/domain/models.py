@@ -138,9 +138,16 @@ def parse_model(model: type[M], body: Mapping[str, Any] | None, prefix: str) -> 
     try:
         return model.model_validate(dict(body or {}))
     except ValidationError as exc:
-        error = exc.errors(include_url=False)[0]
+        raise parse_problems(exc, prefix)[0] from exc
+
+
+def parse_problems(exc: ValidationError, prefix: str) -> list[SpecInvalid]:
+    """Every problem pydantic found, each a SpecInvalid naming its field (reported all at once at admission)."""
+    problems = []
+    for error in exc.errors(include_url=False):
         field = ".".join([prefix, *(str(part) for part in error["loc"])])
-        raise SpecInvalid("InvalidSpec", field, f"{field}: {_explain(error)}") from exc
+        problems.append(SpecInvalid("InvalidSpec", field, f"{field}: {_explain(error)}"))
+    return problems
 
 
 def _explain(error: Mapping[str, Any]) -> str:

@@ -1,0 +1,65 @@
+"""The admission webhooks wired to the operator: kopf's indexes in, ``domain.admission`` decides.
+
+Started from kopf's startup handler when a port and a serving certificate are configured
+(``--webhook-port``, ``SUNDIAL_WEBHOOK_CERT_FILE`` / ``_KEY_FILE``). The quota checks read the
+namespace and creator indexes kopf keeps for the reconcile: no API call per review. The
+indexes fill while kopf lists the resources at start-up, so a create in the first seconds
+may be counted against an incomplete list; the reconcile's quota check is the backstop.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sundial.adapters.webhook_server import WebhookServer
+from sundial.controller.context import OperatorContext
+from sundial.domain import admission
+from sundial.domain.validation import Peers
+
+log = logging.getLogger("sundial.webhook")
+
+
+@dataclass(frozen=True)
+class AdmissionReviews:
+    """Answers AdmissionReviews for Schedules from the operator's limits, clock and indexes."""
+
+    ctx: OperatorContext
+    by_namespace: Mapping[str, Iterable[tuple[str, str]]]  # namespace -> (creationTimestamp, name)
+    by_creator: Mapping[str, Iterable[tuple[str, str]]]  # creator -> (creationTimestamp, "namespace/name")
+    operator_users: Collection[str]  # who may write the creator annotation by hand
+
+    def validate(self, review: Mapping[str, Any]) -> dict[str, Any]:
+        request = review["request"]
+        obj = request.get("object") or {}
+        namespace = request.get("namespace") or (obj.get("metadata") or {}).get("namespace", "")
+        creator = admission.creator_of(obj) or (request.get("userInfo") or {}).get("username", "")
+        peers = Peers(namespace=list(self.by_namespace.get(namespace, ())),
+                      creator=list(self.by_creator.get(creator, ())) if creator else [])
+        verdict = admission.validate(request, peers, self.ctx.limits, self.ctx.clock(), self.operator_users)
+        if not verdict.allowed:
+            log.info(f"refused {request.get('operation')} of {namespace}/{request.get('name') or ''} "
+                     f"by {(request.get('userInfo') or {}).get('username')}: {verdict.code} {verdict.message}")
+        return admission.review_response(request.get("uid", ""), verdict)
+
+    def mutate(self, review: Mapping[str, Any]) -> dict[str, Any]:
+        request = review["request"]
+        return admission.review_response(request.get("uid", ""), admission.mutate(request))
+
+
+async def start_webhooks(ctx: OperatorContext, by_namespace: Mapping[str, Iterable[tuple[str, str]]],
+                         by_creator: Mapping[str, Iterable[tuple[str, str]]]) -> WebhookServer | None:
+    """The webhook server, listening; None when it is turned off (port 0 or no certificate)."""
+    settings = ctx.settings
+    if not settings.webhook_port or settings.webhook_cert_file is None or settings.webhook_key_file is None:
+        why = "--webhook-port 0" if not settings.webhook_port else "no certificate (SUNDIAL_WEBHOOK_CERT_FILE)"
+        log.info(f"admission webhooks off: {why}; the reconcile's checks still apply (Stalled)")
+        return None
+    operator_user = await ctx.kube.username()
+    reviews = AdmissionReviews(ctx, by_namespace, by_creator, frozenset({operator_user} - {""}))
+    server = WebhookServer(settings.bind_address, settings.webhook_port, settings.webhook_cert_file,
+                           settings.webhook_key_file, reviews.validate, reviews.mutate)
+    await server.start()
+    return server
