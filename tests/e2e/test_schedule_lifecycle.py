@@ -176,7 +176,7 @@ async def test_schedule_left_by_a_crash_is_adopted_not_duplicated(
     from sundial.domain.models import ScheduleSpec
     from sundial.domain.translate import WorkflowDefaults, desired_from_spec
 
-    ns = kube.new_namespace()
+    ns = kube.new_namespace(webhook=False)  # created while the operator (and so its webhooks) is down
     operator.stop()
     try:
         created = kube.create(ns, "survivor", {**EXAMPLE_SPEC, "schedule": "0 10 * * *"})
