@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import subprocess
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -108,7 +109,7 @@ def test_a_wall_clock_time_repeated_by_dst_is_accepted_with_a_warning_naming_the
     eventually("Ready", lambda: ready(kube, ns, "night"))
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def quota_of_two(operator: OperatorProcess) -> Iterator[OperatorProcess]:
     """The session operator restarted with SCHEDULE_MAX_PER_USER=2, then put back as it was."""
     before = operator.env["SCHEDULE_MAX_PER_USER"]
@@ -199,6 +200,19 @@ async def test_the_per_user_quota_holds_across_namespaces_and_the_creator_is_rec
 
     sid = eventually("a1 Ready", lambda: ready(kube, one, "a1"))["status"]["temporal"]["scheduleId"]
     assert (await run_input(temporal_client, sid))["user_id"] == "alice"
+
+
+def test_a_burst_of_concurrent_creates_cannot_slip_past_the_quota(
+    quota_of_two: OperatorProcess, kube: Kube, control_plane: LocalControlPlane
+) -> None:
+    ns = kube.new_namespace()
+    grant_schedule_editing(kube, ns, "dave")
+    with ThreadPoolExecutor(10) as pool:
+        results = list(pool.map(lambda n: apply(control_plane, ns, f"d{n}", EXAMPLE_SPEC, user="dave"), range(10)))
+    assert sum(result.returncode == 0 for result in results) == 2
+    refused = [result.stderr for result in results if result.returncode != 0]
+    assert all("the limit is 2 (SCHEDULE_MAX_PER_USER)" in stderr for stderr in refused), refused
+    assert len(kube.custom.list_namespaced_custom_object("sundial.dev", "v1alpha1", ns, "schedules")["items"]) == 2
 
 
 def test_the_reconcile_enforces_the_user_quota_where_the_webhook_is_off(

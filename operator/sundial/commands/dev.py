@@ -18,6 +18,10 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser = subparsers.add_parser(
         "dev",
         help="run Temporal, a local Kubernetes control plane, the CRDs, the operator and the worker",
+        description="Run Temporal, a local Kubernetes control plane, the CRDs, the operator (with its admission "
+        "webhooks registered on the local control plane) and the reference worker. The SUNDIAL_* and SCHEDULE_* "
+        "settings of this environment are passed to the operator it starts, e.g. "
+        "`SCHEDULE_MAX_PER_USER=2 make dev` tries the per-user quota.",
     )
     parser.add_argument("--kubeconfig", type=Path, help="use this cluster instead of a local control plane")
     parser.add_argument("--context", help="use this kubeconfig context instead of a local control plane")
@@ -41,6 +45,9 @@ def _banner(stack: DevStack, took: float) -> str:
         lines.append(f"  Temporal UI:      {stack.temporal.ui_url}")
     if stack.operator is not None:
         lines.append(f"  operator metrics: http://127.0.0.1:{stack.operator.metrics_port}/metrics")
+    if stack.webhook_env:
+        lines.append(f"  webhooks:         https://127.0.0.1:{stack.webhook_env['SUNDIAL_WEBHOOK_PORT']} (validate, "
+                     "mutate); a namespace labelled sundial.dev/webhook=off is left out")
     lines += [f"  logs:             {stack.workdir}", ""]
     lines += [f"  note: {note}" for note in stack.notes]
     lines += [

@@ -5,13 +5,19 @@ Started from kopf's startup handler when a port and a serving certificate are co
 namespace and creator indexes kopf keeps for the reconcile: no API call per review. The
 indexes fill while kopf lists the resources at start-up, so a create in the first seconds
 may be counted against an incomplete list; the reconcile's quota check is the backstop.
+
+An index learns of a new Schedule from the watch, a fraction of a second after the apiserver
+stored it. Creates admitted in that window (a burst of applies, or a GitOps sync) are
+remembered here until the index has them (at most ``PENDING_SECONDS``), so a burst cannot
+slip past the quota at admission.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from sundial.adapters.webhook_server import WebhookServer
@@ -22,6 +28,35 @@ from sundial.domain.validation import Peers
 log = logging.getLogger("sundial.webhook")
 
 
+PENDING_SECONDS = 30.0
+Entry = tuple[str, str]  # (creationTimestamp, name or "namespace/name")
+
+
+@dataclass
+class Admitted:
+    """Creates admitted recently, by group (a namespace, or a creator), until the index shows them."""
+
+    clock: Callable[[], float] = time.monotonic
+    _groups: dict[str, dict[str, tuple[str, float]]] = field(default_factory=dict)
+
+    def add(self, group: str, key: str, stamp: str) -> None:
+        self._groups.setdefault(group, {})[key] = (stamp, self.clock() + PENDING_SECONDS)
+
+    def with_index(self, group: str, indexed: Iterable[Entry]) -> list[Entry]:
+        """The index's entries of ``group`` plus the admitted creates it does not show yet."""
+        entries = list(indexed)
+        pending = self._groups.get(group)
+        if not pending:
+            return entries
+        known, now = {key for _, key in entries}, self.clock()
+        for key, (_, expires) in list(pending.items()):
+            if key in known or expires < now:
+                del pending[key]
+        if not pending:
+            del self._groups[group]
+        return entries + [(stamp, key) for key, (stamp, _) in pending.items()]
+
+
 @dataclass(frozen=True)
 class AdmissionReviews:
     """Answers AdmissionReviews for Schedules from the operator's limits, clock and indexes."""
@@ -30,15 +65,22 @@ class AdmissionReviews:
     by_namespace: Mapping[str, Iterable[tuple[str, str]]]  # namespace -> (creationTimestamp, name)
     by_creator: Mapping[str, Iterable[tuple[str, str]]]  # creator -> (creationTimestamp, "namespace/name")
     operator_users: Collection[str]  # who may write the creator annotation by hand
+    admitted: Admitted = field(default_factory=Admitted)
 
     def validate(self, review: Mapping[str, Any]) -> dict[str, Any]:
         request = review["request"]
         obj = request.get("object") or {}
         namespace = request.get("namespace") or (obj.get("metadata") or {}).get("namespace", "")
+        name = request.get("name") or (obj.get("metadata") or {}).get("name", "")
         creator = admission.creator_of(obj) or (request.get("userInfo") or {}).get("username", "")
-        peers = Peers(namespace=list(self.by_namespace.get(namespace, ())),
-                      creator=list(self.by_creator.get(creator, ())) if creator else [])
-        verdict = admission.validate(request, peers, self.ctx.limits, self.ctx.clock(), self.operator_users)
+        peers = Peers(namespace=self.admitted.with_index(f"ns:{namespace}", self.by_namespace.get(namespace, ())),
+                      creator=self.admitted.with_index(f"user:{creator}", self.by_creator.get(creator, ())))
+        now = self.ctx.clock()
+        verdict = admission.validate(request, peers, self.ctx.limits, now, self.operator_users)
+        if verdict.allowed and request.get("operation") == "CREATE" and not request.get("dryRun") and name:
+            stamp = now.isoformat()
+            self.admitted.add(f"ns:{namespace}", name, stamp)
+            self.admitted.add(f"user:{creator}", f"{namespace}/{name}", stamp)
         if not verdict.allowed:
             log.info(f"refused {request.get('operation')} of {namespace}/{request.get('name') or ''} "
                      f"by {(request.get('userInfo') or {}).get('username')}: {verdict.code} {verdict.message}")

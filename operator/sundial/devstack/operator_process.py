@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sundial.devstack.processes import ManagedProcess, StackError, free_port, wait_until
+from sundial.devstack.webhook_certs import webhooks_listening
 
 
 def operator_env(kubeconfig: Path | None, temporal_address: str, settings: Mapping[str, str] | None = None,
@@ -64,12 +65,13 @@ class OperatorProcess:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.proc = ManagedProcess(self.name, self.argv(), self.log_path, env=self.env)
         self.proc.start()
-        wait_until("operator liveness and metrics", self._up, timeout, watch=[self.proc], interval=0.2)
+        wait_until("operator liveness, metrics (and webhooks)", self._up, timeout, watch=[self.proc], interval=0.2)
 
     def _up(self) -> bool:
         with urllib.request.urlopen(f"http://127.0.0.1:{self.liveness_port}/healthz", timeout=1) as resp:
             alive = resp.status == 200
-        return alive and bool(self.metrics_text())
+        webhooks = int(self.env.get("SUNDIAL_WEBHOOK_PORT") or 0)  # when it serves the admission webhooks
+        return alive and bool(self.metrics_text()) and (not webhooks or webhooks_listening(webhooks))
 
     @property
     def pid(self) -> int | None:

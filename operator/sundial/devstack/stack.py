@@ -19,8 +19,9 @@ from pathlib import Path
 from sundial.devstack.build import ensure_binaries, wheel_binary
 from sundial.devstack.controlplane import LocalControlPlane
 from sundial.devstack.operator_process import OperatorProcess, operator_env
-from sundial.devstack.processes import ManagedProcess, StackError
+from sundial.devstack.processes import ManagedProcess, StackError, free_port
 from sundial.devstack.temporal_dev import TemporalDevServer
+from sundial.devstack.webhook_certs import local_webhooks
 
 
 def _module_exists(name: str) -> bool:
@@ -48,6 +49,7 @@ class DevStack:
     children: list[ManagedProcess] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     operator: OperatorProcess | None = None
+    webhook_env: dict[str, str] = field(default_factory=dict)  # the operator's admission webhook settings
 
     @property
     def kubectl(self) -> Path:
@@ -86,11 +88,17 @@ class DevStack:
             self.kubeconfig = self._pin_context(self.context)
             self.context = None
         self._install_crds()
+        if self.control_plane is not None:  # never on the user's own cluster: a 127.0.0.1 URL would break it
+            self.webhook_env = local_webhooks([str(self.kubectl), *self.kube_args()], self.workdir / "webhook",
+                                              free_port())
         self._start_child("worker", ["worker", "--address", self.temporal.address], "sundial.worker.command")
-        self.operator = OperatorProcess(self.workdir, operator_env(self.kubeconfig, self.temporal.address))
-        self.operator.start()
+        self.operator = OperatorProcess(self.workdir, operator_env(self.kubeconfig, self.temporal.address,
+                                                                   settings=self.webhook_env))
+        self.operator.start()  # returns once its webhooks answer too, when it serves them
         assert self.operator.proc is not None
         self.children.append(self.operator.proc)  # stopped with the others, in reverse order
+        if not self.webhook_env:
+            self.notes.append("admission webhooks not registered on this cluster: the operator's status checks apply")
 
     def _pin_context(self, context: str) -> Path:
         """A kubeconfig of just that context, so every child (kopf included) uses it."""

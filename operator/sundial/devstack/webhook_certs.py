@@ -20,7 +20,9 @@ import base64
 import datetime as dt
 import ipaddress
 import json
+import ssl
 import subprocess
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -159,3 +161,18 @@ def webhook_env(port: int, certs: WebhookCerts) -> dict[str, str]:
     """The operator's settings for serving the webhooks from these files."""
     return {"SUNDIAL_WEBHOOK_PORT": str(port), "SUNDIAL_WEBHOOK_CERT_FILE": str(certs.cert_file),
             "SUNDIAL_WEBHOOK_KEY_FILE": str(certs.key_file)}
+
+
+def local_webhooks(kubectl: list[str], directory: Path, port: int) -> dict[str, str]:
+    """Certificates in ``directory``, both configurations registered: the operator's webhook settings."""
+    certs = generate_certs(directory)
+    register_webhooks(kubectl, port, certs)
+    return webhook_env(port, certs)
+
+
+def webhooks_listening(port: int) -> bool:
+    """True once something serves TLS on 127.0.0.1:``port`` (a start-up probe, not a trust check)."""
+    context = ssl.create_default_context()
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    with urllib.request.urlopen(f"https://127.0.0.1:{port}/healthz", timeout=1, context=context) as resp:
+        return bool(resp.status == 200)
