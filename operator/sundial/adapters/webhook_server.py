@@ -8,6 +8,10 @@ rotation needs no restart: the files are polled every few seconds (a mounted Sec
 swapped by a symlink, which changes the files' modification time), and new TLS handshakes
 use the new pair. A pair that does not load is logged and the old one kept.
 
+The server runs on its own thread and event loop: a review never queues behind kopf's
+handlers (a burst of creates is also a burst of reconciles). The review callables only read
+kopf's indexes, whose stores a ``list()`` copies in one step under the GIL.
+
 Routes: ``POST /validate``, ``POST /mutate`` and ``GET /healthz``. What to answer is decided
 by callables given by the caller (``controller.admission``); this module knows only HTTP.
 """
@@ -19,6 +23,7 @@ import contextlib
 import json
 import logging
 import ssl
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +55,8 @@ class WebhookServer:
     _stamped: tuple[tuple[int, int], ...] = ()
     _runner: web.AppRunner | None = None
     _watcher: asyncio.Task[None] | None = None
+    _loop: asyncio.AbstractEventLoop | None = None
+    _thread: threading.Thread | None = None
 
     def __post_init__(self) -> None:
         self._context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -75,6 +82,22 @@ class WebhookServer:
         return True
 
     async def start(self) -> None:
+        """Listen, on a thread of its own; returns once the port is open (or raises why not)."""
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="sundial-webhooks", daemon=True)
+        self._thread.start()
+        await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(self._serve(), self._loop))
+
+    async def close(self) -> None:
+        if self._loop is None or self._thread is None:
+            return
+        await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(self._stop(), self._loop))
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        await asyncio.to_thread(self._thread.join, 10)
+        self._loop.close()
+        self._loop = self._thread = None
+
+    async def _serve(self) -> None:
         app = web.Application(client_max_size=3 * 1024 * 1024)  # an AdmissionReview of a large object
         app.router.add_post("/validate", self._handler(self.validate))
         app.router.add_post("/mutate", self._handler(self.mutate))
@@ -90,7 +113,7 @@ class WebhookServer:
             await asyncio.sleep(self.reload_seconds)
             self.reload_if_changed()
 
-    async def close(self) -> None:
+    async def _stop(self) -> None:
         if self._watcher is not None:
             self._watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from sundial.domain.cron import CronExpression, InvalidCronExpression, describe_gap, fire_times, gap_report, parse_cron
@@ -42,8 +43,10 @@ def _matches_day(cron: CronExpression, day: date) -> bool:
             and (day.isoweekday() % 7) in cron.days_of_week)
 
 
-def _changes(zone: ZoneInfo, start: date, days: int) -> list[date]:
-    """Local dates on which the zone's UTC offset changes (between that midnight and the next)."""
+@lru_cache(maxsize=256)
+def _changes(zone: ZoneInfo, start: date, days: int) -> tuple[date, ...]:
+    """Local dates on which the zone's UTC offset changes (between that midnight and the next); cached,
+    since the admission webhook asks for the same few zones on every apply."""
     found = []
     offset = datetime.combine(start, time(), zone).utcoffset()
     for n in range(1, days + 1):
@@ -52,7 +55,7 @@ def _changes(zone: ZoneInfo, start: date, days: int) -> list[date]:
         if following != offset:
             found.append(day - timedelta(days=1))
         offset = following
-    return found
+    return tuple(found)
 
 
 def dst_warnings(expression: str, cron: CronExpression, zone: ZoneInfo, now: datetime) -> list[str]:
