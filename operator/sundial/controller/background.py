@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import dataclasses
 import functools
-from collections.abc import Coroutine, Iterable, Mapping
+from collections.abc import Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,8 +27,10 @@ from sundial.controller.credentials import follow_api_key_file
 from sundial.controller.metrics import METRICS, bind_operator, serve_metrics
 from sundial.controller.reconcile import reconcile
 from sundial.controller.sweeper import SweepConfig, Sweeper
+from sundial.domain.admission import CREATOR_ANNOTATION
 from sundial.domain.drift import IndexedSchedule, Key
 from sundial.domain.schedule_metrics import ScheduleMetrics
+from sundial.domain.validation import Peers
 from sundial.logs import decision
 
 
@@ -40,6 +42,7 @@ class Indexes:
     by_namespace: Mapping[str, Iterable[tuple[str, str]]]  # namespace -> (creationTimestamp, name)
     accounting: Mapping[Key, Iterable[Tracked]]  # (namespace, name) -> what run accounting tracks
     metrics: Mapping[Key, Iterable[ScheduleMetrics]] | None = None  # (namespace, name) -> per-schedule metrics
+    by_creator: Mapping[str, Iterable[tuple[str, str]]] = field(default_factory=dict)  # creator -> (ts, ns/name)
 
 
 @dataclass
@@ -81,6 +84,14 @@ class BackgroundTasks:
             await runner.cleanup()
 
 
+async def _repair(ctx: OperatorContext, indexes: Indexes, body: Mapping[str, Any],
+                  siblings: Sequence[tuple[str, str]]) -> None:
+    """The sweeper's repair: the reconcile, with the creator's schedules for the per-user quota."""
+    creator = ((body.get("metadata") or {}).get("annotations") or {}).get(CREATOR_ANNOTATION)
+    peers = Peers(namespace=list(siblings), creator=list(indexes.by_creator.get(creator, ())) if creator else [])
+    await reconcile(ctx, body, peers)
+
+
 async def start_background_tasks(ctx: OperatorContext, options: object, indexes: Indexes) -> BackgroundTasks:
     """Start the metrics endpoint and every background loop of the operator."""
     background = BackgroundTasks()
@@ -92,7 +103,7 @@ async def start_background_tasks(ctx: OperatorContext, options: object, indexes:
     METRICS.sweep_interval.set(config.interval_seconds)
     own_kube = AttributedKube.of(ctx.kube) if isinstance(ctx.kube, KubeGateway) else ctx.kube
     own = dataclasses.replace(ctx, kube=own_kube)  # the sweeper's own Kubernetes calls
-    sweeper = Sweeper(own, indexes.by_key, indexes.by_namespace, functools.partial(reconcile, own), config)
+    sweeper = Sweeper(own, indexes.by_key, indexes.by_namespace, functools.partial(_repair, own, indexes), config)
     background.sweeper = sweeper
     background.spawn("sweeper", sweeper.run(background.stop))
     background.spawn("accounting", run_accounting_loop(ctx, ctx.settings.runs_poll_seconds, background.stop,

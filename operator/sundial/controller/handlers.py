@@ -44,7 +44,8 @@ async def startup(
     memo.ctx = await OperatorContext.open(memo.sundial_settings, memo.sundial_options, logger)
     # kopf passes its indexes to startup handlers as live objects, filled as resources are listed
     indexes = Indexes(by_key=kwargs["schedules_by_key"], by_namespace=kwargs["schedules_by_namespace"],
-                      accounting=kwargs["schedules_for_accounting"], metrics=kwargs["schedules_for_metrics"])
+                      accounting=kwargs["schedules_for_accounting"], metrics=kwargs["schedules_for_metrics"],
+                      by_creator=kwargs["schedules_by_creator"])
     memo.background = await start_background_tasks(memo.ctx, memo.sundial_options, indexes)
     memo.webhooks = await start_webhooks(memo.ctx, kwargs["schedules_by_namespace"], kwargs["schedules_by_creator"])
 
