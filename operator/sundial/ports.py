@@ -107,5 +107,8 @@ class KubePort(KubeCounters, Protocol):
     async def post_event(self, namespace: str, name: str, uid: str, event_type: str, reason: str,
                          message: str) -> None: ...
 
+    async def username(self) -> str:
+        """Who the operator is to the apiserver (the one who may write the creator annotation); '' if unknown."""
+
     async def close(self) -> None:
         """Release the connection (the operator's cleanup)."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -18,11 +17,13 @@ from typing import Any
 import pytest
 import yaml
 from kubernetes import client
-from temporalio.client import Client
-from tests.e2e.conftest import Kube, OperatorProcess, condition, eventually
-from tests.e2e.test_schedule_lifecycle import EXAMPLE_SPEC, ready, schedule_exists, schedule_id
+from temporalio.client import Client, ScheduleActionExecutionStartWorkflow
+from tests.e2e.helpers import Kube, Replacements, condition, ready
+from tests.e2e.test_schedule_lifecycle import EXAMPLE_SPEC, schedule_exists, schedule_id
+from tests.support.waiting import eventually
 
 from sundial.devstack.controlplane import LocalControlPlane
+from sundial.devstack.operator_process import OperatorProcess
 
 SEVEN_BAD = [
     pytest.param({"schedule": "*/5 * * * *"}, "IntervalTooShort", id="every-5-min"),
@@ -109,21 +110,6 @@ def test_a_wall_clock_time_repeated_by_dst_is_accepted_with_a_warning_naming_the
     eventually("Ready", lambda: ready(kube, ns, "night"))
 
 
-@pytest.fixture(scope="module")
-def quota_of_two(operator: OperatorProcess) -> Iterator[OperatorProcess]:
-    """The session operator restarted with SCHEDULE_MAX_PER_USER=2, then put back as it was."""
-    before = operator.env["SCHEDULE_MAX_PER_USER"]
-    operator.stop()
-    operator.env["SCHEDULE_MAX_PER_USER"] = "2"
-    operator.start()
-    try:
-        yield operator
-    finally:
-        operator.stop()
-        operator.env["SCHEDULE_MAX_PER_USER"] = before
-        operator.start()
-
-
 def grant_schedule_editing(kube: Kube, namespace: str, *users: str) -> None:
     rbac = client.RbacAuthorizationV1Api(kube.api)
     rbac.create_namespaced_role(namespace, client.V1Role(
@@ -150,7 +136,8 @@ async def run_input(temporal_client: Client, sid: str) -> dict[str, Any]:
 
     async def started() -> str | None:
         actions = (await handle.describe()).info.recent_actions
-        return actions[-1].action.workflow_id if actions else None
+        action = actions[-1].action if actions else None
+        return action.workflow_id if isinstance(action, ScheduleActionExecutionStartWorkflow) else None
 
     deadline = datetime.now(UTC) + timedelta(seconds=20)
     workflow_id = await started()
@@ -164,8 +151,9 @@ async def run_input(temporal_client: Client, sid: str) -> dict[str, Any]:
 
 
 async def test_the_per_user_quota_holds_across_namespaces_and_the_creator_is_recorded(
-    quota_of_two: OperatorProcess, kube: Kube, control_plane: LocalControlPlane, temporal_client: Client
+    replace_operator: Replacements, kube: Kube, control_plane: LocalControlPlane, temporal_client: Client
 ) -> None:
+    replace_operator("quota-of-two", SCHEDULE_MAX_PER_USER="2")
     one, two = kube.new_namespace(), kube.new_namespace()
     for ns in (one, two):
         grant_schedule_editing(kube, ns, "alice", "bob")
@@ -203,8 +191,9 @@ async def test_the_per_user_quota_holds_across_namespaces_and_the_creator_is_rec
 
 
 def test_a_burst_of_concurrent_creates_cannot_slip_past_the_quota(
-    quota_of_two: OperatorProcess, kube: Kube, control_plane: LocalControlPlane
+    replace_operator: Replacements, kube: Kube, control_plane: LocalControlPlane
 ) -> None:
+    replace_operator("burst", SCHEDULE_MAX_PER_USER="2")
     ns = kube.new_namespace()
     grant_schedule_editing(kube, ns, "dave")
     with ThreadPoolExecutor(10) as pool:
@@ -212,12 +201,13 @@ def test_a_burst_of_concurrent_creates_cannot_slip_past_the_quota(
     assert sum(result.returncode == 0 for result in results) == 2
     refused = [result.stderr for result in results if result.returncode != 0]
     assert all("the limit is 2 (SCHEDULE_MAX_PER_USER)" in stderr for stderr in refused), refused
-    assert len(kube.custom.list_namespaced_custom_object("sundial.dev", "v1alpha1", ns, "schedules")["items"]) == 2
+    assert kubectl(control_plane, "get", "sched", "-n", ns, "-o", "name").stdout.count("\n") == 2
 
 
 def test_the_reconcile_enforces_the_user_quota_where_the_webhook_is_off(
-    quota_of_two: OperatorProcess, kube: Kube
+    replace_operator: Replacements, kube: Kube
 ) -> None:
+    replace_operator("backstop", SCHEDULE_MAX_PER_USER="2")
     ns = kube.new_namespace(webhook=False)
     for name in ("c1", "c2", "c3"):
         kube.create(ns, name, EXAMPLE_SPEC, annotations={"sundial.dev/created-by": "carol"})

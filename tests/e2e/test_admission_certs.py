@@ -9,11 +9,13 @@ import sys
 from pathlib import Path
 
 from cryptography import x509
-from tests.e2e.conftest import REPO, Kube, OperatorProcess, eventually
+from tests.e2e.helpers import REPO, Kube
 from tests.e2e.test_admission import apply
 from tests.e2e.test_schedule_lifecycle import EXAMPLE_SPEC
+from tests.support.waiting import eventually
 
 from sundial.devstack.controlplane import LocalControlPlane
+from sundial.devstack.operator_process import OperatorProcess
 from sundial.devstack.webhook_certs import WebhookCerts, issue_serving_cert
 
 

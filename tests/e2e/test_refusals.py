@@ -1,4 +1,8 @@
-"""Every refusal of a spec rule: Invalid, Stalled with the reason, a Warning Event, nothing in Temporal."""
+"""Every refusal of a spec rule: Invalid, Stalled with the reason, a Warning Event, nothing in Temporal.
+
+The status-side backstop: these namespaces are left out of the admission webhooks (test_admission.py
+shows the same specs refused at ``kubectl apply``).
+"""
 
 from __future__ import annotations
 
@@ -47,7 +51,7 @@ async def test_refused_spec_is_stalled_with_reason_and_warning_and_absent_from_t
     operator: OperatorProcess, kube: Kube, temporal_client: Client, change: dict[str, Any], reason: str,
     mentions: str,
 ) -> None:
-    ns = kube.new_namespace()
+    ns = kube.new_namespace(webhook=False)
     kube.create(ns, "refused", {**EXAMPLE_SPEC, **change})
     body = eventually(f"Stalled ({reason})", lambda: stalled(kube, ns, "refused"))
     assert body["status"]["phase"] == "Invalid"
@@ -62,7 +66,7 @@ async def test_refused_spec_is_stalled_with_reason_and_warning_and_absent_from_t
 async def test_the_schedule_over_the_namespace_quota_is_refused_and_the_oldest_keep_their_place(
     operator: OperatorProcess, kube: Kube, temporal_client: Client
 ) -> None:
-    ns = kube.new_namespace()
+    ns = kube.new_namespace(webhook=False)
     for index in range(50):
         kube.create(ns, f"s{index:02d}", EXAMPLE_SPEC)
     eventually("50 Ready", lambda: all(ready(kube, ns, f"s{i:02d}") for i in range(50)), timeout=60,
@@ -79,7 +83,7 @@ async def test_the_schedule_over_the_namespace_quota_is_refused_and_the_oldest_k
 async def test_an_invalid_edit_leaves_the_running_temporal_schedule_as_it_was(
     operator: OperatorProcess, kube: Kube, temporal_client: Client
 ) -> None:
-    ns = kube.new_namespace()
+    ns = kube.new_namespace(webhook=False)
     sid = create_ready(kube, ns, "steady", EXAMPLE_SPEC)["status"]["temporal"]["scheduleId"]
     before = await describe(temporal_client, sid)
 

@@ -15,6 +15,7 @@ from tests.support.waiting import eventually_async
 from sundial.adapters.temporal import TemporalGateway
 from sundial.controller.context import OperatorContext
 from sundial.controller.reconcile import reconcile
+from sundial.domain.validation import Peers
 
 
 async def next_second() -> None:
@@ -48,7 +49,7 @@ async def add_schedule(ctx: OperatorContext, kube: MemoryKube, name: str, task_q
     """A Schedule resource, reconciled into a Temporal schedule the way the operator does it."""
     body = kube.add("team-a", name, {"schedule": "0 9 * * *", "paused": False, "task": {"query": query},
                                      "workflow": {"taskQueue": task_queue}, **spec})
-    await reconcile(ctx, body, [])
+    await reconcile(ctx, body, Peers())
     return ctx.identity(body).schedule_id
 
 
@@ -57,4 +58,4 @@ async def set_query(ctx: OperatorContext, kube: MemoryKube, name: str, query: st
     body = kube.bodies["team-a", name]
     body["spec"]["task"]["query"] = query
     body["metadata"]["generation"] += 1
-    await reconcile(ctx, copy.deepcopy(body), [])
+    await reconcile(ctx, copy.deepcopy(body), Peers())

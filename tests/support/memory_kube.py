@@ -82,5 +82,8 @@ class MemoryKube:
         self.calls["event"] += 1
         self.events.append((name, event_type, reason, message))
 
+    async def username(self) -> str:
+        return "system:serviceaccount:sundial:sundial"
+
     async def close(self) -> None:
         self.closed = True
