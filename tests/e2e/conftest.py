@@ -20,6 +20,7 @@ from tests.e2e.helpers import (
     MANY_NAMESPACES,
     MANY_PER_NAMESPACE,
     REPO,
+    AdmissionWebhooks,
     Kube,
     Replacements,
     all_ready,
@@ -32,7 +33,7 @@ from sundial.devstack.controlplane import LocalControlPlane
 from sundial.devstack.operator_process import OperatorProcess
 from sundial.devstack.processes import ManagedProcess, free_port, wait_until
 from sundial.devstack.temporal_dev import TemporalDevServer
-from sundial.devstack.webhook_certs import local_webhooks
+from sundial.devstack.webhook_certs import generate_certs
 
 
 @pytest.fixture(scope="session")
@@ -46,21 +47,22 @@ def crds(control_plane: LocalControlPlane) -> None:
 
 
 @pytest.fixture(scope="session")
-def admission_webhooks(control_plane: LocalControlPlane, crds: None, stack_dir: Path) -> dict[str, str]:
+def admission_webhooks(control_plane: LocalControlPlane, crds: None, stack_dir: Path) -> AdmissionWebhooks:
     """A CA and serving certificate, and both webhook configurations pointing at 127.0.0.1:<port>.
 
     The port and files go into this process's environment, so every operator a test starts
     (``operator_env`` copies it) serves the webhooks the apiserver calls.
     """
     kubectl = [str(control_plane.binaries.kubectl), "--kubeconfig", str(control_plane.kubeconfig)]
-    env = local_webhooks(kubectl, stack_dir / "webhook-certs", free_port())
-    os.environ.update(env)
-    return env
+    webhooks = AdmissionWebhooks(kubectl, free_port(), generate_certs(stack_dir / "webhook-certs"))
+    webhooks.register()
+    os.environ.update(webhooks.env)
+    return webhooks
 
 
 @pytest.fixture(scope="session")
 def operator(control_plane: LocalControlPlane, temporal_server: TemporalDevServer, crds: None,
-             admission_webhooks: dict[str, str], stack_dir: Path) -> Iterator[OperatorProcess]:
+             admission_webhooks: AdmissionWebhooks, stack_dir: Path) -> Iterator[OperatorProcess]:
     """The session's operator, with ``--verbose`` logs."""
     process = OperatorProcess(stack_dir / "operator", e2e_operator_env(control_plane, temporal_server),
                               extra_args=("--verbose",))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
@@ -16,7 +17,13 @@ from tests.support.waiting import eventually
 from sundial.devstack.controlplane import LocalControlPlane
 from sundial.devstack.operator_process import OperatorProcess, operator_env
 from sundial.devstack.temporal_dev import TemporalDevServer
-from sundial.devstack.webhook_certs import BYPASS_LABEL
+from sundial.devstack.webhook_certs import (
+    BYPASS_LABEL,
+    WebhookCerts,
+    register_webhooks,
+    unregister_webhooks,
+    webhook_env,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 CRD_FILE = REPO / "crds" / "sundial.dev_schedules.yaml"
@@ -137,6 +144,25 @@ def e2e_operator_env(control_plane: LocalControlPlane, temporal_server: Temporal
                 "SCHEDULE_MAX_PER_USER": "100000",  # every test's schedules have one creator: the admin
                 **overrides}
     return operator_env(control_plane.kubeconfig, temporal_server.address, settings)
+
+
+@dataclass
+class AdmissionWebhooks:
+    """The suite's webhook registration (127.0.0.1:``port``), lifted while no operator serves it."""
+
+    kubectl: list[str]
+    port: int
+    certs: WebhookCerts
+
+    @property
+    def env(self) -> dict[str, str]:
+        return webhook_env(self.port, self.certs)
+
+    def register(self) -> None:
+        register_webhooks(self.kubectl, self.port, self.certs)
+
+    def unregister(self) -> None:
+        unregister_webhooks(self.kubectl)
 
 
 class Replacements:

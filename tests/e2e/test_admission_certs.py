@@ -6,17 +6,16 @@ import os
 import ssl
 import subprocess
 import sys
-from pathlib import Path
 
 from cryptography import x509
-from tests.e2e.helpers import REPO, Kube
+from tests.e2e.helpers import REPO, AdmissionWebhooks, Kube
 from tests.e2e.test_admission import apply
 from tests.e2e.test_schedule_lifecycle import EXAMPLE_SPEC
 from tests.support.waiting import eventually
 
 from sundial.devstack.controlplane import LocalControlPlane
 from sundial.devstack.operator_process import OperatorProcess
-from sundial.devstack.webhook_certs import WebhookCerts, issue_serving_cert
+from sundial.devstack.webhook_certs import issue_serving_cert
 
 
 def served_serial(port: int) -> int:
@@ -25,11 +24,10 @@ def served_serial(port: int) -> int:
 
 
 def test_a_rotated_certificate_is_served_without_a_restart(
-    operator: OperatorProcess, control_plane: LocalControlPlane, kube: Kube, admission_webhooks: dict[str, str]
+    operator: OperatorProcess, control_plane: LocalControlPlane, kube: Kube, admission_webhooks: AdmissionWebhooks
 ) -> None:
-    port = int(admission_webhooks["SUNDIAL_WEBHOOK_PORT"])
-    cert_file = Path(admission_webhooks["SUNDIAL_WEBHOOK_CERT_FILE"])
-    certs = WebhookCerts(cert_file.parent / "ca.crt", cert_file, Path(admission_webhooks["SUNDIAL_WEBHOOK_KEY_FILE"]))
+    port, certs = admission_webhooks.port, admission_webhooks.certs
+    cert_file = certs.cert_file
     before, starts = served_serial(port), operator.starts
     issue_serving_cert(certs)
     rotated = int(x509.load_pem_x509_certificate(cert_file.read_bytes()).serial_number)
@@ -49,8 +47,8 @@ def run_flags(*args: str) -> subprocess.CompletedProcess[str]:
                           text=True, timeout=60)
 
 
-def test_a_certificate_without_its_key_stops_start_up_with_one_line(admission_webhooks: dict[str, str]) -> None:
-    result = run_flags("--webhook-cert", admission_webhooks["SUNDIAL_WEBHOOK_CERT_FILE"])
+def test_a_certificate_without_its_key_stops_start_up_with_one_line(admission_webhooks: AdmissionWebhooks) -> None:
+    result = run_flags("--webhook-cert", admission_webhooks.env["SUNDIAL_WEBHOOK_CERT_FILE"])
     assert result.returncode == 2
     assert result.stderr.strip() == ("sundial: bad setting: the webhook certificate and key must be given together "
                                      "(--webhook-cert, --webhook-key)")

@@ -86,6 +86,8 @@ def stage(request: pytest.FixtureRequest, control_plane: LocalControlPlane, temp
     # The suite's admin operator (-A) would race the chart's for every Schedule: stopped meanwhile.
     suite_operator = request.getfixturevalue("operator")
     suite_operator.stop()
+    webhooks = request.getfixturevalue("admission_webhooks")
+    webhooks.unregister()  # the suite's registration points at the stopped operator
     cluster = Cluster(control_plane, tmp_path_factory.mktemp("chart"))
     # A CRD applied by kubectl before (the suite's `crds` fixture) is adopted by the release, as a
     # user who installed it by hand would do (docs/install.md).
@@ -100,6 +102,7 @@ def stage(request: pytest.FixtureRequest, control_plane: LocalControlPlane, temp
     yield the_stage
     the_stage.stop_operator()
     cluster.helm("uninstall", RELEASE, "-n", NAMESPACE, check=False)
+    webhooks.register()
     suite_operator.start()
 
 

@@ -157,6 +157,13 @@ def register_webhooks(kubectl: list[str], port: int, certs: WebhookCerts) -> Non
         raise StackError(f"registering the admission webhooks failed: {result.stderr.strip()}")
 
 
+def unregister_webhooks(kubectl: list[str]) -> None:
+    """Remove both configurations (creates and edits go through unjudged until they are back)."""
+    for kind in ("validatingwebhookconfiguration", "mutatingwebhookconfiguration"):
+        subprocess.run([*kubectl, "delete", kind, CONFIGURATION, "--ignore-not-found"], check=True,
+                       capture_output=True, text=True)
+
+
 def webhook_env(port: int, certs: WebhookCerts) -> dict[str, str]:
     """The operator's settings for serving the webhooks from these files."""
     return {"SUNDIAL_WEBHOOK_PORT": str(port), "SUNDIAL_WEBHOOK_CERT_FILE": str(certs.cert_file),
