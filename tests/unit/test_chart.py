@@ -33,6 +33,7 @@ CHART_MANAGED = {
     "SUNDIAL_BIND_ADDRESS": "the pod IP, from the downward API",
     "SUNDIAL_WEBHOOK_CERT_FILE": "webhook.enabled (the webhook certificate Secret, mounted)",
     "SUNDIAL_WEBHOOK_KEY_FILE": "webhook.enabled (the webhook certificate Secret, mounted)",
+    "SUNDIAL_WEBHOOK_PORT": "webhook.port (as the --webhook-port flag, which wins over the variable)",
 }
 
 
