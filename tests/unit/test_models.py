@@ -138,7 +138,7 @@ def test_models_are_frozen() -> None:
         ({"scheduel": "0 9 * * *"}, "spec.scheduel", "is not a known field"),
         ({"maxBudgetPerRunUSD": -1}, "spec.maxBudgetPerRunUSD", "-1 is below the minimum of 0"),
         ({"timeoutSeconds": 0}, "spec.timeoutSeconds", "0 is below the minimum of 1"),
-        ({"policy": {"overlap": "Never"}}, "spec.policy.overlap", "'Never' is not one of"),
+        ({"policy": {"overlap": "Never"}}, "spec.policy.overlap", '"Never" is not one of'),
         ({"history": {"failedRunsLimit": 101}}, "spec.history.failedRunsLimit", "above the maximum of 100"),
         ({"startAt": "2026-01-01T00:00:00"}, "spec.startAt", "spec.startAt:"),  # no offset: not RFC 3339
         ({"task": {"context": {}}}, "spec.task.query", "spec.task.query: is required"),

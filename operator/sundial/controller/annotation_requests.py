@@ -14,6 +14,7 @@ from sundial.adapters.kube import RESUME_ANNOTATION, RESUME_REASON_ANNOTATION, T
 from sundial.controller.context import NORMAL, WARNING, OperatorContext
 from sundial.controller.probes import pending_probe, start_probe
 from sundial.controller.reconcile import auto_paused, clear_auto_pause, reconcile
+from sundial.domain.messages import bounded
 from sundial.domain.validation import Peers
 from sundial.errors import TemporalError
 
@@ -73,4 +74,4 @@ async def _trigger(ctx: OperatorContext, body: Mapping[str, Any], token: str) ->
             await ctx.event(body, NORMAL, "Triggered", "started one run now (sundial trigger)")
     meta = body["metadata"]
     await ctx.kube.patch_status(meta["namespace"], meta["name"],
-                                {"requests": {"trigger": token, "triggerResult": result}})
+                                {"requests": {"trigger": token, "triggerResult": bounded(result)}})

@@ -16,6 +16,7 @@ from sundial.adapters.kube import KubeGateway, load_api_client
 from sundial.adapters.temporal import TemporalGateway
 from sundial.domain import status as st
 from sundial.domain.desired import ScheduleIdentity
+from sundial.domain.messages import bounded
 from sundial.domain.rules import Limits
 from sundial.domain.translate import WorkflowDefaults
 from sundial.ports import KubePort, TemporalPort
@@ -67,7 +68,7 @@ class OperatorContext:
         return ScheduleIdentity(self.cluster_id, meta["namespace"], meta["name"], meta["uid"])
 
     async def event(self, body: Mapping[str, Any], event_type: str, reason: str, message: str) -> None:
-        meta = body["metadata"]
+        meta, message = body["metadata"], bounded(message)  # Events echo user input and worker errors
         self.logger.info(f"{meta['namespace']}/{meta['name']}: {reason}: {message}")
         await self.kube.post_event(meta["namespace"], meta["name"], meta["uid"], event_type, reason, message)
 

@@ -15,6 +15,7 @@ from typing import Any, Literal, Self, TypeVar
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
+from sundial.domain.messages import bounded, shown
 from sundial.errors import SpecInvalid
 
 OverlapPolicy = Literal["Skip", "BufferOne", "BufferAll", "CancelOther", "TerminateOther", "AllowAll"]
@@ -78,7 +79,7 @@ class PolicySpec(Model):
     max_consecutive_failures: int = Field(default=3, ge=0)
     """Pause the schedule after this many failed runs in a row (Paused reason ConsecutiveFailures);
     0 means never."""
-    max_total_budget_usd: float | None = Field(default=None, alias="maxTotalBudgetUSD", ge=0)
+    max_total_budget_usd: float | None = Field(default=None, alias="maxTotalBudgetUSD", ge=0, allow_inf_nan=False)
     """Pause the schedule once status.cost.totalUSD reaches this many US dollars (reason BudgetExhausted)."""
 
 
@@ -118,7 +119,7 @@ class ScheduleSpec(Model):
     """The agent task each run performs; required unless spec.workflow.args is given."""
     workflow: WorkflowSpec = Field(default_factory=WorkflowSpec)
     """The workflow each run starts."""
-    max_budget_per_run_usd: float = Field(default=10.0, alias="maxBudgetPerRunUSD", ge=0)
+    max_budget_per_run_usd: float = Field(default=10.0, alias="maxBudgetPerRunUSD", ge=0, allow_inf_nan=False)
     """Most a single run may spend, in US dollars; at most the operator's SCHEDULE_MAX_BUDGET_USD."""
     timeout_seconds: int = Field(default=600, ge=1)
     """Run timeout of each workflow, in seconds."""
@@ -146,7 +147,7 @@ def parse_problems(exc: ValidationError, prefix: str) -> list[SpecInvalid]:
     problems = []
     for error in exc.errors(include_url=False):
         field = ".".join([prefix, *(str(part) for part in error["loc"])])
-        problems.append(SpecInvalid("InvalidSpec", field, f"{field}: {_explain(error)}"))
+        problems.append(SpecInvalid("InvalidSpec", field, bounded(f"{field}: {_explain(error)}")))
     return problems
 
 
@@ -158,10 +159,12 @@ def _explain(error: Mapping[str, Any]) -> str:
         return "is not a known field"
     if kind == "string_too_long":
         return f"{len(str(value))} characters; the limit is {context['max_length']}"
+    if kind == "finite_number":
+        return f"{shown(value)} is not a finite number (NaN and infinities are refused)"
     if kind == "greater_than_equal":
-        return f"{value} is below the minimum of {context['ge']}"
+        return f"{shown(value)} is below the minimum of {context['ge']}"
     if kind == "less_than_equal":
-        return f"{value} is above the maximum of {context['le']}"
+        return f"{shown(value)} is above the maximum of {context['le']}"
     if kind == "literal_error":
-        return f"{value!r} is not one of {context['expected']}"
-    return f"{error['msg']} (got {value!r})" if value is not None else str(error["msg"])
+        return f"{shown(value)} is not one of {context['expected']}"
+    return f"{error['msg']} (got {shown(value)})" if value is not None else str(error["msg"])

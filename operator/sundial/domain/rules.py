@@ -32,6 +32,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sundial.domain.cron import GapReport, InvalidCronExpression, describe_gap, gap_report, parse_cron
 from sundial.domain.durations import InvalidDuration, parse_duration
+from sundial.domain.messages import bounded
 from sundial.domain.models import ScheduleSpec
 from sundial.errors import SpecInvalid
 
@@ -123,7 +124,13 @@ def spec_violations(spec: ScheduleSpec, limits: Limits, now: datetime) -> list[S
         problems.append(
             _invalid("spec.task", "required unless spec.workflow.args is given (args: [] for no arguments)")
         )
-    return problems
+    return [_printable(problem) for problem in problems]
+
+
+def _printable(problem: SpecInvalid) -> SpecInvalid:
+    """The refusal with its message escaped and shortened: it echoes what the user wrote."""
+    message = bounded(problem.message)
+    return problem if message == problem.message else SpecInvalid(problem.reason, problem.field, message)
 
 
 def validate_spec(spec: ScheduleSpec, limits: Limits, now: datetime) -> None:
@@ -203,7 +210,7 @@ def quota_refusal(
     if order.index(name) < limit:
         return None
     message = f"{scope} has {len(order)} schedules; the limit is {limit} ({setting})"
-    return SpecInvalid(LIMIT_REACHED, field, message)
+    return SpecInvalid(LIMIT_REACHED, field, bounded(message))
 
 
 def namespace_quota_refusal(

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from sundial.domain.contract import TaskResult
+from sundial.domain.messages import MESSAGE_LIMIT, bounded
 from sundial.domain.status import rfc3339
 
 COMPLETED: Final = "COMPLETED"
@@ -112,8 +113,9 @@ def run_record(run: ClosedRun | RunInfo) -> dict[str, Any]:
         "closedAt": rfc3339_or_none(info.closed_at), "durationMs": duration,
         "costUSD": detail.cost_usd if detail else None,
         "totalTokens": detail.total_tokens if detail else None,
-        "model": detail.model if detail else None, "provider": detail.provider if detail else None,
-        "error": detail.error if detail else None,
+        "model": _text(detail.model if detail else None, 255),
+        "provider": _text(detail.provider if detail else None, 255),
+        "error": _text(detail.error if detail else None, MESSAGE_LIMIT),
     }
 
 
@@ -134,6 +136,11 @@ def run_io(task_input: Any, result: Any, limit: int) -> dict[str, Any]:
         "result": text[:limit] if text is not None else None,
         "resultChars": len(text) if text is not None else None,
     }
+
+
+def _text(value: str | None, limit: int) -> str | None:
+    """What a worker reported, printable and bounded: a status must never approach etcd's size limit."""
+    return bounded(value, limit, one_line=True) if value is not None else None
 
 
 def parse_time(value: Any) -> datetime | None:

@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sundial.domain.messages import bounded
+
 # Condition types
 READY, PAUSED, RECONCILING, STALLED, FIRING = "Ready", "Paused", "Reconciling", "Stalled", "Firing"
 
@@ -53,7 +55,7 @@ def with_condition(
     if previous is not None and previous.get("status") == wanted and previous.get("lastTransitionTime"):
         transition = previous["lastTransitionTime"]
     condition = {
-        "type": type_, "status": wanted, "reason": reason, "message": message,
+        "type": type_, "status": wanted, "reason": reason, "message": bounded(message),
         "observedGeneration": generation, "lastTransitionTime": transition,
     }
     others = [c for c in conditions if c.get("type") != type_]
