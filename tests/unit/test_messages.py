@@ -1,4 +1,4 @@
-"""Messages that echo user input are printable and short; status and Event messages are bounded (issue 10, items 10-11)."""
+"""Messages echoing user input are printable and short; status and Event messages bounded (issue 10: 10, 11)."""
 
 from __future__ import annotations
 
