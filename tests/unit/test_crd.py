@@ -6,6 +6,8 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ from hypothesis import strategies as st
 from sundial.domain.crd import crd_manifest, crd_yaml
 from sundial.domain.cron import InvalidCronExpression, parse_cron
 from sundial.domain.durations import InvalidDuration, parse_duration
+from sundial.domain.models import MAX_JITTER
 
 COMMITTED = Path(__file__).resolve().parents[2] / "crds" / "sundial.dev_schedules.yaml"
 VERSION = crd_manifest()["spec"]["versions"][0]
@@ -180,15 +183,39 @@ def test_the_cron_shape_rule_never_refuses_what_the_rules_accept(text: str) -> N
     assert CRON_RULE.fullmatch(text), text
 
 
+def cel_duration_at_most(text: str, most: timedelta) -> bool:
+    """``self == '0' || duration(self) <= duration(most)`` as CEL reads it (Go durations, exact)."""
+    if text == "0":
+        return True
+    total = sum(Decimal(number) * {"h": 3600, "m": 60, "s": 1, "ms": Decimal("0.001")}[unit]
+                for number, unit in re.findall(r"([0-9]+(?:\.[0-9]+)?)(ms|h|m|s)", text))
+    return total <= Decimal(int(most.total_seconds()))
+
+
 @settings(max_examples=300, deadline=None)
-@given(st.text(alphabet="0123456789.hms -x", max_size=12))
-def test_the_duration_rule_agrees_with_parse_duration(text: str) -> None:
+@given(st.text(alphabet="0123456789.hms -x", max_size=12)
+       | st.from_regex(r"\A[0-9]{1,12}(\.[0-9]{1,3})?(ms|h|m|s)\Z"))
+def test_the_duration_rules_agree_with_parse_duration(text: str) -> None:
+    """The syntax rule and the range rule of the CRD accept exactly what parse_duration accepts
+    (``12000000001h`` is refused by both, for its length)."""
+    jitter_rules = [rule["rule"] for rule in SPEC["properties"]["jitter"]["x-kubernetes-validations"]]
+    assert jitter_rules[1].endswith("self == '0' || duration(self) <= duration('168h')")
     try:
-        parse_duration(text)
+        parse_duration(text, MAX_JITTER)
         parsed = True
     except InvalidDuration:
         parsed = False
-    assert bool(DURATION_RULE.fullmatch(text)) is parsed, text
+    assert (bool(DURATION_RULE.fullmatch(text)) and cel_duration_at_most(text, MAX_JITTER)) is parsed, text
+
+
+def test_numbers_and_dates_have_maxima_in_the_schema() -> None:
+    assert SPEC["properties"]["timeoutSeconds"]["maximum"] == 86400
+    assert SPEC["properties"]["workflow"]["properties"]["retry"]["properties"]["maximumAttempts"]["maximum"] == 100
+    for instant in ("startAt", "endAt"):
+        [rule] = SPEC["properties"][instant]["x-kubernetes-validations"]
+        assert rule["rule"] == "self >= timestamp('1970-01-01T00:00:00Z') && self < timestamp('2101-01-01T00:00:00Z')"
+    catchup = SPEC["properties"]["policy"]["properties"]["catchupWindow"]["x-kubernetes-validations"][1]
+    assert "duration(self) >= duration('10s') && duration(self) <= duration('8760h')" in catchup["rule"]
 
 
 def test_end_at_after_start_at_is_left_to_the_webhook_and_the_reconcile() -> None:

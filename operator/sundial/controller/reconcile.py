@@ -91,9 +91,39 @@ def effective_pause(spec: ScheduleSpec, status: Mapping[str, Any]) -> st.PauseSt
     return None
 
 
+INTERNAL_ERROR = "InternalError"
+
+
 @record_reconcile  # sundial_reconciles_total{result} and sundial_reconcile_duration_seconds
 async def reconcile(ctx: OperatorContext, body: Mapping[str, Any], peers: Peers, retry: int = 0) -> None:
-    """Bring Temporal to the spec, then the status to what Temporal shows. Idempotent."""
+    """Bring Temporal to the spec, then the status to what Temporal shows. Idempotent.
+
+    An exception nobody planned for (a bug, an input no rule foresaw) is shown, not only logged:
+    ``Ready=False``, reason ``InternalError`` with its type and message, and a Warning Event;
+    kopf retries it with backoff.
+    """
+    try:
+        await _reconcile(ctx, body, peers, retry)
+    except (kopf.PermanentError, kopf.TemporaryError):
+        raise
+    except Exception as exc:
+        message = f"{type(exc).__name__}: {exc}"
+        await report_internal_error(ctx, body, dict(body.get("status") or {}), message)
+        raise kopf.TemporaryError(f"{INTERNAL_ERROR}: {message}", delay=backoff_seconds(retry)) from exc
+
+
+async def report_internal_error(ctx: OperatorContext, body: Mapping[str, Any], previous: st.Status,
+                                message: str) -> None:
+    generation = int(body["metadata"].get("generation") or 0)
+    ready = _condition(previous, st.READY)
+    if not (ready and ready.get("reason") == INTERNAL_ERROR and ready.get("message") == message):
+        await ctx.event(body, WARNING, INTERNAL_ERROR, message)
+    conditions = st.with_condition(list(previous.get("conditions") or []), st.READY, False, INTERNAL_ERROR,
+                                   message, generation, ctx.clock())
+    await ctx.write_status(body, previous, {"phase": "Error", "conditions": conditions})
+
+
+async def _reconcile(ctx: OperatorContext, body: Mapping[str, Any], peers: Peers, retry: int) -> None:
     meta, previous = body["metadata"], dict(body.get("status") or {})
     generation = int(meta.get("generation") or 0)
     now = ctx.clock()

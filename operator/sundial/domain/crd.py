@@ -13,12 +13,21 @@ writes the committed file; a unit test fails when the two differ.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import yaml
 
 from sundial.domain.cron import SHORTHANDS
-from sundial.domain.models import ScheduleSpec
+from sundial.domain.durations import format_duration
+from sundial.domain.models import (
+    EARLIEST,
+    LATEST,
+    MAX_CATCHUP_WINDOW,
+    MAX_JITTER,
+    MIN_CATCHUP_WINDOW,
+    ScheduleSpec,
+)
 from sundial.domain.status_models import ScheduleStatus
 
 GROUP = "sundial.dev"
@@ -43,6 +52,25 @@ _DURATION_RULE = {
     "rule": r"self.matches('^(0|([0-9]+(\\.[0-9]+)?(ms|h|m|s))+)$')",
     "message": "must be a duration such as 30s, 5m or 1h30m (units h, m, s, ms)",
 }
+
+
+def _duration_range(least: timedelta, most: timedelta) -> dict[str, str]:
+    """CEL's ``duration()`` reads Go durations as parse_duration does; an overflow is an error, so refused."""
+    low, high = format_duration(least), format_duration(most)
+    malformed = f"!{_DURATION_RULE['rule']}"  # reported by the syntax rule alone
+    if least:
+        return {"rule": f"{malformed} || (self != '0' && duration(self) >= duration('{low}') "
+                        f"&& duration(self) <= duration('{high}'))", "message": f"must be between {low} and {high}"}
+    return {"rule": f"{malformed} || self == '0' || duration(self) <= duration('{high}')",
+            "message": f"must be at most {high}"}
+
+
+def _year_range() -> dict[str, str]:
+    first, last = EARLIEST.strftime("%Y-%m-%dT%H:%M:%SZ"), LATEST.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {"rule": f"self >= timestamp('{first}') && self < timestamp('{last}')",
+            "message": f"must be between the years {EARLIEST.year} and {LATEST.year - 1}"}
+
+
 # task xor workflow.args is left to the operator's rules: CEL cannot see workflow.args, whose items
 # have no type (free-form JSON), so a rule naming it does not compile. endAt after startAt is left to
 # them too: the schema runs before the admission webhook, and its message could name neither value, nor
@@ -129,8 +157,11 @@ def spec_schema() -> dict[str, Any]:
     # a Warning Event); a schema limit would turn it into a bare apply error and hide it from status.
     del props["displayName"]["maxLength"]
     props["schedule"]["x-kubernetes-validations"] = [_CRON_RULE]
-    props["jitter"]["x-kubernetes-validations"] = [_DURATION_RULE]
-    props["policy"]["properties"]["catchupWindow"]["x-kubernetes-validations"] = [_DURATION_RULE]
+    props["jitter"]["x-kubernetes-validations"] = [_DURATION_RULE, _duration_range(timedelta(0), MAX_JITTER)]
+    props["policy"]["properties"]["catchupWindow"]["x-kubernetes-validations"] = [
+        _DURATION_RULE, _duration_range(MIN_CATCHUP_WINDOW, MAX_CATCHUP_WINDOW)]
+    for instant in ("startAt", "endAt"):
+        props[instant]["x-kubernetes-validations"] = [_year_range()]
     return schema
 
 

@@ -10,16 +10,36 @@ the operator's budget cap) live in :mod:`sundial.domain.rules`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal, Self, TypeVar
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Final, Literal, Self, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
 from sundial.domain.messages import bounded, shown
 from sundial.errors import SpecInvalid
 
+#: Ceilings of numbers and dates: protobuf and Temporal take nothing larger without changing it.
+MAX_TIMEOUT_SECONDS: Final = 86_400  # one day per attempt
+MAX_ATTEMPTS: Final = 100  # the schema's ceiling; the operator's SUNDIAL_MAX_RETRY_ATTEMPTS is lower
+EARLIEST: Final = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST: Final = datetime(2101, 1, 1, tzinfo=UTC)  # Temporal's calendar stops after 2100
+MAX_JITTER: Final = timedelta(days=7)
+MIN_CATCHUP_WINDOW: Final = timedelta(seconds=10)  # Temporal's minimum; 0 would mean its default, one year
+MAX_CATCHUP_WINDOW: Final = timedelta(days=365)
+
 OverlapPolicy = Literal["Skip", "BufferOne", "BufferAll", "CancelOther", "TerminateOther", "AllowAll"]
 M = TypeVar("M", bound=BaseModel)
+
+def _in_years(value: datetime) -> datetime:
+    # the local year first: converting year 1 at +14:00 to UTC would overflow
+    if not EARLIEST.year - 1 <= value.year <= LATEST.year or not EARLIEST <= value < LATEST:
+        raise ValueError(f"{value.isoformat()} is outside the years {EARLIEST.year} to {LATEST.year - 1}")
+    return value
+
+
+Instant = Annotated[AwareDatetime, AfterValidator(_in_years)]
+
 
 class Model(BaseModel):
     model_config = ConfigDict(
@@ -50,7 +70,7 @@ class TaskSpec(Model):
 class RetrySpec(Model):
     """How Temporal retries a failed run of the workflow."""
 
-    maximum_attempts: int = Field(default=1, ge=0)
+    maximum_attempts: int = Field(default=1, ge=0, le=MAX_ATTEMPTS)
     """Attempts per run, the first included; 1 means no retry, 0 means unlimited (Temporal's convention)."""
 
 
@@ -105,10 +125,10 @@ class ScheduleSpec(Model):
     @daily, @weekly, @monthly, @yearly (also @annually, @midnight)."""
     time_zone: str = Field(default="UTC", min_length=1, max_length=64)
     """IANA time zone in which the cron expression is read, e.g. Asia/Tokyo."""
-    start_at: AwareDatetime | None = None
-    """No run before this RFC 3339 time."""
-    end_at: AwareDatetime | None = None
-    """No run after this RFC 3339 time; must be later than startAt."""
+    start_at: Instant | None = None
+    """No run before this RFC 3339 time (between 1970 and 2100)."""
+    end_at: Instant | None = None
+    """No run after this RFC 3339 time; must be later than startAt and than now (at most 2100)."""
     jitter: str | None = Field(default=None, max_length=32)
     """Random delay of up to this duration added to each run, e.g. 30s."""
     paused: bool = False
@@ -121,8 +141,8 @@ class ScheduleSpec(Model):
     """The workflow each run starts."""
     max_budget_per_run_usd: float = Field(default=10.0, alias="maxBudgetPerRunUSD", ge=0, allow_inf_nan=False)
     """Most a single run may spend, in US dollars; at most the operator's SCHEDULE_MAX_BUDGET_USD."""
-    timeout_seconds: int = Field(default=600, ge=1)
-    """Run timeout of each workflow, in seconds."""
+    timeout_seconds: int = Field(default=600, ge=1, le=MAX_TIMEOUT_SECONDS)
+    """Run timeout of each workflow attempt, in seconds (at most one day)."""
     policy: PolicySpec = Field(default_factory=PolicySpec)
     """Overlap, catch-up, failure and cost policies."""
     history: HistorySpec = Field(default_factory=HistorySpec)
@@ -165,6 +185,8 @@ def _explain(error: Mapping[str, Any]) -> str:
         return f"{shown(value)} is below the minimum of {context['ge']}"
     if kind == "less_than_equal":
         return f"{shown(value)} is above the maximum of {context['le']}"
+    if kind == "value_error":
+        return str(context.get("error") or error["msg"])
     if kind == "literal_error":
         return f"{shown(value)} is not one of {context['expected']}"
     return f"{error['msg']} (got {shown(value)})" if value is not None else str(error["msg"])

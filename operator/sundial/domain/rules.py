@@ -31,9 +31,9 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sundial.domain.cron import GapReport, InvalidCronExpression, describe_gap, gap_report, parse_cron
-from sundial.domain.durations import InvalidDuration, parse_duration
+from sundial.domain.durations import InvalidDuration, format_duration, parse_duration
 from sundial.domain.messages import bounded
-from sundial.domain.models import ScheduleSpec
+from sundial.domain.models import MAX_CATCHUP_WINDOW, MAX_JITTER, MIN_CATCHUP_WINDOW, ScheduleSpec
 from sundial.errors import SpecInvalid
 
 LIMIT_REACHED = "ScheduleLimitReached"
@@ -107,15 +107,7 @@ def spec_violations(spec: ScheduleSpec, limits: Limits, now: datetime) -> list[S
         problems.append(
             _invalid("spec.endAt", f"{_stamp(spec.end_at)} is not after spec.startAt {_stamp(spec.start_at)}")
         )
-    for field, value in (
-        ("spec.jitter", spec.jitter),
-        ("spec.policy.catchupWindow", spec.policy.catchup_window),
-    ):
-        try:
-            if value is not None:
-                parse_duration(value)
-        except InvalidDuration as exc:
-            problems.append(_invalid(field, str(exc)))
+    problems.extend(_duration_problems(spec))
     if spec.task is not None and spec.workflow.args is not None:
         problems.append(
             _invalid("spec.workflow.args", "only allowed when spec.task is absent (the task is the argument)")
@@ -131,6 +123,22 @@ def _printable(problem: SpecInvalid) -> SpecInvalid:
     """The refusal with its message escaped and shortened: it echoes what the user wrote."""
     message = bounded(problem.message)
     return problem if message == problem.message else SpecInvalid(problem.reason, problem.field, message)
+
+
+def _duration_problems(spec: ScheduleSpec) -> list[SpecInvalid]:
+    """Durations parse and stay within their field's range (protobuf and Temporal change the rest)."""
+    problems = []
+    for field, value, least, most in (
+        ("spec.jitter", spec.jitter, timedelta(0), MAX_JITTER),
+        ("spec.policy.catchupWindow", spec.policy.catchup_window, MIN_CATCHUP_WINDOW, MAX_CATCHUP_WINDOW),
+    ):
+        try:
+            if value is not None and parse_duration(value, most) < least:
+                problems.append(_invalid(field, f'"{value}" is shorter than the minimum of {format_duration(least)} '
+                                                "(Temporal's minimum; 0 would mean one year)"))
+        except InvalidDuration as exc:
+            problems.append(_invalid(field, str(exc)))
+    return problems
 
 
 def validate_spec(spec: ScheduleSpec, limits: Limits, now: datetime) -> None:

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from sundial.domain.desired import DesiredSchedule, ScheduleIdentity, task_input
 from sundial.domain.durations import parse_duration
-from sundial.domain.models import ScheduleSpec
+from sundial.domain.models import MAX_CATCHUP_WINDOW, MAX_JITTER, ScheduleSpec
 from sundial.domain.status import USER_REQUESTED, PauseState
 
 
@@ -51,7 +51,7 @@ def desired_from_spec(
         time_zone=spec.time_zone,
         start_at=spec.start_at,
         end_at=spec.end_at,
-        jitter=parse_duration(spec.jitter) if spec.jitter else None,
+        jitter=parse_duration(spec.jitter, MAX_JITTER) if spec.jitter else None,
         workflow_type=workflow.type or defaults.workflow_type,
         task_queue=workflow.task_queue or defaults.task_queue,
         workflow_id=identity.schedule_id,
@@ -59,7 +59,7 @@ def desired_from_spec(
         run_timeout=timedelta(seconds=spec.timeout_seconds),
         retry_maximum_attempts=workflow.retry.maximum_attempts,
         overlap=spec.policy.overlap,
-        catchup_window=parse_duration(spec.policy.catchup_window),
+        catchup_window=parse_duration(spec.policy.catchup_window, MAX_CATCHUP_WINDOW),
         paused=pause is not None,
         note=pause.message if pause else "",
     )

@@ -1,0 +1,52 @@
+"""Numbers, dates and durations out of range are refused naming the field and the limit (issue 10, item 9)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from sundial.domain.rules import Limits, validated_spec
+from sundial.errors import SpecInvalid
+
+NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+BASE: dict[str, Any] = {"schedule": "0 9 * * *", "task": {"query": "q"}}
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"timeoutSeconds": 10**15}, "spec.timeoutSeconds",
+         "spec.timeoutSeconds: 1000000000000000 is above the maximum of 86400"),
+        ({"timeoutSeconds": 1e12}, "spec.timeoutSeconds",
+         "spec.timeoutSeconds: 1000000000000.0 is above the maximum of 86400"),
+        ({"workflow": {"retry": {"maximumAttempts": 2**31}}}, "spec.workflow.retry.maximumAttempts",
+         "spec.workflow.retry.maximumAttempts: 2147483648 is above the maximum of 100"),
+        ({"startAt": "0001-01-01T00:00:00+14:00"}, "spec.startAt",
+         "spec.startAt: 0001-01-01T00:00:00+14:00 is outside the years 1970 to 2100"),
+        ({"endAt": "9999-12-31T23:59:59-14:00"}, "spec.endAt",
+         "spec.endAt: 9999-12-31T23:59:59-14:00 is outside the years 1970 to 2100"),
+        ({"jitter": "11000000000h"}, "spec.jitter",
+         'spec.jitter: "11000000000h" is longer than the maximum of 168h'),
+        ({"jitter": "12000000001h"}, "spec.jitter",
+         'spec.jitter: "12000000001h" is longer than the maximum of 168h'),
+        ({"policy": {"catchupWindow": "9000h"}}, "spec.policy.catchupWindow",
+         'spec.policy.catchupWindow: "9000h" is longer than the maximum of 8760h'),
+        ({"policy": {"catchupWindow": "0"}}, "spec.policy.catchupWindow",
+         "spec.policy.catchupWindow: \"0\" is shorter than the minimum of 10s (Temporal's minimum; 0 would mean "
+         "one year)"),
+    ],
+)
+def test_out_of_range_values_are_refused_with_the_field_and_the_limit(change: dict[str, Any], field: str,
+                                                                       message: str) -> None:
+    with pytest.raises(SpecInvalid) as caught:
+        validated_spec({**BASE, **change}, Limits(), NOW)
+    assert (caught.value.reason, caught.value.field, caught.value.message) == ("InvalidSpec", field, message)
+
+
+@pytest.mark.parametrize("change", [{"timeoutSeconds": 86400}, {"jitter": "168h", "schedule": "0 0 1 * *"},
+                                    {"policy": {"catchupWindow": "8760h"}}, {"startAt": "1970-01-01T00:00:00Z"},
+                                    {"endAt": "2100-12-31T23:59:59Z"}])
+def test_the_limits_themselves_are_accepted(change: dict[str, Any]) -> None:
+    validated_spec({**BASE, **change}, Limits(), NOW)
