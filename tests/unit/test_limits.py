@@ -50,3 +50,37 @@ def test_out_of_range_values_are_refused_with_the_field_and_the_limit(change: di
                                     {"endAt": "2100-12-31T23:59:59Z"}])
 def test_the_limits_themselves_are_accepted(change: dict[str, Any]) -> None:
     validated_spec({**BASE, **change}, Limits(), NOW)
+
+
+def deep(depth: int) -> Any:
+    value: Any = "bottom"
+    for level in range(depth):
+        value = {"k": value} if level % 2 else [value]
+    return value
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"task": {"query": "q", "context": {"n": deep(600)}}}, "spec.task.context",
+         "spec.task.context: is nested more than 32 levels deep (objects and lists); the limit is 32"),
+        ({"task": None, "workflow": {"args": [deep(5000)]}}, "spec.workflow.args",
+         "spec.workflow.args: is nested more than 32 levels deep (objects and lists); the limit is 32"),
+        ({"task": {"query": "q", "context": {"blob": "x" * 70_000}}}, "spec.task.context",
+         "spec.task.context: is more than 65536 bytes as JSON; the limit is 65536"),
+        ({"task": {"query": "q", "context": {f"k{n}": n for n in range(65)}}}, "spec.task.context",
+         "spec.task.context: has 65 entries; the limit is 64"),
+        ({"task": None, "workflow": {"args": list(range(17))}}, "spec.workflow.args",
+         "spec.workflow.args: has 17 entries; the limit is 16"),
+        ({"task": {"query": "q" * 20_000}}, "spec.task.query", "spec.task.query: 20000 characters; the limit is 16384"),
+    ],
+)
+def test_free_form_values_are_bounded_in_depth_and_size(change: dict[str, Any], field: str, message: str) -> None:
+    body = {key: value for key, value in {**BASE, **change}.items() if value is not None}
+    with pytest.raises(SpecInvalid) as caught:
+        validated_spec(body, Limits(), NOW)
+    assert (caught.value.field, caught.value.message) == (field, message)
+
+
+def test_a_deep_object_within_the_bound_is_accepted() -> None:
+    validated_spec({**BASE, "task": {"query": "q", "context": {"n": deep(30)}}}, Limits(), NOW)

@@ -21,6 +21,7 @@ from sundial.controller.admission import start_webhooks
 from sundial.controller.annotation_requests import handle_annotation_requests
 from sundial.controller.background import BackgroundTasks, Indexes, start_background_tasks
 from sundial.controller.context import OperatorContext
+from sundial.controller.liveness import WatcherWatch
 from sundial.controller.reconcile import finalize, reconcile
 from sundial.domain.drift import IndexedSchedule, indexed_from_body
 from sundial.domain.schedule_metrics import ScheduleMetrics, metrics_from_body
@@ -48,6 +49,13 @@ async def startup(
                       by_creator=kwargs["schedules_by_creator"])
     memo.background = await start_background_tasks(memo.ctx, memo.sundial_options, indexes)
     memo.webhooks = await start_webhooks(memo.ctx, kwargs["schedules_by_namespace"], kwargs["schedules_by_creator"])
+
+
+@kopf.on.probe(id="watchers")
+async def watchers_alive(memo: kopf.Memo, **_: Any) -> int:
+    """Live kopf watchers; raising here turns the liveness endpoint red (see ``liveness.py``)."""
+    watch: WatcherWatch = memo.setdefault("watcher_watch", WatcherWatch())
+    return watch.check()
 
 
 @kopf.on.cleanup()

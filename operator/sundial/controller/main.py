@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import kopf
 
+from sundial.controller.liveness import allow_deep_json
 from sundial.settings import Settings
 
 
@@ -30,6 +31,8 @@ def run_operator(settings: Settings, options: OperatorOptions) -> None:
         log_format=kopf.LogFormat.JSON if options.log_format == "json" else kopf.LogFormat.FULL,
     )
     import sundial.controller.handlers  # noqa: F401 - registers the handlers with kopf
+
+    allow_deep_json()  # a deeply nested Schedule must not kill the watch stream's JSON decoding
 
     memo = kopf.Memo(sundial_settings=settings, sundial_options=options)
     host = f"[{settings.bind_address}]" if ":" in settings.bind_address else settings.bind_address

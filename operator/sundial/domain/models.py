@@ -9,13 +9,14 @@ the operator's budget cap) live in :mod:`sundial.domain.rules`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sized
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Final, Literal, Self, TypeVar
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
+from sundial.domain.freeform import bounded_free_form
 from sundial.domain.messages import bounded, shown
 from sundial.errors import SpecInvalid
 
@@ -24,6 +25,10 @@ MAX_TIMEOUT_SECONDS: Final = 86_400  # one day per attempt
 MAX_ATTEMPTS: Final = 100  # the schema's ceiling; the operator's SUNDIAL_MAX_RETRY_ATTEMPTS is lower
 EARLIEST: Final = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST: Final = datetime(2101, 1, 1, tzinfo=UTC)  # Temporal's calendar stops after 2100
+MAX_QUERY_LENGTH: Final = 16 * 1024
+MAX_TEXT_LENGTH: Final = 4096  # description, pauseReason
+MAX_TOP_LEVEL_ENTRIES: Final = 64  # keys of task.context (deeper: domain.freeform)
+MAX_ARGS: Final = 16  # items of workflow.args
 MAX_JITTER: Final = timedelta(days=7)
 MIN_CATCHUP_WINDOW: Final = timedelta(seconds=10)  # Temporal's minimum; 0 would mean its default, one year
 MAX_CATCHUP_WINDOW: Final = timedelta(days=365)
@@ -39,6 +44,8 @@ def _in_years(value: datetime) -> datetime:
 
 
 Instant = Annotated[AwareDatetime, AfterValidator(_in_years)]
+FreeFormObject = Annotated[dict[str, Any], AfterValidator(bounded_free_form)]
+FreeFormList = Annotated[list[Any], AfterValidator(bounded_free_form)]
 
 
 class Model(BaseModel):
@@ -61,10 +68,11 @@ class Model(BaseModel):
 class TaskSpec(Model):
     """The agent task: becomes the single argument of ScheduledTaskWorkflow."""
 
-    query: str = Field(min_length=1)
+    query: str = Field(min_length=1, max_length=MAX_QUERY_LENGTH)
     """What the agent is asked to do on every run, e.g. "Generate a daily news digest about AI"."""
-    context: dict[str, Any] = Field(default_factory=dict)
-    """Free-form object handed to the task as task_context; the run's budget is added as max_budget_usd."""
+    context: FreeFormObject = Field(default_factory=dict, max_length=MAX_TOP_LEVEL_ENTRIES)
+    """Free-form object handed to the task as task_context (at most 64 keys, 32 levels deep and 64 KiB
+    as JSON); the run's budget is added as max_budget_usd."""
 
 
 class RetrySpec(Model):
@@ -82,8 +90,9 @@ class WorkflowSpec(Model):
     (ScheduledTaskWorkflow)."""
     task_queue: str | None = Field(default=None, min_length=1, max_length=255)
     """Task queue the workflow runs on; default: the operator's SUNDIAL_DEFAULT_TASK_QUEUE."""
-    args: list[Any] | None = None
-    """Free-form JSON list passed as the workflow's arguments; only allowed when spec.task is absent."""
+    args: FreeFormList | None = Field(default=None, max_length=MAX_ARGS)
+    """Free-form JSON list (at most 16 items, 32 levels deep and 64 KiB as JSON) passed as the
+    workflow's arguments after Sundial's own first argument; only allowed when spec.task is absent."""
     retry: RetrySpec = Field(default_factory=RetrySpec)
     """Retry policy of each run."""
 
@@ -117,7 +126,7 @@ class ScheduleSpec(Model):
 
     display_name: str | None = Field(default=None, max_length=255)
     """Human-readable name, any Unicode text of at most 255 characters."""
-    description: str | None = None
+    description: str | None = Field(default=None, max_length=MAX_TEXT_LENGTH)
     """Free-text description of what the schedule is for."""
     schedule: str = Field(min_length=1, max_length=200)
     """When to run: a 5-field cron expression (minute hour day-of-month month day-of-week) read
@@ -133,7 +142,7 @@ class ScheduleSpec(Model):
     """Random delay of up to this duration added to each run, e.g. 30s."""
     paused: bool = False
     """Pause the schedule (like Deployment.spec.paused): no runs start until it is false again."""
-    pause_reason: str = ""
+    pause_reason: str = Field(default="", max_length=MAX_TEXT_LENGTH)
     """Note written to the Temporal schedule while paused."""
     task: TaskSpec | None = None
     """The agent task each run performs; required unless spec.workflow.args is given."""
@@ -177,6 +186,9 @@ def _explain(error: Mapping[str, Any]) -> str:
         return "is required"
     if kind == "extra_forbidden":
         return "is not a known field"
+    if kind == "too_long":
+        count = len(value) if isinstance(value, Sized) else "too many"
+        return f"has {count} entries; the limit is {context['max_length']}"
     if kind == "string_too_long":
         return f"{len(str(value))} characters; the limit is {context['max_length']}"
     if kind == "finite_number":
