@@ -200,7 +200,7 @@ async def test_an_agent_past_its_deadline_fails_the_run_before_the_run_timeout(
 async def test_malformed_input_fails_the_run_without_running_the_agent(
     temporal_client: Client, task_queue: str
 ) -> None:
-    handle = await start(temporal_client, task_queue, {"task_query": 42})
+    handle = await start(temporal_client, task_queue, {**task_input("q"), "task_query": 42})
     error = await failure_of(handle)
     assert error.type == FailureType.INVALID_INPUT and "task_query" in error.message
     assert not await agent_was_scheduled(handle)

@@ -59,15 +59,12 @@ def test_task_result_serializes_to_exactly_the_contract_keys() -> None:
 
 @pytest.mark.parametrize(("top", "context", "budget"), [
     (2.0, None, 2.0),
-    (None, 3.0, 3.0),
-    (2.0, 1.5, 1.5),          # a budget is a cap: the smaller one holds
-    (None, None, 10.0),       # the spec's default
+    (2.0, 1.5, 1.5),          # a budget is a cap: task_context.max_budget_usd may only lower it
+    (2.0, 3.0, 2.0),          # never raise it: only the operator's key counts
     (0, None, 0.0),
 ])
-def test_task_input_budget(top: float | None, context: float | None, budget: float) -> None:
-    data: dict[str, Any] = {"task_query": "q", "task_context": {}}
-    if top is not None:
-        data["max_budget_per_run_usd"] = top
+def test_task_input_budget(top: float, context: float | None, budget: float) -> None:
+    data: dict[str, Any] = {**SPEC_INPUT, "task_context": {}, "max_budget_per_run_usd": top}
     if context is not None:
         data["task_context"]["max_budget_usd"] = context
     assert TaskInput.from_dict(data).max_budget_per_run_usd == budget
@@ -75,13 +72,14 @@ def test_task_input_budget(top: float | None, context: float | None, budget: flo
 
 @pytest.mark.parametrize(("data", "names"), [
     ([], "JSON object"),
-    ({"task_context": {}}, "task_query"),
-    ({"task_query": "q", "task_context": []}, "task_context"),
-    ({"task_query": "q", "max_budget_per_run_usd": -1}, "max_budget_per_run_usd"),
-    ({"task_query": "q", "max_budget_per_run_usd": "2"}, "max_budget_per_run_usd"),
-    ({"task_query": "q", "max_budget_per_run_usd": math.inf}, "max_budget_per_run_usd"),
-    ({"task_query": "q", "task_context": {"max_budget_usd": True}}, "max_budget_usd"),
-    ({"task_query": "q", "tenant_id": 3}, "tenant_id"),
+    ({**SPEC_INPUT, "task_query": None}, "task_query"),
+    ({**SPEC_INPUT, "task_context": []}, "task_context"),
+    ({**SPEC_INPUT, "max_budget_per_run_usd": -1}, "max_budget_per_run_usd"),
+    ({**SPEC_INPUT, "max_budget_per_run_usd": "2"}, "max_budget_per_run_usd"),
+    ({**SPEC_INPUT, "max_budget_per_run_usd": math.inf}, "max_budget_per_run_usd"),
+    ({**SPEC_INPUT, "task_context": {"max_budget_usd": True}}, "max_budget_usd"),
+    ({**SPEC_INPUT, "tenant_id": 3}, "tenant_id"),
+    ({"task_query": "q", "task_context": {}}, "missing"),
 ])
 def test_task_input_rejects_malformed_input_naming_the_key(data: Any, names: str) -> None:
     with pytest.raises(ValueError, match=names):

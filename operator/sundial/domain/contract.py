@@ -1,6 +1,9 @@
 """The reference contract between a schedule's runs and everything that reads them.
 
-The operator starts ``ScheduledTaskWorkflow`` with a plain JSON object (``TaskInput``);
+The operator starts ``ScheduledTaskWorkflow`` with a plain JSON object (``TaskInput``), and
+a custom workflow (``spec.workflow.args``) with Sundial's envelope (``run_envelope``) as its
+first argument, the user's arguments after it. Either way the keys of ``OPERATOR_KEYS``
+(schedule, tenant, user, budget) are written by the operator, never taken from the spec;
 the workflow ends with a plain JSON object (``TaskResult``) and run accounting reads
 cost, tokens and model back from it. Both sides only share these key names, so they
 live here, pure, with no Temporal import: the operator, the workflow sandbox and the
@@ -53,6 +56,9 @@ OPERATIONS_KEY: Final = "operations"
 #: ``task_context`` key: the restricted operations this task is allowed to perform.
 ALLOWED_OPERATIONS_KEY: Final = "allowed_operations"
 
+#: Keys of a run's first argument that only the operator writes, whatever the spec says.
+OPERATOR_KEYS: Final = ("schedule_id", "tenant_id", "user_id", "max_budget_per_run_usd")
+
 STATUS_COMPLETED: Final = "completed"
 STATUS_FAILED: Final = "failed"
 
@@ -85,11 +91,16 @@ class TaskInput:
     def from_dict(cls, data: Any) -> TaskInput:
         """Validate a decoded input; raises ``ValueError`` naming the bad key.
 
-        The budget is the smaller of ``max_budget_per_run_usd`` and
-        ``task_context.max_budget_usd`` when both are given (a budget is a cap).
+        Identity and budget are read from the keys only the operator writes (``OPERATOR_KEYS``),
+        never from ``task_context``, which the user writes: a missing one means the input was not
+        written by Sundial. ``task_context.max_budget_usd`` may only lower the budget (a budget is
+        a cap).
         """
         if not isinstance(data, Mapping):
             raise ValueError(f"workflow input must be a JSON object, got {type(data).__name__}")
+        missing = [key for key in OPERATOR_KEYS if key not in data]
+        if missing:
+            raise ValueError(f"{', '.join(missing)} missing: the operator writes them into every run's input")
         query = data.get("task_query")
         if not isinstance(query, str):
             raise ValueError("task_query must be a string")
@@ -97,22 +108,25 @@ class TaskInput:
         context = {} if context is None else context
         if not isinstance(context, Mapping):
             raise ValueError("task_context must be a JSON object")
-        budgets = [
-            _budget(name, value)
-            for name, value in (
-                ("max_budget_per_run_usd", data.get("max_budget_per_run_usd")),
-                ("task_context.max_budget_usd", context.get("max_budget_usd")),
-            )
-            if value is not None
-        ]
+        budget = _budget("max_budget_per_run_usd", data.get("max_budget_per_run_usd"))
+        lower = context.get("max_budget_usd")
+        if lower is not None:
+            budget = min(budget, _budget("task_context.max_budget_usd", lower))
         return cls(
             task_query=query,
             task_context=dict(context),
-            max_budget_per_run_usd=min(budgets) if budgets else DEFAULT_MAX_BUDGET_USD,
+            max_budget_per_run_usd=budget,
             schedule_id=_string(data, "schedule_id"),
             user_id=_string(data, "user_id"),
             tenant_id=_string(data, "tenant_id"),
         )
+
+
+def run_envelope(schedule_id: str, tenant_id: str, user_id: str, max_budget_per_run_usd: float) -> dict[str, Any]:
+    """The first argument of a custom workflow's runs (``spec.workflow.args`` follow it): who runs it,
+    for which schedule, within what budget. Written by the operator alone; a spec cannot change it."""
+    return {"schedule_id": schedule_id, "tenant_id": tenant_id, "user_id": user_id,
+            "max_budget_per_run_usd": max_budget_per_run_usd}
 
 
 def _string(data: Mapping[str, Any], key: str) -> str:

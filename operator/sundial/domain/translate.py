@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sundial.domain.contract import run_envelope
 from sundial.domain.desired import DesiredSchedule, ScheduleIdentity, task_input
 from sundial.domain.durations import parse_duration
 from sundial.domain.models import MAX_CATCHUP_WINDOW, MAX_JITTER, ScheduleSpec
@@ -44,8 +45,9 @@ def desired_from_spec(
                 tenant_id=identity.namespace,
             ),
         )
-    else:
-        args = tuple(workflow.args or ())
+    else:  # Sundial's envelope first, then the user's arguments: identity and budget cannot be forged
+        envelope = run_envelope(identity.schedule_id, identity.namespace, creator, spec.max_budget_per_run_usd)
+        args = (envelope, *(workflow.args or ()))
     return DesiredSchedule(
         cron=spec.schedule,
         time_zone=spec.time_zone,
