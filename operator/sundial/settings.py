@@ -49,6 +49,10 @@ class Settings:
     webhook_port: int = 9443  # 0: no admission webhook server
     webhook_cert_file: Path | None = None  # no certificate: no admission webhook server
     webhook_key_file: Path | None = None
+    allowed_workflow_types: tuple[str, ...] = ()  # empty: only default_workflow_type; "*": any
+    allowed_task_queues: tuple[str, ...] = ()  # empty: only default_task_queue; "*": any
+    max_retry_attempts: int = 5
+    trigger_min_interval_minutes: int | None = None  # None: min_interval_minutes
 
 
 Reader = Callable[[str, str], Any]  # (variable, raw text) -> value, or SettingsError
@@ -98,6 +102,20 @@ def number(kind: type[int] | type[float], minimum: float) -> Reader:
             raise SettingsError(f"{name}={raw!r} must be at least {minimum:g}")
         return value
     return read
+
+
+def name_list(name: str, raw: str) -> tuple[str, ...]:
+    """Comma-separated names; ``*`` alone allows any."""
+    names = tuple(dict.fromkeys(part.strip() for part in raw.split(",") if part.strip()))
+    if "*" in names and len(names) > 1:
+        raise SettingsError(f"{name}={raw!r}: '*' allows any name and stands alone")
+    return names
+
+
+def optional_number(kind: type[int], minimum: float) -> Reader:
+    """Like ``number``, and an empty value means the documented fallback (None)."""
+    read = number(kind, minimum)
+    return lambda name, raw: read(name, raw) if raw.strip() else None
 
 
 def choice(options: tuple[str, ...]) -> Reader:
@@ -160,6 +178,14 @@ SETTINGS: tuple[Setting, ...] = (
             "the webhooks' serving certificate (PEM), reloaded when the file changes (flag --webhook-cert)"),
     Setting("SUNDIAL_WEBHOOK_KEY_FILE", "webhook_key_file", existing_file,
             "the serving certificate's key (PEM), reloaded with it (flag --webhook-key)"),
+    Setting("SUNDIAL_ALLOWED_WORKFLOW_TYPES", "allowed_workflow_types", name_list,
+            "workflow types a spec may name (comma-separated; * for any); default: the default type only"),
+    Setting("SUNDIAL_ALLOWED_TASK_QUEUES", "allowed_task_queues", name_list,
+            "task queues a spec may name (comma-separated; * for any); default: the default queue only"),
+    Setting("SUNDIAL_MAX_RETRY_ATTEMPTS", "max_retry_attempts", number(int, 1),
+            "most attempts per run a spec may ask for (spec.workflow.retry.maximumAttempts)"),
+    Setting("SUNDIAL_TRIGGER_MIN_INTERVAL_MINS", "trigger_min_interval_minutes", optional_number(int, 0),
+            "least time between two `sundial trigger` runs, minutes; default: SCHEDULE_MIN_INTERVAL_MINS"),
 )
 
 _DEFAULTS: dict[str, Any] = {f.name: f.default for f in fields(Settings)}

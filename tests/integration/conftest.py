@@ -45,5 +45,6 @@ def kube() -> MemoryKube:
 @pytest.fixture
 def ctx(gateway: TemporalGateway, kube: MemoryKube, cluster: str) -> OperatorContext:
     """An operator context over the real Temporal adapter and the in-memory Kubernetes API."""
-    return OperatorContext(settings=Settings(), temporal=gateway, kube=kube,
+    settings = Settings(allowed_task_queues=("*",))  # each test runs its own worker on its own queue
+    return OperatorContext(settings=settings, temporal=gateway, kube=kube,
                            cluster_id=cluster, logger=logging.getLogger("test"))

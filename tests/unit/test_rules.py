@@ -156,7 +156,7 @@ def test_each_rule_refuses_with_its_reason_field_and_a_message_naming_value_and_
         {"schedule": "0 9 * * MON-FRI", "timeZone": "Europe/Berlin", "jitter": "30s"},
         {"maxBudgetPerRunUSD": 10.0},  # exactly the cap
         {"maxBudgetPerRunUSD": 0},
-        {"task": None, "workflow": {"type": "MyWorkflow", "args": []}},
+        {"task": None, "workflow": {"args": []}},  # a custom workflow (allowed by type) with no args
         {"startAt": "2026-01-01T00:00:00Z", "endAt": "2026-01-01T00:00:01Z"},
         {"timeZone": "America/Argentina/Buenos_Aires"},
     ],

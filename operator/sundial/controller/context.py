@@ -40,7 +40,10 @@ class OperatorContext:
     def limits(self) -> Limits:
         s = self.settings
         return Limits(min_interval_minutes=s.min_interval_minutes, max_per_namespace=s.max_per_namespace,
-                      max_per_user=s.max_per_user, max_budget_usd=s.max_budget_usd)
+                      max_per_user=s.max_per_user, max_budget_usd=s.max_budget_usd,
+                      workflow_types=s.allowed_workflow_types or (s.default_workflow_type,),
+                      task_queues=s.allowed_task_queues or (s.default_task_queue,),
+                      max_retry_attempts=s.max_retry_attempts)
 
     @property
     def defaults(self) -> WorkflowDefaults:

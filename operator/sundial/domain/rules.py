@@ -48,6 +48,9 @@ class Limits:
     max_per_namespace: int = 50
     max_per_user: int = 50
     max_budget_usd: float = 10.0
+    workflow_types: tuple[str, ...] = ("ScheduledTaskWorkflow",)  # SUNDIAL_ALLOWED_WORKFLOW_TYPES; "*": any
+    task_queues: tuple[str, ...] = ("sundial-tasks",)  # SUNDIAL_ALLOWED_TASK_QUEUES; "*": any
+    max_retry_attempts: int = 5  # SUNDIAL_MAX_RETRY_ATTEMPTS
 
 
 @lru_cache(maxsize=1)
@@ -108,6 +111,7 @@ def spec_violations(spec: ScheduleSpec, limits: Limits, now: datetime) -> list[S
             _invalid("spec.endAt", f"{_stamp(spec.end_at)} is not after spec.startAt {_stamp(spec.start_at)}")
         )
     problems.extend(_duration_problems(spec))
+    problems.extend(_workflow_problems(spec, limits))
     if spec.task is not None and spec.workflow.args is not None:
         problems.append(
             _invalid("spec.workflow.args", "only allowed when spec.task is absent (the task is the argument)")
@@ -138,6 +142,21 @@ def _duration_problems(spec: ScheduleSpec) -> list[SpecInvalid]:
                                                 "(Temporal's minimum; 0 would mean one year)"))
         except InvalidDuration as exc:
             problems.append(_invalid(field, str(exc)))
+    return problems
+
+
+def _workflow_problems(spec: ScheduleSpec, limits: Limits) -> list[SpecInvalid]:
+    """What a tenant may start: allowed workflow types and task queues (an omitted one is the operator's
+    default, always allowed)."""
+    problems = []
+    for field, value, allowed, setting in (
+        ("spec.workflow.type", spec.workflow.type, limits.workflow_types, "SUNDIAL_ALLOWED_WORKFLOW_TYPES"),
+        ("spec.workflow.taskQueue", spec.workflow.task_queue, limits.task_queues, "SUNDIAL_ALLOWED_TASK_QUEUES"),
+    ):
+        if value is not None and "*" not in allowed and value not in allowed:
+            reason = "WorkflowTypeNotAllowed" if field.endswith("type") else "TaskQueueNotAllowed"
+            message = f'{field}: "{value}" is not allowed; allowed: {", ".join(allowed)} ({setting})'
+            problems.append(SpecInvalid(reason, field, message))
     return problems
 
 
