@@ -84,3 +84,29 @@ def test_free_form_values_are_bounded_in_depth_and_size(change: dict[str, Any], 
 
 def test_a_deep_object_within_the_bound_is_accepted() -> None:
     validated_spec({**BASE, "task": {"query": "q", "context": {"n": deep(30)}}}, Limits(), NOW)
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"schedule": "0 * * * *", "jitter": "59m"}, "spec.jitter",
+         'spec.jitter: "0 * * * *" runs every 60 min, and a jitter of 59m can bring two runs 1 min apart; '
+         "the minimum interval is 60 min"),
+        ({"schedule": "0 */2 * * *", "jitter": "61m"}, "spec.jitter",
+         'spec.jitter: "0 */2 * * *" runs every 2 h, and a jitter of 1h1m can bring two runs 59 min apart; '
+         "the minimum interval is 60 min"),
+        ({"endAt": "2026-06-01T11:59:59Z"}, "spec.endAt",
+         "spec.endAt: 2026-06-01T11:59:59Z has already passed (now 2026-06-01T12:00:00Z): the schedule would never "
+         "run"),
+    ],
+)
+def test_jitter_counts_against_the_minimum_interval_and_an_ended_window_is_refused(
+        change: dict[str, Any], field: str, message: str) -> None:
+    with pytest.raises(SpecInvalid) as caught:
+        validated_spec({**BASE, **change}, Limits(), NOW)
+    assert (caught.value.field, caught.value.message) == (field, message)
+
+
+def test_jitter_within_the_margin_and_a_window_that_ended_after_it_was_accepted_pass() -> None:
+    validated_spec({**BASE, "schedule": "0 */2 * * *", "jitter": "60m"}, Limits(), NOW)
+    validated_spec({**BASE, "endAt": "2026-06-01T11:59:59Z"}, Limits(), NOW, new=False)

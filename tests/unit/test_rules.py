@@ -106,10 +106,10 @@ def refusal(change: dict[str, Any], limits: Limits = DEFAULTS, now: datetime = N
             "spec.displayName: 256 characters; the limit is 255",
         ),
         (
-            {"startAt": "2026-02-01T00:00:00Z", "endAt": "2026-02-01T09:00:00+09:00"},
+            {"startAt": "2027-02-01T00:00:00Z", "endAt": "2027-02-01T09:00:00+09:00"},
             "InvalidSpec",
             "spec.endAt",
-            "spec.endAt: 2026-02-01T00:00:00Z is not after spec.startAt 2026-02-01T00:00:00Z",
+            "spec.endAt: 2027-02-01T00:00:00Z is not after spec.startAt 2027-02-01T00:00:00Z",
         ),
         (
             {"jitter": "30 seconds"},
@@ -157,7 +157,7 @@ def test_each_rule_refuses_with_its_reason_field_and_a_message_naming_value_and_
         {"maxBudgetPerRunUSD": 10.0},  # exactly the cap
         {"maxBudgetPerRunUSD": 0},
         {"task": None, "workflow": {"args": []}},  # a custom workflow (allowed by type) with no args
-        {"startAt": "2026-01-01T00:00:00Z", "endAt": "2026-01-01T00:00:01Z"},
+        {"startAt": "2027-01-01T00:00:00Z", "endAt": "2027-01-01T00:00:01Z"},
         {"timeZone": "America/Argentina/Buenos_Aires"},
     ],
 )

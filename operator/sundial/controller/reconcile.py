@@ -129,7 +129,8 @@ async def _reconcile(ctx: OperatorContext, body: Mapping[str, Any], peers: Peers
     now = ctx.clock()
     creator = (meta.get("annotations") or {}).get(CREATOR_ANNOTATION, "")
     try:
-        spec = check_spec(body.get("spec") or {}, meta, peers, ctx.limits, now, creator)
+        spec = check_spec(body.get("spec") or {}, meta, peers, ctx.limits, now, creator,
+                          new=previous.get("observedGeneration") != generation or previous.get("phase") == "Invalid")
     except SpecInvalid as refusal:
         await refuse(ctx, body, previous, refusal.reason, refusal.message)
         raise kopf.PermanentError(refusal.message) from refusal

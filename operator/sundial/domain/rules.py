@@ -82,8 +82,12 @@ def load_zone(name: str, field: str = "spec.timeZone") -> ZoneInfo:
         raise refusal from exc
 
 
-def spec_violations(spec: ScheduleSpec, limits: Limits, now: datetime) -> list[SpecInvalid]:
-    """Every rule ``spec`` breaks, in a stable order (the first is the one to report)."""
+def spec_violations(spec: ScheduleSpec, limits: Limits, now: datetime, *, new: bool = True) -> list[SpecInvalid]:
+    """Every rule ``spec`` breaks, in a stable order (the first is the one to report).
+
+    ``new``: the spec was just written (admission, or a generation not reconciled yet); only then is
+    an ``endAt`` already past refused, so a schedule whose window ends later is not turned Invalid.
+    """
     problems: list[SpecInvalid] = []
     cron = zone = None
     try:
@@ -95,7 +99,8 @@ def spec_violations(spec: ScheduleSpec, limits: Limits, now: datetime) -> list[S
     except SpecInvalid as exc:
         problems.append(exc)
     if cron is not None and zone is not None and limits.min_interval_minutes > 0:
-        problem = _interval_problem(spec.schedule, gap_report(cron, zone, now), zone, limits)
+        jitter = _parsed(spec.jitter)
+        problem = _interval_problem(spec.schedule, gap_report(cron, zone, now), zone, limits, jitter)
         problems.extend([problem] if problem else [])
     if spec.max_budget_per_run_usd > limits.max_budget_usd:
         problems.append(
@@ -106,6 +111,9 @@ def spec_violations(spec: ScheduleSpec, limits: Limits, now: datetime) -> list[S
                 f"{float(limits.max_budget_usd)}",
             )
         )
+    if new and spec.end_at is not None and spec.end_at <= now:
+        problems.append(_invalid("spec.endAt", f"{_stamp(spec.end_at)} has already passed (now {_stamp(now)}): "
+                                               "the schedule would never run"))
     if spec.start_at is not None and spec.end_at is not None and spec.end_at <= spec.start_at:
         problems.append(
             _invalid("spec.endAt", f"{_stamp(spec.end_at)} is not after spec.startAt {_stamp(spec.start_at)}")
@@ -160,26 +168,36 @@ def _workflow_problems(spec: ScheduleSpec, limits: Limits) -> list[SpecInvalid]:
     return problems
 
 
-def validate_spec(spec: ScheduleSpec, limits: Limits, now: datetime) -> None:
+def validate_spec(spec: ScheduleSpec, limits: Limits, now: datetime, *, new: bool = True) -> None:
     """Raise SpecInvalid for the first rule ``spec`` breaks; return quietly if it breaks none."""
-    problems = spec_violations(spec, limits, now)
+    problems = spec_violations(spec, limits, now, new=new)
     if problems:
         raise problems[0]
 
 
-def validated_spec(body: Mapping[str, Any] | None, limits: Limits, now: datetime) -> ScheduleSpec:
+def validated_spec(body: Mapping[str, Any] | None, limits: Limits, now: datetime, *,
+                   new: bool = True) -> ScheduleSpec:
     """Parse a resource's ``spec`` and check every rule; the first problem raises SpecInvalid."""
     spec = ScheduleSpec.from_body(body)
-    validate_spec(spec, limits, now)
+    validate_spec(spec, limits, now, new=new)
     return spec
 
 
+def _parsed(jitter: str | None) -> timedelta:
+    try:
+        return parse_duration(jitter, MAX_JITTER) if jitter else timedelta(0)
+    except InvalidDuration:
+        return timedelta(0)  # refused on its own (spec.jitter)
+
+
 def _interval_problem(
-    expression: str, report: GapReport, zone: ZoneInfo, limits: Limits
+    expression: str, report: GapReport, zone: ZoneInfo, limits: Limits, jitter: timedelta = timedelta(0)
 ) -> SpecInvalid | None:
+    """The smallest gap, less the jitter (one run delayed by all of it, the next by none), must reach the
+    minimum interval."""
     limit = timedelta(minutes=limits.min_interval_minutes)
     gap = report.gap
-    if gap is None or gap >= limit:
+    if gap is None or gap - jitter >= limit:
         return None
     if report.uniform:
         how = f"runs every {describe_gap(gap)}"
@@ -187,10 +205,13 @@ def _interval_problem(
         how = f"has runs only {describe_gap(gap)} apart around daylight-saving changes in {zone.key}"
     else:
         how = f"has runs only {describe_gap(gap)} apart"
-    message = (
-        f'spec.schedule: "{expression}" {how}; the minimum interval is {limits.min_interval_minutes} min'
-    )
-    return SpecInvalid("IntervalTooShort", "spec.schedule", message)
+    minimum = f"the minimum interval is {limits.min_interval_minutes} min"
+    if gap >= limit:
+        closest = describe_gap(max(gap - jitter, timedelta(0)))
+        message = (f'spec.jitter: "{expression}" {how}, and a jitter of {format_duration(jitter)} can bring two '
+                   f"runs {closest} apart; {minimum}")
+        return SpecInvalid("IntervalTooShort", "spec.jitter", message)
+    return SpecInvalid("IntervalTooShort", "spec.schedule", f'spec.schedule: "{expression}" {how}; {minimum}')
 
 
 def _invalid(field: str, detail: str) -> SpecInvalid:

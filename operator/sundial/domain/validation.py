@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from sundial.domain.messages import bounded
 from sundial.domain.models import ScheduleSpec, parse_problems
 from sundial.domain.rules import LIMIT_REACHED, Limits, namespace_quota_refusal, spec_violations, user_quota_refusal
 from sundial.errors import SpecInvalid
@@ -36,14 +37,14 @@ class Peers:
 
 
 def spec_problems(
-    spec_body: Mapping[str, Any] | None, limits: Limits, now: datetime
+    spec_body: Mapping[str, Any] | None, limits: Limits, now: datetime, *, new: bool = True
 ) -> tuple[ScheduleSpec | None, list[SpecInvalid]]:
     """The parsed spec (None if it does not parse) and every rule it breaks, in a stable order."""
     try:
         spec = ScheduleSpec.model_validate(dict(spec_body or {}))
     except ValidationError as exc:
         return None, parse_problems(exc, "spec")
-    return spec, spec_violations(spec, limits, now)
+    return spec, spec_violations(spec, limits, now, new=new)
 
 
 def quota_problems(meta: Mapping[str, Any], creator: str, peers: Peers, limits: Limits) -> list[SpecInvalid]:
@@ -62,13 +63,14 @@ def quota_problems(meta: Mapping[str, Any], creator: str, peers: Peers, limits: 
 def combined(problems: Sequence[SpecInvalid]) -> SpecInvalid:
     """One refusal for all of them: the first one's reason and field, every message.
 
-    One problem keeps its own message; several are numbered, "2 problems: (1) ...; (2) ...".
+    One problem keeps its own message; several are numbered, "2 problems: (1) ...; (2) ...", the whole
+    bounded like any message a status shows (``domain.messages``).
     """
     first = problems[0]
     if len(problems) == 1:
         return first
     listed = "; ".join(f"({number}) {problem.message}" for number, problem in enumerate(problems, 1))
-    return SpecInvalid(first.reason, first.field, f"{len(problems)} problems: {listed}")
+    return SpecInvalid(first.reason, first.field, bounded(f"{len(problems)} problems: {listed}"))
 
 
 def only_quotas(problems: Sequence[SpecInvalid]) -> bool:
@@ -78,10 +80,13 @@ def only_quotas(problems: Sequence[SpecInvalid]) -> bool:
 
 def check_spec(
     spec_body: Mapping[str, Any], meta: Mapping[str, Any], peers: Peers, limits: Limits, now: datetime,
-    creator: str = "",
+    creator: str = "", *, new: bool = True,
 ) -> ScheduleSpec:
-    """The parsed spec, or SpecInvalid naming every rule and quota it breaks (see ``combined``)."""
-    spec, problems = spec_problems(spec_body, limits, now)
+    """The parsed spec, or SpecInvalid naming every rule and quota it breaks (see ``combined``).
+
+    ``new``: the spec was just written (see ``rules.spec_violations``).
+    """
+    spec, problems = spec_problems(spec_body, limits, now, new=new)
     problems += quota_problems(meta, creator, peers, limits)
     if problems:
         raise combined(problems)
