@@ -53,6 +53,9 @@ class RunsPort(Protocol):
     async def start_run(self, workflow_id: str, desired: DesiredSchedule, schedule_id: str) -> bool:
         """Start one run of the schedule's action now, tagged as the schedule's; False if that ID exists."""
 
+    async def cancel_run(self, workflow_id: str, run_id: str) -> bool:
+        """Ask a run to cancel; False when it is already gone."""
+
 
 class TemporalPort(TemporalCounters, Protocol):
     """Temporal schedules: what the reconcile, the sweeper, annotation requests and accounting call."""

@@ -12,7 +12,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from temporalio.client import Client
+from temporalio.client import Client, ScheduleActionStartWorkflow
 from tests.integration.helpers import add_schedule, next_second, runs_of, set_query, trigger
 from tests.support.memory_kube import MemoryKube
 from tests.support.scripted_agent import scripted_query
@@ -254,6 +254,36 @@ async def test_reaching_the_total_budget_pauses_with_budget_exhausted(
     await account_once(ctx)
     assert kube.status("pricey")["accounting"]["autoPause"]["reason"] == "BudgetExhausted"
     assert (await gateway.describe(sid)).paused
+
+
+async def test_an_exhausted_budget_cancels_the_runs_still_open_and_bounds_every_run(
+    ctx: OperatorContext, kube: MemoryKube, gateway: TemporalGateway, temporal_client: Client, task_queue: str
+) -> None:
+    """Issue 10 item 4: retries are bounded by an execution timeout, and a spent budget stops open runs."""
+    sid = await add_schedule(ctx, kube, "spender", task_queue, scripted_query(sleep=120, cost=0.6),
+                             timeoutSeconds=300, workflow={"taskQueue": task_queue, "retry": {"maximumAttempts": 3}},
+                             policy={"maxTotalBudgetUSD": 1.0, "maxConsecutiveFailures": 0})
+    action = (await temporal_client.get_schedule_handle(sid).describe()).schedule.action
+    assert isinstance(action, ScheduleActionStartWorkflow)
+    assert action.execution_timeout == timedelta(seconds=3 * 300 + 2 * 100)
+    await trigger(gateway, temporal_client, sid, closed_runs=0)  # a long run, still open
+    await eventually_async("a run open", lambda: _runs_open(temporal_client, sid))
+    await set_query(ctx, kube, "spender", scripted_query(cost=1.2))
+    await trigger(gateway, temporal_client, sid)  # a quick one that spends the whole budget
+
+    await account_once(ctx)
+    assert kube.status("spender")["accounting"]["autoPause"]["reason"] == "BudgetExhausted"
+
+    async def cancelled() -> bool:
+        query = f"TemporalScheduledById = '{sid}' AND ExecutionStatus = 'Canceled'"
+        return len([e async for e in temporal_client.list_workflows(query)]) == 1
+
+    await eventually_async("the open run cancelled", cancelled)
+    assert ("spender", "Warning", "RunsCancelled") in kube.events
+
+
+async def _runs_open(client: Client, sid: str) -> bool:
+    return len(await runs_of(client, sid, closed=False)) == 1
 
 
 async def test_a_resource_recreated_with_the_same_name_does_not_inherit_earlier_runs(

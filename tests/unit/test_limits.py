@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from temporalio.client import ScheduleActionStartWorkflow
 
+from sundial.adapters.temporal_mapping import build_schedule
+from sundial.domain.desired import ScheduleIdentity
 from sundial.domain.rules import Limits, validated_spec
+from sundial.domain.translate import WorkflowDefaults, desired_from_spec
 from sundial.errors import SpecInvalid
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -110,3 +114,29 @@ def test_jitter_counts_against_the_minimum_interval_and_an_ended_window_is_refus
 def test_jitter_within_the_margin_and_a_window_that_ended_after_it_was_accepted_pass() -> None:
     validated_spec({**BASE, "schedule": "0 */2 * * *", "jitter": "60m"}, Limits(), NOW)
     validated_spec({**BASE, "endAt": "2026-06-01T11:59:59Z"}, Limits(), NOW, new=False)
+
+
+@pytest.mark.parametrize(
+    ("attempts", "limits", "message"),
+    [
+        (0, Limits(), "spec.workflow.retry.maximumAttempts: 0 is below the minimum of 1"),
+        (6, Limits(), "spec.workflow.retry.maximumAttempts: 6 is above the operator's maximum of 5 "
+                      "(SUNDIAL_MAX_RETRY_ATTEMPTS)"),
+        (3, Limits(max_retry_attempts=2), "spec.workflow.retry.maximumAttempts: 3 is above the operator's maximum "
+                                          "of 2 (SUNDIAL_MAX_RETRY_ATTEMPTS)"),
+    ],
+)
+def test_retries_are_bounded(attempts: int, limits: Limits, message: str) -> None:
+    with pytest.raises(SpecInvalid) as caught:
+        validated_spec({**BASE, "workflow": {"retry": {"maximumAttempts": attempts}}}, limits, NOW)
+    assert caught.value.message == message
+
+
+def test_every_run_has_an_execution_timeout_covering_all_its_attempts() -> None:
+    spec = validated_spec({**BASE, "timeoutSeconds": 600, "workflow": {"retry": {"maximumAttempts": 5}}}, Limits(),
+                          NOW)
+    desired = desired_from_spec(spec, ScheduleIdentity("c", "ns", "n", "u"), WorkflowDefaults(), "", None)
+    assert desired.execution_timeout == timedelta(seconds=5 * 600 + 4 * 100)
+    action = build_schedule(desired).action
+    assert isinstance(action, ScheduleActionStartWorkflow)
+    assert action.execution_timeout == desired.execution_timeout

@@ -56,6 +56,7 @@ def build_schedule(desired: DesiredSchedule) -> Schedule:
         action=ScheduleActionStartWorkflow(
             desired.workflow_type, args=list(desired.args), id=desired.workflow_id,
             task_queue=desired.task_queue, run_timeout=desired.run_timeout,
+            execution_timeout=desired.execution_timeout,
             retry_policy=RetryPolicy(maximum_attempts=desired.retry_maximum_attempts)),
         spec=ScheduleSpec(cron_expressions=[desired.cron], time_zone_name=desired.time_zone,
                           start_at=desired.start_at, end_at=desired.end_at, jitter=desired.jitter),

@@ -202,6 +202,17 @@ class TemporalRuns:
             return None
         return None
 
+    async def cancel_run(self, workflow_id: str, run_id: str) -> bool:
+        """Ask a run to cancel (the workflow sees a CancelledError); False when it is already gone."""
+        handle = self.gateway.client.get_workflow_handle(workflow_id, run_id=run_id)
+        try:
+            async with self.gateway._calling("cancel_run", f"cancel run {workflow_id} {run_id}",
+                                             fine=ScheduleNotFound):
+                await handle.cancel(rpc_timeout=self.gateway.rpc_timeout)
+        except ScheduleNotFound:  # NOT_FOUND: closed and gone already
+            return False
+        return True
+
     async def _by_prefix(self, prefix: str, condition: str, page_size: int) -> AsyncIterator[RunInfo]:
         query = f"TemporalScheduledById STARTS_WITH {literal(prefix)} AND {condition}"
         async for run in self._pages(query, page_size):

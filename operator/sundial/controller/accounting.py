@@ -41,6 +41,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from sundial.adapters.kube import ScheduleResourceNotFound
+from sundial.controller.budget_stop import cancel_open_runs, stop_due
 from sundial.controller.context import WARNING, OperatorContext
 from sundial.controller.metrics import METRICS
 from sundial.controller.reconcile import reconcile
@@ -87,7 +88,7 @@ def tracked_from_body(body: Mapping[str, Any]) -> Tracked:
     ledger = Ledger.from_status(status)
     return Tracked(str(meta.get("namespace") or ""), str(meta.get("name") or ""), str(meta.get("uid") or ""),
                    str(meta.get("creationTimestamp") or ""), bool(meta.get("deletionTimestamp")),
-                   ledger.closed_through, ledger.counted_ids, ledger.running, pause_pending(body))
+                   ledger.closed_through, ledger.counted_ids, ledger.running, pause_pending(body) or stop_due(status))
 
 
 def pause_pending(body: Mapping[str, Any]) -> bool:
@@ -267,6 +268,7 @@ class _Sweep:
         if pause_pending(body):
             await reconcile(self.ctx, body, Peers(namespace=self.siblings.get(t.namespace, [])))
             self.report.pauses_applied += 1
+        await cancel_open_runs(self.ctx, self.runs, body, running, not_before)  # if the budget is spent
         return new.closed_through or self.window
 
     async def _read_outcomes(self, infos: list[RunInfo]) -> None:

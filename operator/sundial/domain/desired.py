@@ -124,6 +124,7 @@ class DesiredSchedule:
     args: tuple[Json, ...] = ()
     run_timeout: timedelta = timedelta(seconds=600)
     retry_maximum_attempts: int = 1
+    execution_timeout: timedelta | None = None  # all attempts of one run, retries included
     overlap: str = "Skip"
     catchup_window: timedelta = timedelta(hours=1)
     paused: bool = False

@@ -78,8 +78,9 @@ class TaskSpec(Model):
 class RetrySpec(Model):
     """How Temporal retries a failed run of the workflow."""
 
-    maximum_attempts: int = Field(default=1, ge=0, le=MAX_ATTEMPTS)
-    """Attempts per run, the first included; 1 means no retry, 0 means unlimited (Temporal's convention)."""
+    maximum_attempts: int = Field(default=1, ge=1, le=MAX_ATTEMPTS)
+    """Attempts per run, the first included; 1 means no retry. At most the operator's
+    SUNDIAL_MAX_RETRY_ATTEMPTS (default 5); all attempts together get timeoutSeconds each."""
 
 
 class WorkflowSpec(Model):

@@ -120,6 +120,10 @@ def spec_violations(spec: ScheduleSpec, limits: Limits, now: datetime, *, new: b
         )
     problems.extend(_duration_problems(spec))
     problems.extend(_workflow_problems(spec, limits))
+    attempts = spec.workflow.retry.maximum_attempts
+    if attempts > limits.max_retry_attempts:
+        problems.append(_invalid("spec.workflow.retry.maximumAttempts", f"{attempts} is above the operator's "
+                                 f"maximum of {limits.max_retry_attempts} (SUNDIAL_MAX_RETRY_ATTEMPTS)"))
     if spec.task is not None and spec.workflow.args is not None:
         problems.append(
             _invalid("spec.workflow.args", "only allowed when spec.task is absent (the task is the argument)")

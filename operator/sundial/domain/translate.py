@@ -24,6 +24,15 @@ class WorkflowDefaults:
     task_queue: str = "sundial-tasks"
 
 
+#: Longest wait between two attempts under Temporal's default workflow retry policy (100 x 1 s).
+RETRY_BACKOFF_CEILING = timedelta(seconds=100)
+
+
+def execution_timeout(timeout_seconds: int, attempts: int) -> timedelta:
+    """Every attempt of one run with the waits between them: no run outlives this, whatever fails."""
+    return attempts * timedelta(seconds=timeout_seconds) + (attempts - 1) * RETRY_BACKOFF_CEILING
+
+
 def spec_pause(spec: ScheduleSpec) -> PauseState | None:
     """The declarative pause of ``spec.paused``, with its note."""
     if not spec.paused:
@@ -60,6 +69,7 @@ def desired_from_spec(
         args=args,
         run_timeout=timedelta(seconds=spec.timeout_seconds),
         retry_maximum_attempts=workflow.retry.maximum_attempts,
+        execution_timeout=execution_timeout(spec.timeout_seconds, workflow.retry.maximum_attempts),
         overlap=spec.policy.overlap,
         catchup_window=parse_duration(spec.policy.catchup_window, MAX_CATCHUP_WINDOW),
         paused=pause is not None,
