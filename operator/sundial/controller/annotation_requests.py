@@ -8,6 +8,7 @@ one action per request, also across operator restarts.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
 from sundial.adapters.kube import RESUME_ANNOTATION, RESUME_REASON_ANNOTATION, TRIGGER_ANNOTATION
@@ -15,6 +16,8 @@ from sundial.controller.context import NORMAL, WARNING, OperatorContext
 from sundial.controller.probes import pending_probe, start_probe
 from sundial.controller.reconcile import auto_paused, clear_auto_pause, reconcile
 from sundial.domain.messages import bounded
+from sundial.domain.run_records import parse_time
+from sundial.domain.status import rfc3339
 from sundial.domain.validation import Peers
 from sundial.errors import TemporalError
 
@@ -57,11 +60,36 @@ async def _resume(ctx: OperatorContext, body: Mapping[str, Any], token: str, pee
     await reconcile(ctx, {**body, "status": status}, peers)
 
 
+def trigger_refusal(status: Mapping[str, Any], now: datetime, interval_minutes: int) -> str | None:
+    """Why a trigger may not start a run now, or None (pure).
+
+    Not while an automatic pause holds (a spent budget or a failure streak is not lifted by a
+    trigger: ``sundial resume`` is the way), and at most one per ``interval_minutes``, counted from
+    the last trigger that started a run; the run's cost is counted like any other's.
+    """
+    auto = (status.get("accounting") or {}).get("autoPause")
+    if auto:
+        return (f"refused: the schedule is paused automatically ({auto.get('reason')}); "
+                "`sundial resume` lifts the pause")
+    last = parse_time((status.get("requests") or {}).get("lastTriggerAt"))
+    if last is not None and interval_minutes > 0 and now - last < timedelta(minutes=interval_minutes):
+        return (f"refused: a trigger started a run at {rfc3339(last)}; at most one per {interval_minutes} min "
+                "(SUNDIAL_TRIGGER_MIN_INTERVAL_MINS)")
+    return None
+
+
 async def _trigger(ctx: OperatorContext, body: Mapping[str, Any], token: str) -> None:
     previous = dict(body.get("status") or {})
     schedule_id = (previous.get("temporal") or {}).get("scheduleId")
+    interval = ctx.settings.trigger_min_interval_minutes
+    interval = ctx.settings.min_interval_minutes if interval is None else interval
+    refusal = trigger_refusal(previous, ctx.clock(), interval)
+    started: dict[str, str] = {}
     if previous.get("phase") in ("Invalid", "Deleting", None) or not schedule_id:
         result = f"refused: the schedule is {previous.get('phase') or 'not synced yet'}"
+        await ctx.event(body, WARNING, "TriggerRefused", result)
+    elif refusal is not None:
+        result = refusal
         await ctx.event(body, WARNING, "TriggerRefused", result)
     else:
         try:
@@ -70,8 +98,8 @@ async def _trigger(ctx: OperatorContext, body: Mapping[str, Any], token: str) ->
             result = f"failed: {exc}"
             await ctx.event(body, WARNING, "TriggerFailed", str(exc))
         else:
-            result = "started"
+            result, started = "started", {"lastTriggerAt": rfc3339(ctx.clock())}
             await ctx.event(body, NORMAL, "Triggered", "started one run now (sundial trigger)")
     meta = body["metadata"]
     await ctx.kube.patch_status(meta["namespace"], meta["name"],
-                                {"requests": {"trigger": token, "triggerResult": bounded(result)}})
+                                {"requests": {"trigger": token, "triggerResult": bounded(result), **started}})

@@ -148,6 +148,9 @@ class RequestAcks(Model):
     probe_result: str | None = None
     """What became of that probe: succeeded, or failed: the run's error."""
 
+    last_trigger_at: str | None = None
+    """When a trigger last started a run (triggers are limited to one per minimum interval)."""
+
 
 class ScheduleStatus(Model):
     """What the operator observed; written only by the operator."""
