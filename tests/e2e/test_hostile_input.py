@@ -3,16 +3,33 @@ refused by the operator where only the rules can, and never a stopped operator (
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 from kubernetes import client
-from tests.e2e.conftest import GROUP, PLURAL, VERSION, Kube, OperatorProcess, eventually, ready
-from tests.e2e.test_schedule_lifecycle import EXAMPLE_SPEC
+from temporalio.client import Client
+from tests.e2e.conftest import (
+    GROUP,
+    PLURAL,
+    VERSION,
+    Kube,
+    OperatorProcess,
+    condition,
+    eventually,
+    operator_env,
+    ready,
+)
+from tests.e2e.test_drift_repair import eventually_async
+from tests.e2e.test_schedule_lifecycle import EXAMPLE_SPEC, describe
 
 from sundial.devstack.controlplane import LocalControlPlane
+from sundial.devstack.processes import ManagedProcess, wait_until
+from sundial.devstack.temporal_dev import TemporalDevServer
 
 
 def deep_json(depth: int) -> str:
@@ -83,3 +100,60 @@ def test_a_deep_object_is_refused_and_the_operator_keeps_serving_every_other_sch
     kube.create(ns, "plain", EXAMPLE_SPEC)
     eventually("a plain schedule created after it is Ready", lambda: ready(kube, ns, "plain"), timeout=30)
     assert operator._alive()
+
+
+class NamespacedOperator(OperatorProcess):
+    """``sundial run -n NS``: an operator that touches only one namespace (so a strict quota there
+    leaves the rest of the session's schedules alone)."""
+
+    namespace: str = ""
+
+    def start(self) -> None:
+        self.starts += 1
+        argv = [sys.executable, "-m", "sundial.cli", "run", "-n", self.namespace, "--verbose",
+                "--liveness-port", str(self.liveness_port), "--metrics-port", str(self.metrics_port)]
+        self.proc = ManagedProcess("operator", argv, self.workdir / f"operator-{self.starts}.log", env=self.env)
+        self.proc.start()
+        wait_until("operator liveness", self._alive, 60, watch=[self.proc], interval=0.2)
+
+
+async def temporal_state(temporal_client: Client, kube: Kube, namespace: str, name: str) -> tuple[bool, str]:
+    sid = kube.get(namespace, name)["status"]["temporal"]["scheduleId"]
+    state = (await describe(temporal_client, sid)).schedule.state
+    return state.paused, state.note or ""
+
+
+async def test_lowering_the_quota_pauses_what_exceeds_it_in_temporal_and_raising_it_resumes(
+    operator: OperatorProcess, kube: Kube, temporal_client: Client, control_plane: LocalControlPlane,
+    temporal_server: TemporalDevServer, stack_dir: Path,
+) -> None:
+    """Issue 10 item 7: a schedule refused for a quota stops running in Temporal (paused, never deleted)."""
+    ns = kube.new_namespace()
+    for name in ("first", "second"):
+        kube.create(ns, name, EXAMPLE_SPEC)
+        eventually(f"{name} Ready", lambda name=name: ready(kube, ns, name), timeout=30)  # type: ignore[misc]
+        await asyncio.sleep(1.1)  # creationTimestamp has whole seconds: "first" must be the older
+    operator.stop()
+    workdir = stack_dir / f"operator-quota-{ns}"
+    workdir.mkdir()
+    strict = NamespacedOperator(workdir, operator_env(control_plane, temporal_server, SCHEDULE_MAX_PER_NAMESPACE="1",
+                                                      SUNDIAL_ORPHAN_POLICY="report"))
+    strict.namespace = ns
+    try:
+        strict.start()
+        body = eventually("second refused", lambda: condition(kube.get(ns, "second"), "Stalled").get("reason")
+                          == "ScheduleLimitReached" and kube.get(ns, "second"), timeout=30)
+        assert "the limit is 1 (SCHEDULE_MAX_PER_NAMESPACE)" in condition(body, "Stalled")["message"]
+
+        async def second_paused() -> bool:
+            paused, note = await temporal_state(temporal_client, kube, ns, "second")
+            return paused and note.startswith("ScheduleLimitReached: namespace")
+
+        await eventually_async("second paused in Temporal with the quota as its note", second_paused, 15)
+        assert "Paused" in kube.event_reasons(ns, "second")
+        assert ready(kube, ns, "first") and not (await temporal_state(temporal_client, kube, ns, "first"))[0]
+    finally:
+        strict.stop()
+        operator.start()
+    eventually("second accepted again under the default quota", lambda: ready(kube, ns, "second"), timeout=30)
+    assert not (await temporal_state(temporal_client, kube, ns, "second"))[0]

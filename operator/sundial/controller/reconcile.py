@@ -30,8 +30,10 @@ from sundial.domain.desired import (
     plan,
     spec_hash,
 )
+from sundial.domain.messages import bounded
 from sundial.domain.models import ScheduleSpec
 from sundial.domain.patches import merged
+from sundial.domain.rules import LIMIT_REACHED
 from sundial.domain.translate import desired_from_spec, spec_pause
 from sundial.domain.validation import Peers, check_spec
 from sundial.errors import (
@@ -133,6 +135,11 @@ async def _reconcile(ctx: OperatorContext, body: Mapping[str, Any], peers: Peers
                           new=previous.get("observedGeneration") != generation or previous.get("phase") == "Invalid")
     except SpecInvalid as refusal:
         await refuse(ctx, body, previous, refusal.reason, refusal.message)
+        if refusal.reason == LIMIT_REACHED:
+            try:
+                await pause_over_quota(ctx, body, refusal.message)
+            except TemporalUnavailable as exc:  # the pause must happen: retried with backoff
+                raise kopf.TemporaryError(str(exc), delay=backoff_seconds(retry)) from exc
         raise kopf.PermanentError(refusal.message) from refusal
     identity = ctx.identity(body)
     if auto_paused(previous) and previous.get("observedGeneration") not in (None, generation):
@@ -153,6 +160,21 @@ async def _reconcile(ctx: OperatorContext, body: Mapping[str, Any], peers: Peers
         spec.time_zone, pause, now, wrote_to_temporal=wrote,
     )
     await ctx.write_status(body, previous, new)
+
+
+async def pause_over_quota(ctx: OperatorContext, body: Mapping[str, Any], message: str) -> None:
+    """A schedule over a quota stops running: its Temporal schedule, if it has one, is paused, never
+    deleted (a place may free up; its history stays). The next successful reconcile resumes it."""
+    identity = ctx.identity(body)
+    try:
+        observed = await ctx.temporal.describe(identity.schedule_id)
+    except ScheduleNotFound:
+        return
+    note = bounded(f"{LIMIT_REACHED}: {message}")
+    if observed.identity != identity or (observed.paused and observed.note == note):
+        return
+    await ctx.temporal.pause(identity.schedule_id, note)
+    await ctx.event(body, WARNING, "Paused", f"paused the Temporal schedule: {message}")
 
 
 class ScheduleConflict(Exception):
