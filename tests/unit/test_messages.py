@@ -83,3 +83,7 @@ def test_recent_run_errors_from_a_worker_are_bounded() -> None:
 
 def test_bounded_leaves_short_printable_messages_alone() -> None:
     assert bounded("spec.schedule: fine") == "spec.schedule: fine"
+
+
+def test_one_field_is_one_field() -> None:
+    assert refusal({"schedule": "daily"}).message.startswith('spec.schedule: "daily": has 1 field; expected 5')

@@ -146,7 +146,8 @@ def parse_cron(expression: str) -> CronExpression:
         )
         raise InvalidCronExpression(
             expression,
-            f"has {len(fields)} fields; expected 5: minute hour day-of-month month day-of-week"
+            f"has {len(fields)} field{'' if len(fields) == 1 else 's'}; expected 5: minute hour day-of-month month "
+            "day-of-week"
             + (hint if len(fields) > 5 else ""),
         )
     minute, hour, dom, month, dow = (
