@@ -36,6 +36,7 @@ MAX_CATCHUP_WINDOW: Final = timedelta(days=365)
 OverlapPolicy = Literal["Skip", "BufferOne", "BufferAll", "CancelOther", "TerminateOther", "AllowAll"]
 M = TypeVar("M", bound=BaseModel)
 
+
 def _in_years(value: datetime) -> datetime:
     # the local year first: converting year 1 at +14:00 to UTC would overflow
     if not EARLIEST.year - 1 <= value.year <= LATEST.year or not EARLIEST <= value < LATEST:
