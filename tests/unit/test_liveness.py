@@ -6,6 +6,7 @@ import asyncio
 import json
 import sys
 
+import kopf
 import pytest
 
 from sundial.controller.liveness import RECURSION_LIMIT, WatcherDied, WatcherWatch, allow_deep_json
@@ -54,3 +55,26 @@ def test_the_operator_decodes_any_depth_the_apiserver_stores() -> None:
         json.loads(text)
     finally:
         sys.setrecursionlimit(before)
+
+
+def test_kopf_answers_the_health_request_with_an_error_when_the_probe_finds_a_dead_watcher() -> None:
+    """kopf's /healthz runs the probe handlers; the registered one fails the request at once."""
+    from kopf._core.actions import lifecycles
+    from kopf._core.engines.activities import ActivityError, run_activity
+    from kopf._core.intents import causes, registries
+
+    import sundial.controller.handlers  # noqa: F401 - registers the probe with kopf's default registry
+
+    async def scenario() -> None:
+        watch = WatcherWatch()
+        dying = asyncio.create_task(_die_decoding(), name="watcher for schedules.v1alpha1.sundial.dev@None")
+        watch.check({dying})  # type: ignore[arg-type]
+        await asyncio.gather(dying, return_exceptions=True)
+        memo = kopf.Memo(watcher_watch=watch)
+        with pytest.raises(ActivityError):
+            await asyncio.wait_for(run_activity(
+                lifecycle=lifecycles.all_at_once, registry=registries.get_default_registry(),
+                settings=kopf.OperatorSettings(), activity=causes.Activity.PROBE, indices={},  # type: ignore[arg-type]
+                memo=memo), timeout=5)
+
+    asyncio.run(scenario())

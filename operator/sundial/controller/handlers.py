@@ -51,7 +51,7 @@ async def startup(
     memo.webhooks = await start_webhooks(memo.ctx, kwargs["schedules_by_namespace"], kwargs["schedules_by_creator"])
 
 
-@kopf.on.probe(id="watchers")
+@kopf.on.probe(id="watchers", errors=kopf.ErrorsMode.PERMANENT)  # fail the request now, not retry it
 async def watchers_alive(memo: kopf.Memo, **_: Any) -> int:
     """Live kopf watchers; raising here turns the liveness endpoint red (see ``liveness.py``)."""
     watch: WatcherWatch = memo.setdefault("watcher_watch", WatcherWatch())
