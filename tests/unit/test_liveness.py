@@ -28,7 +28,7 @@ def test_a_dead_watcher_fails_the_probe_and_a_live_one_passes() -> None:
         assert watch.check() == 1
         alive.cancel()
         dying = asyncio.create_task(_die_decoding(), name="watcher for schedules.v1alpha1.sundial.dev@None")
-        assert watch.check() == 1  # kopf re-created the watcher under the same name: fine
+        assert watch.check() >= 1  # kopf re-created the watcher under the same name: fine
         await asyncio.gather(dying, return_exceptions=True)
         with pytest.raises(WatcherDied, match="RecursionError"):
             watch.check()

@@ -35,19 +35,23 @@ def allow_deep_json() -> None:
 
 @dataclass
 class WatcherWatch:
-    """Every kopf watcher task seen so far, by name (the latest one of each name)."""
+    """Every kopf watcher task seen so far, by name (kopf may briefly run an old and a new one)."""
 
-    seen: dict[str, asyncio.Task[object]] = field(default_factory=dict)
+    seen: dict[str, set[asyncio.Task[object]]] = field(default_factory=dict)
 
     def check(self, tasks: set[asyncio.Task[object]] | None = None) -> int:
-        """The number of live watchers; raises WatcherDied when one has ended for good."""
-        live = {task.get_name(): task for task in (tasks if tasks is not None else asyncio.all_tasks())
-                if task.get_name().startswith(WATCHER_PREFIX) and not task.done()}
-        self.seen.update(live)
-        dead = sorted(name for name, task in self.seen.items() if task.done() and name not in live)
+        """The number of live watchers; raises WatcherDied when every task of some name has ended."""
+        live: dict[str, set[asyncio.Task[object]]] = {}
+        for task in tasks if tasks is not None else asyncio.all_tasks():
+            if task.get_name().startswith(WATCHER_PREFIX) and not task.done():
+                live.setdefault(task.get_name(), set()).add(task)
+        for name, running in live.items():
+            self.seen[name] = running  # the ended ones of a name that lives on are forgotten
+        dead = sorted(name for name in self.seen if name not in live)
         if dead:
-            raise WatcherDied(f"{', '.join(dead)} ended: {_why(self.seen[dead[0]])}; restart the operator")
-        return len(live)
+            ended = sorted(self.seen[dead[0]], key=lambda task: task.cancelled())  # an error before a cancel
+            raise WatcherDied(f"{', '.join(dead)} ended: {_why(ended[0])}; restart the operator")
+        return sum(len(running) for running in live.values())
 
 
 def _why(task: asyncio.Task[object]) -> str:

@@ -9,11 +9,17 @@ reason                   rule
 =======================  ===================================================================
 InvalidCronExpression    5 fields or a shorthand, Temporal's semantics, and it can fire
 InvalidTimezone          a zone name of the IANA database (``zone_names``)
-IntervalTooShort         smallest gap over a full cron cycle, in the zone, DST included
+IntervalTooShort         smallest gap over a full cron cycle, in the zone, DST included, less the jitter
 BudgetExceeded           ``maxBudgetPerRunUSD`` at most the operator's cap
-InvalidSpec              ``endAt`` after ``startAt``; durations parse; ``task`` xor ``workflow.args``
+WorkflowTypeNotAllowed   ``workflow.type`` among SUNDIAL_ALLOWED_WORKFLOW_TYPES (``domain.run_limits``)
+TaskQueueNotAllowed      ``workflow.taskQueue`` among SUNDIAL_ALLOWED_TASK_QUEUES
+InvalidSpec              ``endAt`` after ``startAt`` and, for a new spec, after now; durations parse and
+                         stay in range; attempts at most SUNDIAL_MAX_RETRY_ATTEMPTS; ``task`` xor
+                         ``workflow.args``
 ScheduleLimitReached     per-namespace and per-creator quotas (:func:`quota_refusal`)
 =======================  ===================================================================
+
+Every message is escaped and shortened (``domain.messages``): it echoes what a tenant wrote.
 
 What a schedule runs: ``spec.task`` (the usual case: it becomes ScheduledTaskWorkflow's
 single argument) or, without a task, ``spec.workflow.args`` (an explicit list, ``[]`` for
@@ -31,9 +37,10 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sundial.domain.cron import GapReport, InvalidCronExpression, describe_gap, gap_report, parse_cron
-from sundial.domain.durations import InvalidDuration, format_duration, parse_duration
+from sundial.domain.durations import format_duration
 from sundial.domain.messages import bounded
-from sundial.domain.models import MAX_CATCHUP_WINDOW, MAX_JITTER, MIN_CATCHUP_WINDOW, ScheduleSpec
+from sundial.domain.models import ScheduleSpec
+from sundial.domain.run_limits import duration_problems, jitter_of, workflow_problems
 from sundial.errors import SpecInvalid
 
 LIMIT_REACHED = "ScheduleLimitReached"
@@ -99,7 +106,7 @@ def spec_violations(spec: ScheduleSpec, limits: Limits, now: datetime, *, new: b
     except SpecInvalid as exc:
         problems.append(exc)
     if cron is not None and zone is not None and limits.min_interval_minutes > 0:
-        jitter = _parsed(spec.jitter)
+        jitter = jitter_of(spec)
         problem = _interval_problem(spec.schedule, gap_report(cron, zone, now), zone, limits, jitter)
         problems.extend([problem] if problem else [])
     if spec.max_budget_per_run_usd > limits.max_budget_usd:
@@ -118,12 +125,8 @@ def spec_violations(spec: ScheduleSpec, limits: Limits, now: datetime, *, new: b
         problems.append(
             _invalid("spec.endAt", f"{_stamp(spec.end_at)} is not after spec.startAt {_stamp(spec.start_at)}")
         )
-    problems.extend(_duration_problems(spec))
-    problems.extend(_workflow_problems(spec, limits))
-    attempts = spec.workflow.retry.maximum_attempts
-    if attempts > limits.max_retry_attempts:
-        problems.append(_invalid("spec.workflow.retry.maximumAttempts", f"{attempts} is above the operator's "
-                                 f"maximum of {limits.max_retry_attempts} (SUNDIAL_MAX_RETRY_ATTEMPTS)"))
+    problems.extend(duration_problems(spec))
+    problems.extend(workflow_problems(spec, limits.workflow_types, limits.task_queues, limits.max_retry_attempts))
     if spec.task is not None and spec.workflow.args is not None:
         problems.append(
             _invalid("spec.workflow.args", "only allowed when spec.task is absent (the task is the argument)")
@@ -141,37 +144,6 @@ def _printable(problem: SpecInvalid) -> SpecInvalid:
     return problem if message == problem.message else SpecInvalid(problem.reason, problem.field, message)
 
 
-def _duration_problems(spec: ScheduleSpec) -> list[SpecInvalid]:
-    """Durations parse and stay within their field's range (protobuf and Temporal change the rest)."""
-    problems = []
-    for field, value, least, most in (
-        ("spec.jitter", spec.jitter, timedelta(0), MAX_JITTER),
-        ("spec.policy.catchupWindow", spec.policy.catchup_window, MIN_CATCHUP_WINDOW, MAX_CATCHUP_WINDOW),
-    ):
-        try:
-            if value is not None and parse_duration(value, most) < least:
-                problems.append(_invalid(field, f'"{value}" is shorter than the minimum of {format_duration(least)} '
-                                                "(Temporal's minimum; 0 would mean one year)"))
-        except InvalidDuration as exc:
-            problems.append(_invalid(field, str(exc)))
-    return problems
-
-
-def _workflow_problems(spec: ScheduleSpec, limits: Limits) -> list[SpecInvalid]:
-    """What a tenant may start: allowed workflow types and task queues (an omitted one is the operator's
-    default, always allowed)."""
-    problems = []
-    for field, value, allowed, setting in (
-        ("spec.workflow.type", spec.workflow.type, limits.workflow_types, "SUNDIAL_ALLOWED_WORKFLOW_TYPES"),
-        ("spec.workflow.taskQueue", spec.workflow.task_queue, limits.task_queues, "SUNDIAL_ALLOWED_TASK_QUEUES"),
-    ):
-        if value is not None and "*" not in allowed and value not in allowed:
-            reason = "WorkflowTypeNotAllowed" if field.endswith("type") else "TaskQueueNotAllowed"
-            message = f'{field}: "{value}" is not allowed; allowed: {", ".join(allowed)} ({setting})'
-            problems.append(SpecInvalid(reason, field, message))
-    return problems
-
-
 def validate_spec(spec: ScheduleSpec, limits: Limits, now: datetime, *, new: bool = True) -> None:
     """Raise SpecInvalid for the first rule ``spec`` breaks; return quietly if it breaks none."""
     problems = spec_violations(spec, limits, now, new=new)
@@ -185,13 +157,6 @@ def validated_spec(body: Mapping[str, Any] | None, limits: Limits, now: datetime
     spec = ScheduleSpec.from_body(body)
     validate_spec(spec, limits, now, new=new)
     return spec
-
-
-def _parsed(jitter: str | None) -> timedelta:
-    try:
-        return parse_duration(jitter, MAX_JITTER) if jitter else timedelta(0)
-    except InvalidDuration:
-        return timedelta(0)  # refused on its own (spec.jitter)
 
 
 def _interval_problem(
