@@ -141,6 +141,7 @@ def e2e_operator_env(control_plane: LocalControlPlane, temporal_server: Temporal
     """The operator's environment in these tests: fast loops, this checkout importable."""
     settings = {"SUNDIAL_RESYNC_SECONDS": str(RESYNC_SECONDS), "SUNDIAL_RUNS_POLL_SECONDS": "1",
                 "SUNDIAL_ALLOWED_TASK_QUEUES": "sundial-tasks,sundial-e2e-runs",  # tests.e2e.workers.TASK_QUEUE
+                "SUNDIAL_TRIGGER_MIN_INTERVAL_MINS": "0",  # tests trigger runs back to back; the limit has its own test
                 "PYTHONPATH": str(REPO),
                 "SCHEDULE_MAX_PER_USER": "100000",  # every test's schedules have one creator: the admin
                 **overrides}

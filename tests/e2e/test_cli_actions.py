@@ -105,20 +105,3 @@ def test_a_reason_over_the_limit_is_refused_naming_the_flag_and_the_limit(contro
         assert (result.returncode, result.stdout) == (2, "")
         assert result.stderr == "error: --reason is 1001 characters long; the limit is 1000\n"
 
-
-async def test_a_second_trigger_within_the_minimum_interval_is_refused_and_says_why(
-    operator: OperatorProcess, kube: Kube, temporal_client: Client, control_plane: LocalControlPlane
-) -> None:
-    """Issue 10 item 5: a trigger starts at most one run per minimum interval (here the default, 60 min)."""
-    ns = kube.new_namespace()
-    kube.create(ns, "twice", EXAMPLE_SPEC)
-    sid = eventually("Ready", lambda: ready(kube, ns, "twice"))["status"]["temporal"]["scheduleId"]
-    first = sundial(control_plane, "trigger", "twice", "-n", ns)
-    assert first.returncode == 0, first.stdout + first.stderr
-
-    second = sundial(control_plane, "trigger", "twice", "-n", ns)
-    assert second.returncode == 1, second.stdout + second.stderr
-    result = kube.get(ns, "twice")["status"]["requests"]["triggerResult"]
-    assert result.startswith("refused: a trigger started a run at ") and "at most one per 60 min" in result
-    assert "TriggerRefused" in kube.event_reasons(ns, "twice")
-    assert (await describe(temporal_client, sid)).info.num_actions == 1

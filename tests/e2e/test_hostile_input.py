@@ -24,6 +24,7 @@ from tests.e2e.conftest import (
     operator_env,
     ready,
 )
+from tests.e2e.test_cli_actions import sundial
 from tests.e2e.test_drift_repair import eventually_async
 from tests.e2e.test_schedule_lifecycle import EXAMPLE_SPEC, describe
 
@@ -157,3 +158,35 @@ async def test_lowering_the_quota_pauses_what_exceeds_it_in_temporal_and_raising
         operator.start()
     eventually("second accepted again under the default quota", lambda: ready(kube, ns, "second"), timeout=30)
     assert not (await temporal_state(temporal_client, kube, ns, "second"))[0]
+
+
+async def test_a_second_trigger_within_the_minimum_interval_is_refused_and_says_why(
+    operator: OperatorProcess, kube: Kube, temporal_client: Client, control_plane: LocalControlPlane,
+    temporal_server: TemporalDevServer, stack_dir: Path,
+) -> None:
+    """Issue 10 item 5: a trigger starts at most one run per minimum interval (the default limit: 60 min;
+    the session's operator runs without it, so this test runs its own)."""
+    ns = kube.new_namespace()
+    env = operator_env(control_plane, temporal_server, SUNDIAL_ORPHAN_POLICY="report")
+    del env["SUNDIAL_TRIGGER_MIN_INTERVAL_MINS"]
+    operator.stop()
+    workdir = stack_dir / f"operator-trigger-{ns}"
+    workdir.mkdir()
+    limited = NamespacedOperator(workdir, env)
+    limited.namespace = ns
+    try:
+        limited.start()
+        kube.create(ns, "twice", EXAMPLE_SPEC)
+        sid = eventually("Ready", lambda: ready(kube, ns, "twice"), timeout=30)["status"]["temporal"]["scheduleId"]
+        first = sundial(control_plane, "trigger", "twice", "-n", ns)
+        assert first.returncode == 0, first.stdout + first.stderr
+
+        second = sundial(control_plane, "trigger", "twice", "-n", ns)
+        assert second.returncode == 1, second.stdout + second.stderr
+        result = kube.get(ns, "twice")["status"]["requests"]["triggerResult"]
+        assert result.startswith("refused: a trigger started a run at ") and "at most one per 60 min" in result
+        assert "TriggerRefused" in kube.event_reasons(ns, "twice")
+        assert (await describe(temporal_client, sid)).info.num_actions == 1
+    finally:
+        limited.stop()
+        operator.start()
