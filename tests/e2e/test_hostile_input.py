@@ -6,30 +6,23 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
-import sys
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from kubernetes import client
 from temporalio.client import Client
-from tests.e2e.conftest import (
-    GROUP,
-    PLURAL,
-    VERSION,
-    Kube,
-    OperatorProcess,
-    condition,
-    eventually,
-    operator_env,
-    ready,
-)
+from tests.e2e.helpers import GROUP, PLURAL, VERSION, Kube, condition, e2e_operator_env, ready
 from tests.e2e.test_cli_actions import sundial
-from tests.e2e.test_drift_repair import eventually_async
 from tests.e2e.test_schedule_lifecycle import EXAMPLE_SPEC, describe
+from tests.support.waiting import eventually, eventually_async
 
 from sundial.devstack.controlplane import LocalControlPlane
-from sundial.devstack.processes import ManagedProcess, wait_until
+from sundial.devstack.operator_process import OperatorProcess
 from sundial.devstack.temporal_dev import TemporalDevServer
 
 
@@ -85,7 +78,7 @@ def test_out_of_range_values_are_refused_at_apply(crds: None, kube: Kube, change
     with pytest.raises(client.ApiException) as refused:
         kube.create(ns, "hostile", {**EXAMPLE_SPEC, **change})
     assert refused.value.status == 422
-    message = json.loads(refused.value.body)["message"]
+    message = json.loads(refused.value.body or "{}")["message"]
     assert field in message and says in message, message
 
 
@@ -100,22 +93,35 @@ def test_a_deep_object_is_refused_and_the_operator_keeps_serving_every_other_sch
                        "the limit is 32"), message
     kube.create(ns, "plain", EXAMPLE_SPEC)
     eventually("a plain schedule created after it is Ready", lambda: ready(kube, ns, "plain"), timeout=30)
-    assert operator._alive()
+    with urllib.request.urlopen(f"http://127.0.0.1:{operator.liveness_port}/healthz", timeout=5) as health:
+        assert health.status == 200
 
 
+@dataclass
 class NamespacedOperator(OperatorProcess):
     """``sundial run -n NS``: an operator that touches only one namespace (so a strict quota there
     leaves the rest of the session's schedules alone)."""
 
     namespace: str = ""
 
-    def start(self) -> None:
-        self.starts += 1
-        argv = [sys.executable, "-m", "sundial.cli", "run", "-n", self.namespace, "--verbose",
-                "--liveness-port", str(self.liveness_port), "--metrics-port", str(self.metrics_port)]
-        self.proc = ManagedProcess("operator", argv, self.workdir / f"operator-{self.starts}.log", env=self.env)
-        self.proc.start()
-        wait_until("operator liveness", self._alive, 60, watch=[self.proc], interval=0.2)
+    def argv(self) -> list[str]:
+        argv = super().argv()
+        at = argv.index("-A")
+        return [*argv[:at], "-n", self.namespace, *argv[at + 1:]]
+
+
+@contextmanager
+def namespaced_operator(session: OperatorProcess, workdir: Path, namespace: str, env: dict[str, str]
+                        ) -> Iterator[OperatorProcess]:
+    """In place of the session's operator (one per cluster at a time), which comes back after."""
+    session.stop(timeout=10)
+    own = NamespacedOperator(workdir, env, extra_args=("--verbose",), namespace=namespace)
+    try:
+        own.start()
+        yield own
+    finally:
+        own.stop(timeout=10)
+        session.start()
 
 
 async def temporal_state(temporal_client: Client, kube: Kube, namespace: str, name: str) -> tuple[bool, str]:
@@ -134,14 +140,9 @@ async def test_lowering_the_quota_pauses_what_exceeds_it_in_temporal_and_raising
         kube.create(ns, name, EXAMPLE_SPEC)
         eventually(f"{name} Ready", lambda name=name: ready(kube, ns, name), timeout=30)  # type: ignore[misc]
         await asyncio.sleep(1.1)  # creationTimestamp has whole seconds: "first" must be the older
-    operator.stop()
-    workdir = stack_dir / f"operator-quota-{ns}"
-    workdir.mkdir()
-    strict = NamespacedOperator(workdir, operator_env(control_plane, temporal_server, SCHEDULE_MAX_PER_NAMESPACE="1",
-                                                      SUNDIAL_ORPHAN_POLICY="report"))
-    strict.namespace = ns
-    try:
-        strict.start()
+    env = e2e_operator_env(control_plane, temporal_server, SCHEDULE_MAX_PER_NAMESPACE="1",
+                           SUNDIAL_ORPHAN_POLICY="report")
+    with namespaced_operator(operator, stack_dir / f"operator-quota-{ns}", ns, env):
         body = eventually("second refused", lambda: condition(kube.get(ns, "second"), "Stalled").get("reason")
                           == "ScheduleLimitReached" and kube.get(ns, "second"), timeout=30)
         assert "the limit is 1 (SCHEDULE_MAX_PER_NAMESPACE)" in condition(body, "Stalled")["message"]
@@ -153,9 +154,6 @@ async def test_lowering_the_quota_pauses_what_exceeds_it_in_temporal_and_raising
         await eventually_async("second paused in Temporal with the quota as its note", second_paused, 15)
         assert "Paused" in kube.event_reasons(ns, "second")
         assert ready(kube, ns, "first") and not (await temporal_state(temporal_client, kube, ns, "first"))[0]
-    finally:
-        strict.stop()
-        operator.start()
     eventually("second accepted again under the default quota", lambda: ready(kube, ns, "second"), timeout=30)
     assert not (await temporal_state(temporal_client, kube, ns, "second"))[0]
 
@@ -167,15 +165,9 @@ async def test_a_second_trigger_within_the_minimum_interval_is_refused_and_says_
     """Issue 10 item 5: a trigger starts at most one run per minimum interval (the default limit: 60 min;
     the session's operator runs without it, so this test runs its own)."""
     ns = kube.new_namespace()
-    env = operator_env(control_plane, temporal_server, SUNDIAL_ORPHAN_POLICY="report")
+    env = e2e_operator_env(control_plane, temporal_server, SUNDIAL_ORPHAN_POLICY="report")
     del env["SUNDIAL_TRIGGER_MIN_INTERVAL_MINS"]
-    operator.stop()
-    workdir = stack_dir / f"operator-trigger-{ns}"
-    workdir.mkdir()
-    limited = NamespacedOperator(workdir, env)
-    limited.namespace = ns
-    try:
-        limited.start()
+    with namespaced_operator(operator, stack_dir / f"operator-trigger-{ns}", ns, env):
         kube.create(ns, "twice", EXAMPLE_SPEC)
         sid = eventually("Ready", lambda: ready(kube, ns, "twice"), timeout=30)["status"]["temporal"]["scheduleId"]
         first = sundial(control_plane, "trigger", "twice", "-n", ns)
@@ -187,6 +179,3 @@ async def test_a_second_trigger_within_the_minimum_interval_is_refused_and_says_
         assert result.startswith("refused: a trigger started a run at ") and "at most one per 60 min" in result
         assert "TriggerRefused" in kube.event_reasons(ns, "twice")
         assert (await describe(temporal_client, sid)).info.num_actions == 1
-    finally:
-        limited.stop()
-        operator.start()

@@ -279,7 +279,8 @@ async def test_an_exhausted_budget_cancels_the_runs_still_open_and_bounds_every_
         return len([e async for e in temporal_client.list_workflows(query)]) == 1
 
     await eventually_async("the open run cancelled", cancelled)
-    assert ("spender", "Warning", "RunsCancelled") in kube.events
+    assert [event[:3] for event in kube.events if event[2] == "RunsCancelled"] == [
+        ("spender", "Warning", "RunsCancelled")]
 
 
 async def _runs_open(client: Client, sid: str) -> bool:

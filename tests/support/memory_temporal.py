@@ -31,6 +31,7 @@ class MemoryRuns:
         self.runs: list[RunInfo] = []
         self.outcomes: dict[str, RunOutcome] = {}  # run ID -> what its close event says
         self.started: dict[str, tuple[str, DesiredSchedule]] = {}  # workflow ID -> (schedule ID, what it runs)
+        self.cancelled: list[str] = []  # run IDs
 
     async def list_closed_runs(self, prefix: str, closed_after: datetime, page_size: int = 1000
                                ) -> AsyncIterator[RunInfo]:
@@ -59,6 +60,16 @@ class MemoryRuns:
             return False
         self.started[workflow_id] = (schedule_id, desired)
         return True
+
+    async def cancel_run(self, workflow_id: str, run_id: str) -> bool:
+        """Mark an open run cancelled (``cancelled``); False when no open run has that ID."""
+        self.temporal.call("cancel_run")
+        for index, run in enumerate(self.runs):
+            if (run.workflow_id, run.run_id, run.status) == (workflow_id, run_id, "RUNNING"):
+                self.runs[index] = dataclasses.replace(run, status="CANCELED")
+                self.cancelled.append(run_id)
+                return True
+        return False
 
 
 class MemoryTemporal:

@@ -187,8 +187,9 @@ def cel_duration_at_most(text: str, most: timedelta) -> bool:
     """``self == '0' || duration(self) <= duration(most)`` as CEL reads it (Go durations, exact)."""
     if text == "0":
         return True
-    total = sum(Decimal(number) * {"h": 3600, "m": 60, "s": 1, "ms": Decimal("0.001")}[unit]
-                for number, unit in re.findall(r"([0-9]+(?:\.[0-9]+)?)(ms|h|m|s)", text))
+    unit_seconds: dict[str, Decimal] = {"h": Decimal(3600), "m": Decimal(60), "s": Decimal(1), "ms": Decimal("0.001")}
+    total = sum((Decimal(number) * unit_seconds[unit]
+                 for number, unit in re.findall(r"([0-9]+(?:\.[0-9]+)?)(ms|h|m|s)", text)), Decimal(0))
     return total <= Decimal(int(most.total_seconds()))
 
 

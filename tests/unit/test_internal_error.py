@@ -49,8 +49,11 @@ def test_an_unexpected_exception_is_shown_in_status_and_an_event_then_retried() 
     kube = RecordingKube()
     ctx = OperatorContext(settings=Settings(), temporal=BrokenTemporal(), kube=kube,  # type: ignore[arg-type]
                           cluster_id="c1", logger=logging.getLogger("test"))
+    async def scenario() -> None:
+        await reconcile(ctx, BODY, [])
+
     with pytest.raises(kopf.TemporaryError):
-        asyncio.run(reconcile(ctx, BODY, []))
+        asyncio.run(scenario())
     ready = next(c for c in kube.status["conditions"] if c["type"] == "Ready")
     assert (ready["status"], ready["reason"], ready["message"]) == ("False", "InternalError", "KeyError: 'calendars'")
     assert kube.events == [("Warning", "InternalError", "KeyError: 'calendars'")]

@@ -68,13 +68,13 @@ def test_kopf_answers_the_health_request_with_an_error_when_the_probe_finds_a_de
     async def scenario() -> None:
         watch = WatcherWatch()
         dying = asyncio.create_task(_die_decoding(), name="watcher for schedules.v1alpha1.sundial.dev@None")
-        watch.check({dying})  # type: ignore[arg-type]
+        watch.check({dying})
         await asyncio.gather(dying, return_exceptions=True)
         memo = kopf.Memo(watcher_watch=watch)
         with pytest.raises(ActivityError):
             await asyncio.wait_for(run_activity(
                 lifecycle=lifecycles.all_at_once, registry=registries.get_default_registry(),
-                settings=kopf.OperatorSettings(), activity=causes.Activity.PROBE, indices={},  # type: ignore[arg-type]
-                memo=memo), timeout=5)
+                settings=kopf.OperatorSettings(), activity=causes.Activity.PROBE, indices={},
+                memo=memo), timeout=5)  # type: ignore[arg-type]
 
     asyncio.run(scenario())

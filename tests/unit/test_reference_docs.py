@@ -32,7 +32,7 @@ def test_every_spec_and_status_field_every_setting_and_condition_constant_is_doc
 
 def test_nested_fields_are_walked_with_their_defaults_and_limits() -> None:
     text = reference.render()
-    assert "| `spec.workflow.retry.maximumAttempts` | integer | `1` | ≥ 0 |" in text
+    assert "| `spec.workflow.retry.maximumAttempts` | integer | `1` | ≥ 1, ≤ 100 |" in text
     assert "| `spec.policy.overlap` | one of `Skip`, `BufferOne`" in text
     assert "| `status.conditions[].type` | string | required | not empty, at most 64 chars |" in text
     assert "| `spec.schedule` | string | required |" in text

@@ -75,6 +75,10 @@ maxPerNamespace: SCHEDULE_MAX_PER_NAMESPACE
 maxPerUser: SCHEDULE_MAX_PER_USER
 maxBudgetUSD: SCHEDULE_MAX_BUDGET_USD
 maxConcurrentTemporalCalls: SUNDIAL_MAX_CONCURRENT_TEMPORAL_CALLS
+allowedWorkflowTypes: SUNDIAL_ALLOWED_WORKFLOW_TYPES
+allowedTaskQueues: SUNDIAL_ALLOWED_TASK_QUEUES
+maxRetryAttempts: SUNDIAL_MAX_RETRY_ATTEMPTS
+triggerMinIntervalMinutes: SUNDIAL_TRIGGER_MIN_INTERVAL_MINS
 {{- end -}}
 
 {{/* The operator's rules on Schedules and Events, the same cluster-wide or per namespace. */}}
