@@ -20,10 +20,8 @@ schedules refresh every ``refresh_after`` (at most ``max_refreshes`` writes per 
 A stale index is safe: its watermark is older and its counted IDs fewer than the stored
 ones, so it can only make a sweep read a resource for nothing, never skip a new run.
 
-An automatic pause is written as ``status.accounting.autoPause`` with the counters; then
-a Warning Event, and ``reconcile`` pauses the Temporal schedule (``effective_pause``).
-Until the Paused condition shows it, every sweep calls ``reconcile`` again, so a crash or
-an unreachable Temporal between the patch and the pause is repaired.
+An automatic pause (``status.accounting.autoPause``, a Warning Event) is applied by ``reconcile``, again on
+every sweep until the Paused condition shows it; while BudgetExhausted holds, open runs are cancelled (``budget_stop``).
 """
 
 from __future__ import annotations
