@@ -141,7 +141,7 @@ def pod_environment(deployment: dict[str, Any], secrets: dict[str, dict[str, str
             assert var["valueFrom"]["fieldRef"]["fieldPath"] == "status.podIP", var
             env[var["name"]] = "127.0.0.1"
             continue
-        value = str(var["value"])
+        value = str(var.get("value", ""))  # the API server leaves an empty value out, as Kubernetes reads it
         for mount, local in remap.items():
             value = value.replace(mount, local)
         env[var["name"]] = value
