@@ -39,12 +39,11 @@ def kubectl(plane: LocalControlPlane, *args: str, stdin: str | None = None) -> s
                           input=stdin, capture_output=True, text=True, timeout=60)
 
 
-def create_raw(plane: LocalControlPlane, namespace: str, name: str, spec_json: str) -> None:
+def create_raw(plane: LocalControlPlane, namespace: str, name: str, spec_json: str) -> subprocess.CompletedProcess[str]:
     """Create through kubectl (Go): the Python client cannot even serialize what this test sends."""
     manifest = (f'{{"apiVersion":"{GROUP}/{VERSION}","kind":"Schedule",'
                 f'"metadata":{{"name":"{name}","namespace":"{namespace}"}},"spec":{spec_json}}}')
-    result = kubectl(plane, "create", "-f", "-", stdin=manifest)
-    assert result.returncode == 0, result.stderr
+    return kubectl(plane, "create", "-f", "-", stdin=manifest)
 
 
 def stalled_message(plane: LocalControlPlane, namespace: str, name: str) -> str:
@@ -82,19 +81,43 @@ def test_out_of_range_values_are_refused_at_apply(crds: None, kube: Kube, change
     assert field in message and says in message, message
 
 
-def test_a_deep_object_is_refused_and_the_operator_keeps_serving_every_other_schedule(
+DEEP_REFUSAL = "spec.task.context: is nested more than 32 levels deep (objects and lists); the limit is 32"
+
+
+def deep_spec(depth: int) -> str:
+    spec = json.dumps({**EXAMPLE_SPEC, "task": {"query": "q", "context": {"nested": "PLACEHOLDER"}}})
+    return spec.replace('"PLACEHOLDER"', deep_json(depth))
+
+
+def healthy(operator: OperatorProcess) -> bool:
+    with urllib.request.urlopen(f"http://127.0.0.1:{operator.liveness_port}/healthz", timeout=5) as health:
+        return bool(health.status == 200)
+
+
+def test_a_deep_object_is_refused_at_apply_by_the_webhook(
     operator: OperatorProcess, kube: Kube, control_plane: LocalControlPlane,
 ) -> None:
+    """The schema cannot see inside free-form values; the admission webhook runs the same rules."""
     ns = kube.new_namespace()
-    spec = json.dumps({**EXAMPLE_SPEC, "task": {"query": "q", "context": {"nested": "PLACEHOLDER"}}})
-    create_raw(control_plane, ns, "deep", spec.replace('"PLACEHOLDER"', deep_json(3000)))
+    refused = create_raw(control_plane, ns, "deep", deep_spec(3000))
+    assert refused.returncode != 0 and DEEP_REFUSAL in refused.stderr, refused.stderr
+    assert not kube.exists(ns, "deep")
+    assert healthy(operator)
+
+
+def test_a_deep_object_past_the_webhook_is_refused_and_the_operator_keeps_serving_every_other_schedule(
+    operator: OperatorProcess, kube: Kube, control_plane: LocalControlPlane,
+) -> None:
+    """Without the webhook (here: a namespace it leaves out), the object is stored; the operator, which
+    decodes the watch stream, refuses it and goes on with every other schedule."""
+    ns = kube.new_namespace(webhook=False)
+    created = create_raw(control_plane, ns, "deep", deep_spec(3000))
+    assert created.returncode == 0, created.stderr
     message = eventually("the deep schedule refused", lambda: stalled_message(control_plane, ns, "deep"), timeout=30)
-    assert message == ("spec.task.context: is nested more than 32 levels deep (objects and lists); "
-                       "the limit is 32"), message
+    assert message == DEEP_REFUSAL, message
     kube.create(ns, "plain", EXAMPLE_SPEC)
     eventually("a plain schedule created after it is Ready", lambda: ready(kube, ns, "plain"), timeout=30)
-    with urllib.request.urlopen(f"http://127.0.0.1:{operator.liveness_port}/healthz", timeout=5) as health:
-        assert health.status == 200
+    assert healthy(operator)
 
 
 @dataclass

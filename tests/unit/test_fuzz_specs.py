@@ -33,7 +33,7 @@ from sundial.domain.cron import gap_report, parse_cron
 from sundial.domain.desired import ScheduleIdentity
 from sundial.domain.rules import Limits, load_zone
 from sundial.domain.translate import WorkflowDefaults, desired_from_spec, spec_pause
-from sundial.domain.validation import check_spec
+from sundial.domain.validation import Peers, check_spec
 from sundial.errors import SpecInvalid
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -181,7 +181,7 @@ def _wrong(spec: Any, desired: Any, proto: Any) -> list[str]:
 def verdict(body: dict[str, Any]) -> tuple[str, str]:
     """("refused" | "unclear-refusal" | "accepted" | "wrong" | "crashed", detail)."""
     try:
-        spec = check_spec(body, META, [], LIMITS, NOW)
+        spec = check_spec(body, META, Peers(), LIMITS, NOW)
     except SpecInvalid as refusal:
         clear = _printable(refusal.message) and len(refusal.message) <= MESSAGE_LIMIT and refusal.field
         return ("refused" if clear else "unclear-refusal"), refusal.message[:200]

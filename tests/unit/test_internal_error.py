@@ -15,6 +15,7 @@ import pytest
 
 from sundial.controller.context import OperatorContext
 from sundial.controller.reconcile import reconcile
+from sundial.domain.validation import Peers
 from sundial.settings import Settings
 
 BODY: dict[str, Any] = {
@@ -50,7 +51,7 @@ def test_an_unexpected_exception_is_shown_in_status_and_an_event_then_retried() 
     ctx = OperatorContext(settings=Settings(), temporal=BrokenTemporal(), kube=kube,  # type: ignore[arg-type]
                           cluster_id="c1", logger=logging.getLogger("test"))
     async def scenario() -> None:
-        await reconcile(ctx, BODY, [])
+        await reconcile(ctx, BODY, Peers())
 
     with pytest.raises(kopf.TemporaryError):
         asyncio.run(scenario())
