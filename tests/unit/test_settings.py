@@ -65,3 +65,19 @@ def test_the_api_key_never_shows_in_the_settings_repr() -> None:
     settings = load_settings({"SUNDIAL_TEMPORAL_API_KEY": "sk-very-secret"})
     assert settings.temporal_api_key == "sk-very-secret"
     assert "sk-very-secret" not in repr(settings)
+
+
+def test_a_min_interval_of_zero_means_no_minimum() -> None:
+    """SCHEDULE_MIN_INTERVAL_MINS=0 is accepted at start-up and turns the interval rule off."""
+    from datetime import UTC, datetime
+
+    from sundial.domain.models import ScheduleSpec
+    from sundial.domain.rules import Limits, spec_violations
+
+    settings = load_settings({"SCHEDULE_MIN_INTERVAL_MINS": "0"})
+    assert settings.min_interval_minutes == 0
+    spec = ScheduleSpec.from_body({"schedule": "* * * * *", "task": {"query": "q"}})
+    limits = Limits(min_interval_minutes=settings.min_interval_minutes)
+    assert [p.reason for p in spec_violations(spec, limits, datetime(2026, 1, 1, tzinfo=UTC))] == []
+    with pytest.raises(SettingsError, match="SCHEDULE_MIN_INTERVAL_MINS='-1' must be at least 0"):
+        load_settings({"SCHEDULE_MIN_INTERVAL_MINS": "-1"})
