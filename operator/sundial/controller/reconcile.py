@@ -144,6 +144,7 @@ async def _reconcile(ctx: OperatorContext, body: Mapping[str, Any], peers: Peers
     identity = ctx.identity(body)
     if auto_paused(previous) and previous.get("observedGeneration") not in (None, generation):
         previous = await clear_auto_pause(ctx, body, previous, "the spec changed")
+    previous = await mark_reconciling(ctx, body, previous, generation)
     pause = effective_pause(spec, previous)
     desired = desired_from_spec(spec, identity, ctx.defaults, creator, pause)
     try:
@@ -175,6 +176,17 @@ async def pause_over_quota(ctx: OperatorContext, body: Mapping[str, Any], messag
         return
     await ctx.temporal.pause(identity.schedule_id, note)
     await ctx.event(body, WARNING, "Paused", f"paused the Temporal schedule: {message}")
+
+
+async def mark_reconciling(ctx: OperatorContext, body: Mapping[str, Any], previous: st.Status,
+                           generation: int) -> st.Status:
+    """Before Temporal is touched for a new generation, say so (Reconciling=True; Pending when never
+    synced), so ``kubectl wait`` and GitOps tools never read the old Ready as the new spec's."""
+    if previous.get("observedGeneration") == generation and previous.get("phase"):
+        return previous
+    new = {**previous, **st.reconciling_status(previous, generation, ctx.clock())}
+    await ctx.write_status(body, previous, new)
+    return new
 
 
 class ScheduleConflict(Exception):

@@ -30,6 +30,8 @@ SPEC_VALID = "SpecValid"
 DELETING = "Deleting"
 OVERDUE = "Overdue"
 ON_TIME = "OnTime"
+PENDING = "Pending"
+PROGRESSING = "Progressing"
 
 Status = dict[str, Any]
 
@@ -115,12 +117,30 @@ def refused_status(previous: Status, generation: int, reason: str, message: str,
     return {"observedGeneration": generation, "phase": "Invalid", "conditions": conditions}
 
 
+def never_synced(previous: Status) -> bool:
+    """No Temporal schedule was ever recorded: the first successful reconcile is still to come."""
+    return not (previous.get("temporal") or {}).get("scheduleId")
+
+
+def reconciling_status(previous: Status, generation: int, now: datetime) -> Status:
+    """A spec change is about to be applied: Reconciling=True, and ``phase: Pending`` (Ready=False)
+    on a resource never synced. ``observedGeneration`` moves only once the change is applied."""
+    conditions = list(previous.get("conditions") or [])
+    conditions = with_condition(conditions, RECONCILING, True, PROGRESSING, f"applying generation {generation}",
+                                generation, now)
+    if not never_synced(previous):
+        return {"conditions": conditions}
+    conditions = with_condition(conditions, READY, False, PENDING, "not yet created in Temporal", generation, now)
+    return {"phase": PENDING, "conditions": conditions}
+
+
 def unavailable_status(previous: Status, generation: int, message: str, now: datetime) -> Status:
-    """Temporal did not answer: Ready=False, Reconciling=True, retried with backoff."""
+    """Temporal did not answer: Ready=False, Reconciling=True, retried with backoff. A resource
+    never synced stays ``Pending``; one that was synced shows ``Error``."""
     conditions = list(previous.get("conditions") or [])
     conditions = with_condition(conditions, READY, False, TEMPORAL_UNAVAILABLE, message, generation, now)
     conditions = with_condition(conditions, RECONCILING, True, TEMPORAL_UNAVAILABLE, message, generation, now)
-    return {"phase": "Error", "conditions": conditions}
+    return {"phase": PENDING if never_synced(previous) else "Error", "conditions": conditions}
 
 
 def deleting_status(previous: Status, generation: int, message: str, now: datetime) -> Status:
