@@ -58,6 +58,7 @@ from sundial.adapters.temporal_mapping import (
     translate,
 )
 from sundial.adapters.temporal_runs import TemporalRuns
+from sundial.domain.completion import remaining_runs_for
 from sundial.domain.desired import (
     DesiredSchedule,
     ListedSchedule,
@@ -131,7 +132,8 @@ class TemporalGateway:
         """Create the schedule with the identity memo; ScheduleAlreadyExists if the ID is taken."""
         schedule_id = identity.schedule_id
         async with self._calling("create", f"create schedule {schedule_id}"):
-            await self.client.create_schedule(schedule_id, build_schedule(desired), memo=identity.memo(),
+            remaining = remaining_runs_for(desired, None) if desired.max_runs is not None else None
+            await self.client.create_schedule(schedule_id, build_schedule(desired, remaining), memo=identity.memo(),
                                               rpc_timeout=self.rpc_timeout)
         return await self.describe(schedule_id)
 
@@ -157,12 +159,18 @@ class TemporalGateway:
             running_workflow_ids=tuple(r.workflow_id for r in info.running_actions
                                        if isinstance(r, ScheduleActionExecutionStartWorkflow)),
             action_count=info.num_actions, args=args, run_timeout=start.run_timeout if start else None,
-            time_zone=description.schedule.spec.time_zone_name)
+            time_zone=description.schedule.spec.time_zone_name, end_at=description.schedule.spec.end_at,
+            limited=description.schedule.state.limited_actions,
+            remaining_actions=description.schedule.state.remaining_actions)
 
     async def update(self, schedule_id: str, desired: DesiredSchedule) -> ObservedSchedule:
         """Replace the whole schedule (spec, action, policies, pause state) with ``desired``."""
-        def fresh(_: ScheduleUpdateInput) -> ScheduleUpdate:  # pure: Temporal may call it more than once
-            return ScheduleUpdate(schedule=build_schedule(desired))
+        def fresh(current: ScheduleUpdateInput) -> ScheduleUpdate:  # pure: Temporal may call it more than once
+            state = current.description.schedule.state  # Temporal replaces the state: carry the count over
+            remaining = None
+            if desired.max_runs is not None:
+                remaining = remaining_runs_for(desired, state.remaining_actions if state.limited_actions else None)
+            return ScheduleUpdate(schedule=build_schedule(desired, remaining))
 
         async with self._calling("update", f"update schedule {schedule_id}"):
             await self.client.get_schedule_handle(schedule_id).update(fresh, rpc_timeout=self.rpc_timeout)
@@ -218,4 +226,5 @@ class TemporalGateway:
             note=(schedule.state.note or "") if schedule else "", workflow_type=workflow_type,
             listed_fingerprint=listed_fingerprint(schedule.spec, workflow_type) if schedule else "",
             next_action_times=tuple(info.next_action_times) if info else (),
-            recent_actions=recent_actions(info.recent_actions) if info else ())
+            recent_actions=recent_actions(info.recent_actions) if info else (),
+            end_at=schedule.spec.end_at if schedule else None)

@@ -50,8 +50,10 @@ _REJECTED = {RPCStatusCode.INVALID_ARGUMENT, RPCStatusCode.FAILED_PRECONDITION,
              RPCStatusCode.UNIMPLEMENTED}
 
 
-def build_schedule(desired: DesiredSchedule) -> Schedule:
-    """A Temporal schedule built from nothing but ``desired`` (pure, safe to call twice)."""
+def build_schedule(desired: DesiredSchedule, remaining_runs: int | None = None) -> Schedule:
+    """A Temporal schedule built from nothing but ``desired`` (pure, safe to call twice);
+    ``remaining_runs`` are the limited actions left under ``desired.max_runs``."""
+    limited = desired.max_runs is not None
     return Schedule(
         action=ScheduleActionStartWorkflow(
             desired.workflow_type, args=list(desired.args), id=desired.workflow_id,
@@ -61,7 +63,9 @@ def build_schedule(desired: DesiredSchedule) -> Schedule:
         spec=ScheduleSpec(cron_expressions=[desired.cron], time_zone_name=desired.time_zone,
                           start_at=desired.start_at, end_at=desired.end_at, jitter=desired.jitter),
         policy=SchedulePolicy(overlap=OVERLAP[desired.overlap], catchup_window=desired.catchup_window),
-        state=ScheduleState(paused=desired.paused, note=desired.note or None),
+        state=ScheduleState(paused=desired.paused, note=desired.note or None, limited_actions=limited,
+                            remaining_actions=(remaining_runs if remaining_runs is not None else
+                                               desired.max_runs or 0) if limited else 0),
     )
 
 

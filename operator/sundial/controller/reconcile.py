@@ -17,6 +17,7 @@ from typing import Any
 
 import kopf
 
+from sundial.controller.completion import stays_completed, with_completion, with_runs_used
 from sundial.controller.context import NORMAL, WARNING, OperatorContext
 from sundial.controller.metrics import record_reconcile
 from sundial.domain import status as st
@@ -146,8 +147,11 @@ async def _reconcile(ctx: OperatorContext, body: Mapping[str, Any], peers: Peers
         previous = await clear_auto_pause(ctx, body, previous, "the spec changed")
     previous = await mark_reconciling(ctx, body, previous, generation)
     pause = effective_pause(spec, previous)
-    desired = desired_from_spec(spec, identity, ctx.defaults, creator, pause)
+    desired = with_runs_used(desired_from_spec(spec, identity, ctx.defaults, creator, pause), previous)
     try:
+        if await stays_completed(ctx, body, identity, desired, previous, recorded_from_status(previous),
+                                 generation):
+            return
         observed, wrote = await sync_temporal(ctx, body, identity, desired, recorded_from_status(previous))
     except TemporalUnavailable as exc:
         await report_unavailable(ctx, body, previous, str(exc))
@@ -160,6 +164,8 @@ async def _reconcile(ctx: OperatorContext, body: Mapping[str, Any], peers: Peers
         previous, generation, temporal_ref(ctx, desired, observed), _first(observed.next_action_times),
         spec.time_zone, pause, now, wrote_to_temporal=wrote,
     )
+    new = await with_completion(ctx, body, previous, st.with_run_limit(new, observed.limited,
+                                                                       observed.remaining_actions), observed)
     await ctx.write_status(body, previous, new)
 
 
@@ -197,7 +203,7 @@ def temporal_ref(ctx: OperatorContext, desired: DesiredSchedule, observed: Obser
     return {
         "namespace": ctx.settings.temporal_namespace, "scheduleId": observed.schedule_id,
         "workflowType": desired.workflow_type, "taskQueue": desired.task_queue,
-        "specHash": spec_hash(desired), "fingerprint": observed.fingerprint,
+        "specHash": spec_hash(desired), "fingerprint": observed.fingerprint, "maxRuns": desired.max_runs,
     }
 
 

@@ -180,7 +180,8 @@ class Sweeper:
             schedule_id = ScheduleIdentity(self.ctx.cluster_id, namespace, name, indexed.uid).schedule_id
             observed = await self._describe(schedule_id)
             body = await self._get(namespace, name)
-            kind = confirm_drift(indexed_from_body(body), observed, self.ctx.cluster_id) if body else None
+            kind = (confirm_drift(indexed_from_body(body), observed, self.ctx.cluster_id, self.ctx.clock())
+                    if body else None)
             if kind is None:
                 decision(self.logger, "drift-not-confirmed", "suspected drift not confirmed", schedule=what,
                          suspected=suspected.value)
@@ -189,6 +190,9 @@ class Sweeper:
             await self.repair(body, list(self.namespaces.get(namespace, ())))
         except Exception as exc:  # one resource's failure must not stop the sweep
             self._failed("repair", what, exc)
+            return
+        if kind is Drift.ENDED:  # not drift: the reconcile marked it Completed
+            decision(self.logger, "schedule-ended", "schedule ended", schedule=what, schedule_id=schedule_id)
             return
         self.metrics.drift_repairs.inc(kind=kind.value)
         decision(self.logger, "drift-repaired", "drift repaired", logging.WARNING, schedule=what,

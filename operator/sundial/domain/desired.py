@@ -1,21 +1,18 @@
 """What Sundial wants in Temporal, what it saw there, and what to do about the difference.
 
-Pure: no I/O and no ``temporalio.client`` (only ``adapters/temporal.py`` talks to Temporal),
-so every rule here is tested with plain tables.
-
+Pure: no I/O and no ``temporalio.client``, so every rule here is tested with plain tables.
 Identity. A ``Schedule`` resource owns exactly one Temporal schedule whose ID is a function
 of (cluster, namespace, name): ``sundial.<12 hex of sha256(cluster_id)>.<namespace>.<name>``.
 Namespaces are DNS labels (no '.'), so the ID parses back uniquely; a crash between
 "created in Temporal" and "status written" is repaired by adopting that ID, never by a
-second schedule. The memo (write-once in Temporal) carries only identity: the five
-``sundial.dev/*`` keys of ``ScheduleIdentity.memo``.
+second schedule. The memo (write-once in Temporal) carries only identity (five keys).
 
 Fingerprint/plan contract. Temporal rewrites cron text into structured calendars, so we
 never compare our cron with the server's. Instead two hashes are recorded in the
 resource status after every write (``Recorded``):
 
-- ``spec_hash(desired)``: a hash of what we sent (everything but ``paused``/``note``).
-  A different hash next time means the user changed the spec -> update.
+- ``spec_hash(desired)``: a hash of what we sent (not the pause state nor the run count
+  carried under ``max_runs``). A different hash next time means a spec change -> update.
 - ``fingerprint``: a hash of what the *server showed* right after our write, computed by
   the adapter from a describe in a normalized form (calendars, intervals, zone, window,
   jitter, action, policies; never cron text, memo, pause state). It has two parts,
@@ -25,9 +22,8 @@ resource status after every write (``Recorded``):
   only a describe shows. A server fingerprint different from the recorded one means
   someone edited the schedule outside Sundial -> update (put it back to the spec).
 
-Pause state is compared directly (observed ``paused``/``note`` against desired), not by
-hash, so pausing is never a "spec change". ``desired.paused`` is the effective pause the
-reconcile decided (``spec.paused`` or an automatic pause).
+Pause state is compared directly, not by hash, so pausing is never a "spec change";
+``desired.paused`` is the effective pause (``spec.paused`` or an automatic pause).
 """
 
 from __future__ import annotations
@@ -129,6 +125,9 @@ class DesiredSchedule:
     catchup_window: timedelta = timedelta(hours=1)
     paused: bool = False
     note: str = ""
+    max_runs: int | None = None  # Temporal's limited actions; see remaining_runs_for
+    runs_used: int = 0  # scheduled runs already taken under the limit (status), not hashed
+    limit_base: int | None = None  # the max_runs Temporal's remaining count was set against, not hashed
 
     def __post_init__(self) -> None:
         if self.overlap not in OVERLAP_POLICIES:
@@ -155,10 +154,12 @@ def stable_digest(value: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+_UNHASHED = ("paused", "note", "runs_used", "limit_base")  # and max_runs when None: old hashes stay valid
+
+
 def spec_hash(desired: DesiredSchedule) -> str:
     """Hash of what we write, except the pause state, so pause toggles are not spec changes."""
-    fields = asdict(desired)
-    del fields["paused"], fields["note"]
+    fields = {k: v for k, v in asdict(desired).items() if k not in _UNHASHED and (k, v) != ("max_runs", None)}
     return stable_digest(fields)
 
 
@@ -193,6 +194,7 @@ class ListedSchedule:
     listed_fingerprint: str  # the ``listed`` part of a fingerprint
     next_action_times: tuple[datetime, ...] = ()
     recent_actions: tuple[RecentAction, ...] = ()
+    end_at: datetime | None = None
 
     @property
     def identity(self) -> ScheduleIdentity | None:
@@ -217,6 +219,9 @@ class ObservedSchedule:
     args: tuple[Json, ...] = ()
     run_timeout: timedelta | None = None
     time_zone: str | None = None
+    end_at: datetime | None = None
+    limited: bool = False  # Temporal's limited actions
+    remaining_actions: int = 0
 
     @property
     def identity(self) -> ScheduleIdentity | None:

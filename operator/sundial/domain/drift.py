@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from sundial.domain.completion import end_reason
 from sundial.domain.desired import ListedSchedule, ObservedSchedule, fingerprint_matches
 from sundial.domain.status import FIRING, OVERDUE, PAUSED, local_time, rfc3339
 
@@ -39,6 +40,7 @@ class Drift(StrEnum):
     PAUSED = "paused"  # paused outside Sundial
     UNPAUSED = "unpaused"  # unpaused outside Sundial
     REPLACED = "replaced"  # the ID is held by a schedule of an earlier resource with this name
+    ENDED = "ended"  # can never fire again: the reconcile marks it Completed (not a repair)
 
 
 class Ownership(StrEnum):
@@ -64,6 +66,7 @@ class IndexedSchedule:
     time_zone: str = "UTC"
     firing: str | None = None  # the Firing condition's status, "True"/"False", None when absent
     firing_reason: str | None = None
+    max_runs: int | None = None  # spec.maxRuns
 
     @property
     def settled(self) -> bool:
@@ -89,7 +92,7 @@ def indexed_from_body(body: Mapping[str, Any]) -> IndexedSchedule:
         status_paused=(conditions.get(PAUSED) or {}).get("status") == "True",
         fingerprint=(status.get("temporal") or {}).get("fingerprint"),
         next_run_time=status.get("nextRunTime"), time_zone=str(spec.get("timeZone") or "UTC"),
-        firing=firing.get("status"), firing_reason=firing.get("reason"))
+        firing=firing.get("status"), firing_reason=firing.get("reason"), max_runs=spec.get("maxRuns"))
 
 
 def ownership(entry: ListedSchedule | ObservedSchedule, cluster_id: str) -> Ownership:
@@ -101,8 +104,10 @@ def ownership(entry: ListedSchedule | ObservedSchedule, cluster_id: str) -> Owne
     return Ownership.OURS
 
 
-def drift_of(indexed: IndexedSchedule, entry: ListedSchedule | ObservedSchedule | None) -> Drift | None:
-    """Drift of a settled resource against what Temporal shows (list entry or describe)."""
+def drift_of(indexed: IndexedSchedule, entry: ListedSchedule | ObservedSchedule | None,
+             now: datetime | None = None) -> Drift | None:
+    """Drift of a settled resource against what Temporal shows (list entry or describe); with ``now``,
+    also a schedule that ended (see ``looks_ended``)."""
     if not indexed.settled:
         return None
     if entry is None:
@@ -112,20 +117,32 @@ def drift_of(indexed: IndexedSchedule, entry: ListedSchedule | ObservedSchedule 
         return Drift.REPLACED
     if not fingerprint_matches(indexed.fingerprint or "", entry):
         return Drift.EDITED
+    if now is not None and looks_ended(indexed, entry, now):
+        return Drift.ENDED
     if entry.paused != indexed.expected_paused:
         return Drift.PAUSED if entry.paused else Drift.UNPAUSED
     return None
 
 
+def looks_ended(indexed: IndexedSchedule, entry: ListedSchedule | ObservedSchedule, now: datetime) -> bool:
+    """No next action time, and the window is over or (spec.maxRuns set) the runs may be used up:
+    a list entry does not show the remaining count, so a describe confirms that case."""
+    if entry.next_action_times or indexed.phase != "Active":
+        return False
+    if isinstance(entry, ListedSchedule) and indexed.max_runs is not None and not entry.paused:
+        return True
+    return end_reason(entry, now) is not None
+
+
 def confirm_drift(indexed: IndexedSchedule, observed: ObservedSchedule | None,
-                  cluster_id: str) -> Drift | None:
+                  cluster_id: str, now: datetime | None = None) -> Drift | None:
     """The same judgement from a describe and a fresh read of the resource (list entries lag).
 
     A schedule at our ID that is not ours is a conflict for the reconcile to report, not drift.
     """
     if observed is not None and ownership(observed, cluster_id) is not Ownership.OURS:
         return None
-    return drift_of(indexed, observed)
+    return drift_of(indexed, observed, now)
 
 
 def is_orphan(entry: ListedSchedule | ObservedSchedule, indexed: IndexedSchedule | None,
@@ -257,7 +274,7 @@ def plan_sweep(cluster_id: str, entries: Iterable[ListedSchedule], index: Mappin
     firing: list[FiringChange] = []
     overdue = 0
     for key, indexed in index.items():
-        found = drift_of(indexed, ours.get(key))
+        found = drift_of(indexed, ours.get(key), now)
         if found is not None:
             drift.append((key, found))
             continue

@@ -142,6 +142,9 @@ class ScheduleSpec(Model):
     """No run after this RFC 3339 time; must be later than startAt and than now (at most 2100)."""
     jitter: str | None = Field(default=None, max_length=32)
     """Random delay of up to this duration added to each run, e.g. 30s."""
+    max_runs: int | None = Field(default=None, ge=1, le=1_000_000)
+    """Stop after this many scheduled runs (Temporal's limited actions; sundial trigger runs do not
+    count); then phase Completed. Raising it later gives the difference back."""
     paused: bool = False
     """Pause the schedule (like Deployment.spec.paused): no runs start until it is false again."""
     pause_reason: str = Field(default="", max_length=MAX_TEXT_LENGTH)

@@ -32,6 +32,7 @@ OVERDUE = "Overdue"
 ON_TIME = "OnTime"
 PENDING = "Pending"
 PROGRESSING = "Progressing"
+COMPLETED = "Completed"
 
 Status = dict[str, Any]
 
@@ -147,6 +148,25 @@ def deleting_status(previous: Status, generation: int, message: str, now: dateti
     conditions = list(previous.get("conditions") or [])
     conditions = with_condition(conditions, READY, False, DELETING, message, generation, now)
     return {"phase": "Deleting", "conditions": conditions}
+
+
+def with_run_limit(synced: Status, limited: bool, remaining: int) -> Status:
+    """``remainingRuns`` as Temporal counts them under spec.maxRuns (absent without it)."""
+    return {**synced, "remainingRuns": remaining if limited else None}
+
+
+def completed_status(synced: Status, message: str, generation: int, now: datetime) -> Status:
+    """The Temporal schedule can never fire again: phase Completed, Ready=True reason Completed."""
+    conditions = with_condition(list(synced.get("conditions") or []), READY, True, COMPLETED, message,
+                                generation, now)
+    return {**synced, "phase": COMPLETED, "conditions": conditions, "nextRunTime": None, "nextRunTimeLocal": None}
+
+
+def completed_kept(previous: Status, generation: int, now: datetime) -> Status:
+    """Still Completed at a new generation that changes nothing in Temporal (e.g. a description edit)."""
+    conditions = with_condition(list(previous.get("conditions") or []), RECONCILING, False, COMPLETED, "",
+                                generation, now)
+    return {**previous, "observedGeneration": generation, "conditions": conditions}
 
 
 def status_changes(previous: Status, new: Status) -> Status:

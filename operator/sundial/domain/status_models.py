@@ -13,7 +13,7 @@ from pydantic import AwareDatetime, Field
 
 from sundial.domain.models import Model, parse_model
 
-Phase = Literal["Pending", "Active", "Paused", "Invalid", "Error", "Deleting"]
+Phase = Literal["Pending", "Active", "Paused", "Completed", "Invalid", "Error", "Deleting"]
 ConditionStatus = Literal["True", "False", "Unknown"]
 
 
@@ -51,6 +51,8 @@ class TemporalRef(Model):
     """Hash of the schedule definition the operator last wrote, to tell drift from its own writes."""
     fingerprint: str | None = None
     """Hash of the schedule as Temporal showed it right after the operator's last write."""
+    max_runs: int | None = None
+    """The spec.maxRuns the Temporal schedule's remaining runs were last set against."""
 
 
 class RunCounters(Model):
@@ -158,7 +160,7 @@ class ScheduleStatus(Model):
     observed_generation: int | None = None
     """metadata.generation of the spec last acted on."""
     phase: Phase | None = None
-    """Pending, Active, Paused, Invalid, Error or Deleting."""
+    """Pending, Active, Paused, Completed, Invalid, Error or Deleting."""
     conditions: tuple[Condition, ...] = ()
     """kstatus conditions: Ready, Paused, Reconciling, Stalled, Firing."""
     temporal: TemporalRef | None = None
@@ -167,6 +169,8 @@ class ScheduleStatus(Model):
     """Next run as Temporal reports it (never recomputed locally)."""
     next_run_time_local: str | None = None
     """The same instant in spec.timeZone, e.g. "2026-12-16 09:00 JST"."""
+    remaining_runs: int | None = Field(default=None, ge=0)
+    """Scheduled runs left under spec.maxRuns, as Temporal counts them; absent without spec.maxRuns."""
     last_run_time: AwareDatetime | None = None
     """When the last run started."""
     last_successful_time: AwareDatetime | None = None

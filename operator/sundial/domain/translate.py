@@ -74,4 +74,5 @@ def desired_from_spec(
         catchup_window=parse_duration(spec.policy.catchup_window, MAX_CATCHUP_WINDOW),
         paused=pause is not None,
         note=pause.message if pause else "",
+        max_runs=spec.max_runs,
     )
