@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from sundial.adapters.kube import ScheduleResourceNotFound
 from sundial.controller.metrics import METRICS, OperatorMetrics
+from sundial.controller.readmission import readmit
 from sundial.domain import status as st
 from sundial.domain.desired import ListedSchedule, ObservedSchedule, ScheduleIdentity, cluster_prefix
 from sundial.domain.drift import (
@@ -45,6 +46,7 @@ from sundial.domain.drift import (
     orphan_action,
     plan_sweep,
 )
+from sundial.domain.readmission import readmissions
 from sundial.errors import ScheduleNotFound
 from sundial.logs import decision
 
@@ -136,6 +138,7 @@ class Sweeper:
         jobs += [self._orphan(entry) for entry in plan.orphans_due]
         jobs += [self._next_run(key, patch) for key, patch in plan.next_runs]
         jobs += [self._firing(change) for change in plan.firing]
+        jobs += [self._readmit(key) for key in readmissions(index, self._by_namespace(), self.ctx.limits)]
         await self._bounded(jobs)
         elapsed = time.monotonic() - started
         self._record(plan, elapsed, temporal_before, writes_before, self.kube_reads - reads_before)
@@ -199,6 +202,15 @@ class Sweeper:
                  kind=kind.value, schedule_id=schedule_id)
         if kind in _DRIFT_MESSAGES:  # for EDITED the reconcile itself posted DriftRepaired
             await self.ctx.event(body, WARNING, "DriftRepaired", _DRIFT_MESSAGES[kind])
+
+    def _by_namespace(self) -> dict[str, list[tuple[str, str]]]:
+        return {namespace: list(store) for namespace, store in list(self.namespaces.items())}
+
+    async def _readmit(self, key: Key) -> None:
+        try:
+            await readmit(key, list(self.namespaces.get(key[0], ())), self._get, self.repair, self.logger)
+        except Exception as exc:  # still refused (kopf.PermanentError) or Temporal away: next sweep
+            self._failed("readmit", f"{key[0]}/{key[1]}", exc)
 
     async def _orphan(self, entry: ListedSchedule) -> None:
         schedule_id, policy = entry.schedule_id, self.config.orphan_policy

@@ -67,6 +67,7 @@ class IndexedSchedule:
     firing: str | None = None  # the Firing condition's status, "True"/"False", None when absent
     firing_reason: str | None = None
     max_runs: int | None = None  # spec.maxRuns
+    refusal: str | None = None  # the Stalled reason while Stalled=True (e.g. ScheduleLimitReached)
 
     @property
     def settled(self) -> bool:
@@ -83,6 +84,7 @@ def indexed_from_body(body: Mapping[str, Any]) -> IndexedSchedule:
     status = body.get("status") or {}
     conditions = {c.get("type"): c for c in status.get("conditions") or []}
     firing: Mapping[str, Any] = conditions.get(FIRING) or {}
+    stalled: Mapping[str, Any] = conditions.get("Stalled") or {}
     auto_pause = (status.get("accounting") or {}).get("autoPause")
     return IndexedSchedule(
         uid=str(meta.get("uid") or ""), generation=int(meta.get("generation") or 0),
@@ -92,7 +94,8 @@ def indexed_from_body(body: Mapping[str, Any]) -> IndexedSchedule:
         status_paused=(conditions.get(PAUSED) or {}).get("status") == "True",
         fingerprint=(status.get("temporal") or {}).get("fingerprint"),
         next_run_time=status.get("nextRunTime"), time_zone=str(spec.get("timeZone") or "UTC"),
-        firing=firing.get("status"), firing_reason=firing.get("reason"), max_runs=spec.get("maxRuns"))
+        firing=firing.get("status"), firing_reason=firing.get("reason"), max_runs=spec.get("maxRuns"),
+        refusal=stalled.get("reason") if stalled.get("status") == "True" else None)
 
 
 def ownership(entry: ListedSchedule | ObservedSchedule, cluster_id: str) -> Ownership:

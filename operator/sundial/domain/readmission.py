@@ -1,0 +1,30 @@
+"""Quota re-admission: which refused schedules the namespace quota admits now.
+
+Pure. A schedule refused with ``ScheduleLimitReached`` waits as ``Invalid``; nothing about it
+changes when an older schedule of its namespace is deleted or the operator's quota is raised, so
+no handler fires. The sweeper asks ``readmissions`` every sweep, from the resource index alone
+(no Kubernetes call), and reconciles the schedules it names, in quota order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from sundial.domain.drift import IndexedSchedule, Key
+from sundial.domain.rules import LIMIT_REACHED, Limits, namespace_quota_refusal
+
+
+def readmissions(index: Mapping[Key, IndexedSchedule], by_namespace: Mapping[str, Iterable[tuple[str, str]]],
+                 limits: Limits) -> list[Key]:
+    """The waiting (refused by the quota) schedules the quota admits now, in quota order:
+    (namespace, creationTimestamp, name). ``by_namespace`` maps a namespace to its schedules as
+    (creationTimestamp, name), the order the quota itself uses."""
+    waiting = [key for key, indexed in index.items()
+               if indexed.refusal == LIMIT_REACHED and indexed.phase == "Invalid" and not indexed.deleting]
+    admitted: list[tuple[str, str, str]] = []
+    for namespace, name in waiting:
+        siblings = [(sibling, created or None) for created, sibling in by_namespace.get(namespace, ())]
+        created = next((stamp for stamp, sibling in by_namespace.get(namespace, ()) if sibling == name), None)
+        if namespace_quota_refusal(namespace, name, created, siblings, limits) is None:
+            admitted.append((namespace, created or "", name))
+    return [(namespace, name) for namespace, _, name in sorted(admitted)]
