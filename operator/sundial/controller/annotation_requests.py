@@ -19,7 +19,8 @@ from sundial.domain.messages import bounded
 from sundial.domain.run_records import parse_time
 from sundial.domain.status import rfc3339
 from sundial.domain.validation import Peers
-from sundial.errors import TemporalError
+from sundial.domain.retry import TRIGGER_WAITING
+from sundial.errors import TemporalError, TemporalUnavailable
 
 
 def pending(body: Mapping[str, Any], annotation: str, key: str) -> str | None:
@@ -85,6 +86,10 @@ async def _trigger(ctx: OperatorContext, body: Mapping[str, Any], token: str) ->
     interval = ctx.settings.min_interval_minutes if interval is None else interval
     refusal = trigger_refusal(previous, ctx.clock(), interval)
     started: dict[str, str] = {}
+    meta = body["metadata"]
+    acting = (meta["namespace"], meta["name"], token)
+    if acting in _ACTING:  # the event handler and the sweeper's retry must not both start a run
+        return
     if previous.get("phase") in ("Invalid", "Deleting", None) or not schedule_id:
         result = f"refused: the schedule is {previous.get('phase') or 'not synced yet'}"
         await ctx.event(body, WARNING, "TriggerRefused", result)
@@ -92,14 +97,41 @@ async def _trigger(ctx: OperatorContext, body: Mapping[str, Any], token: str) ->
         result = refusal
         await ctx.event(body, WARNING, "TriggerRefused", result)
     else:
+        _ACTING[acting] = None
         try:
             await ctx.temporal.trigger(schedule_id)
+        except TemporalUnavailable as exc:
+            _ACTING.pop(acting, None)  # not started: may be tried again
+            await _trigger_waits(ctx, body, previous, str(exc))
+            return
         except TemporalError as exc:
             result = f"failed: {exc}"
             await ctx.event(body, WARNING, "TriggerFailed", str(exc))
         else:
             result, started = "started", {"lastTriggerAt": rfc3339(ctx.clock())}
             await ctx.event(body, NORMAL, "Triggered", "started one run now (sundial trigger)")
-    meta = body["metadata"]
+        finally:
+            _forget_old(_ACTING)
     await ctx.kube.patch_status(meta["namespace"], meta["name"],
                                 {"requests": {"trigger": token, "triggerResult": bounded(result), **started}})
+
+
+_ACTING: dict[tuple[str, str, str], None] = {}  # trigger requests acted on (or being) in this process
+
+
+def _forget_old(acting: dict[tuple[str, str, str], None], keep: int = 10_000) -> None:
+    """Bounded memory: the acknowledgement in status guards older requests."""
+    while len(acting) > keep:
+        acting.pop(next(iter(acting)))
+
+
+async def _trigger_waits(ctx: OperatorContext, body: Mapping[str, Any], previous: Mapping[str, Any],
+                         message: str) -> None:
+    """Temporal is away: the request stays unacknowledged and the sweeper retries it with backoff
+    (``sundial.domain.retry``). Written (and announced) once, so the wait makes no event storm."""
+    meta = body["metadata"]
+    waiting = f"{TRIGGER_WAITING}: Temporal unavailable, retrying"
+    if (previous.get("requests") or {}).get("triggerResult") == waiting:
+        return
+    await ctx.event(body, WARNING, "TriggerDelayed", f"the run will start once Temporal answers: {message}")
+    await ctx.kube.patch_status(meta["namespace"], meta["name"], {"requests": {"triggerResult": waiting}})

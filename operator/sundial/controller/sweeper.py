@@ -1,21 +1,20 @@
 """The drift sweeper: one loop per operator that keeps Temporal in line with the resources.
 
-kopf is edge-triggered: nothing happens when someone deletes, edits or pauses a schedule
-in Temporal, or when a resource vanished while the operator was down. A timer per
-resource would cost a task and an API call per resource per period; instead, every
-``SUNDIAL_RESYNC_SECONDS`` this loop lists this cluster's Temporal schedules in pages
-(``ScheduleId STARTS_WITH '<cluster prefix>'``), holds them against the ``kopf.index``
-of the resources, and lets ``domain.drift.plan_sweep`` decide. An idle sweep is
-O(N / page size) list calls and no Kubernetes call at all.
+kopf is edge-triggered: nothing happens when someone edits a schedule in Temporal, when a
+resource vanished while the operator was down, or when a quota place frees up. Every
+``SUNDIAL_RESYNC_SECONDS`` this loop lists this cluster's Temporal schedules in pages, holds
+them against the ``kopf.index`` of the resources and lets ``domain.drift.plan_sweep`` decide:
+an idle sweep is O(N / page size) list calls and no Kubernetes call. Only what the plan names
+gets I/O, and a suspicion from the eventually consistent list is confirmed first (a describe
+and a GET):
 
-Only what the plan names gets I/O, and a suspicion from the eventually consistent list is
-confirmed first (one describe, one GET of the resource):
-
-    drift (missing, edited, paused/unpaused, replaced) -> reconcile that resource; Warning
-        Event DriftRepaired (for "edited" the reconcile posts it: one Event per repair)
+    drift (missing, edited, paused/unpaused, replaced) -> reconcile; Warning Event DriftRepaired
+    ended (no next run; endAt passed, maxRuns used)    -> reconcile, which marks it Completed
     orphan seen in two sweeps in a row -> SUNDIAL_ORPHAN_POLICY: delete | pause | report
     next run time moved                -> status-only patch of nextRunTime/nextRunTimeLocal
     next run time long past, no run    -> Firing=False (Overdue) + Warning Event; back later
+    refused by the quota, admitted now -> reconcile, in quota order (domain.readmission)
+    Error, or a trigger waiting        -> retried with backoff until done (domain.retry)
 """
 
 from __future__ import annotations
@@ -25,13 +24,13 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from contextlib import suppress
-from dataclasses import dataclass
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from sundial.adapters.kube import ScheduleResourceNotFound
 from sundial.controller.metrics import METRICS, OperatorMetrics
 from sundial.controller.readmission import readmit
+from sundial.controller.retries import retry_one
+from sundial.controller.sweep_config import SweepConfig as SweepConfig  # re-exported
 from sundial.domain import status as st
 from sundial.domain.desired import ListedSchedule, ObservedSchedule, ScheduleIdentity, cluster_prefix
 from sundial.domain.drift import (
@@ -47,11 +46,12 @@ from sundial.domain.drift import (
     plan_sweep,
 )
 from sundial.domain.readmission import readmissions
+from sundial.domain.retry import RetryBook, needs_retry
 from sundial.errors import ScheduleNotFound
 from sundial.logs import decision
 
 if TYPE_CHECKING:
-    from sundial.settings import Settings
+    pass
 from sundial.controller.context import OperatorContext
 
 Repair = Callable[[Mapping[str, Any], Sequence[tuple[str, str]]], Awaitable[None]]
@@ -65,27 +65,6 @@ _DRIFT_MESSAGES = {
 }
 
 
-@dataclass(frozen=True)
-class SweepConfig:
-    """How often and how the sweeper works."""
-
-    interval_seconds: float = 60.0
-    orphan_policy: str = "delete"
-    overdue_grace: timedelta = timedelta(minutes=5)
-    page_size: int = 1000
-    concurrency: int = 8
-    namespaces: tuple[str, ...] = ()  # a namespace-scoped operator's namespaces; empty: all
-
-    @classmethod
-    def from_settings(cls, settings: Settings, namespaces: Sequence[str] = ()) -> SweepConfig:
-        """From the operator settings (validated at start-up)."""
-        return cls(interval_seconds=settings.resync_seconds, orphan_policy=settings.orphan_policy,
-                   overdue_grace=timedelta(seconds=settings.overdue_grace_seconds),
-                   page_size=settings.sweep_page_size,
-                   concurrency=max(1, min(16, settings.max_concurrent_temporal_calls)),
-                   namespaces=tuple(namespaces))
-
-
 class Sweeper:
     """Lists, compares, and acts on what differs; see the module docstring."""
 
@@ -96,6 +75,7 @@ class Sweeper:
         self.config, self.metrics = config, metrics
         self.previous_orphans: frozenset[str] = frozenset()
         self.reported: set[str] = set()  # orphans already paused or reported (act once)
+        self.retries = RetryBook()
         self.kube_reads = 0
         self.logger = logging.getLogger("sundial.controller.sweeper")
 
@@ -138,7 +118,12 @@ class Sweeper:
         jobs += [self._orphan(entry) for entry in plan.orphans_due]
         jobs += [self._next_run(key, patch) for key, patch in plan.next_runs]
         jobs += [self._firing(change) for change in plan.firing]
-        jobs += [self._readmit(key) for key in readmissions(index, self._by_namespace(), self.ctx.limits)]
+        for key in readmissions(index, self._by_namespace(), self.ctx.limits):  # a place freed up
+            jobs.append(self._guarded("readmit", key, readmit(key, self._siblings(key), self._get, self.repair,
+                                                              self.logger)))
+        for key in self.retries.pick([k for k, i in index.items() if needs_retry(i)], time.monotonic()):
+            jobs.append(self._guarded("retry", key, retry_one(self.ctx, key, self._siblings(key), self._get,
+                                                              self.repair, self.logger)))
         await self._bounded(jobs)
         elapsed = time.monotonic() - started
         self._record(plan, elapsed, temporal_before, writes_before, self.kube_reads - reads_before)
@@ -206,11 +191,15 @@ class Sweeper:
     def _by_namespace(self) -> dict[str, list[tuple[str, str]]]:
         return {namespace: list(store) for namespace, store in list(self.namespaces.items())}
 
-    async def _readmit(self, key: Key) -> None:
+    def _siblings(self, key: Key) -> list[tuple[str, str]]:
+        return list(self.namespaces.get(key[0], ()))
+
+    async def _guarded(self, stage: str, key: Key, job: Awaitable[Any]) -> None:
+        """One resource's failure (still refused, Temporal still away) is counted; the next sweep tries again."""
         try:
-            await readmit(key, list(self.namespaces.get(key[0], ())), self._get, self.repair, self.logger)
-        except Exception as exc:  # still refused (kopf.PermanentError) or Temporal away: next sweep
-            self._failed("readmit", f"{key[0]}/{key[1]}", exc)
+            await job
+        except Exception as exc:
+            self._failed(stage, f"{key[0]}/{key[1]}", exc)
 
     async def _orphan(self, entry: ListedSchedule) -> None:
         schedule_id, policy = entry.schedule_id, self.config.orphan_policy

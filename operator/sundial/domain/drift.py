@@ -1,19 +1,14 @@
 """What one sweep should do, decided from a Temporal list page and the resource index alone.
 
-Pure: no I/O, ``now`` is a parameter. The sweeper (``sundial.controller.sweeper``) lists this
-cluster's Temporal schedules in pages, snapshots the ``kopf.index`` of ``Schedule``
-resources (``IndexedSchedule``, built here from each body) and asks ``plan_sweep`` what
-to do. Because a list entry already carries memo, pause state, next action times and
-the ``listed`` part of a fingerprint, an idle sweep costs O(N / page size) list calls
-and decides "nothing" without a describe or a Kubernetes read.
+Pure: no I/O, ``now`` is a parameter. The sweeper lists this cluster's Temporal schedules in
+pages, snapshots the ``kopf.index`` of resources (``IndexedSchedule``, built here from each
+body) and asks ``plan_sweep``. A list entry carries memo, pause state, next action times and
+the ``listed`` part of a fingerprint, so an idle sweep costs O(N / page size) list calls and
+decides "nothing" without a describe or a Kubernetes read. A suspicion from the (eventually
+consistent) list is confirmed first (describe + read: ``confirm_drift``); orphans are acted
+on only when seen in two sweeps in a row.
 
-A suspicion from the (eventually consistent) list is confirmed before anything is
-changed: the sweeper describes the schedule and reads the resource, and ``confirm_drift``
-decides again from those. Orphans are acted on only when seen in two sweeps in a row.
-
-Who owns what (``ownership``): a schedule is *ours* only when its memo says
-``managed-by: sundial`` with this cluster's ID and its ID is the one Sundial derives
-from that memo. Anything else is never touched.
+Ours = memo ``managed-by: sundial``, this cluster's ID, and the ID derived from that memo; others: untouched.
 """
 
 from __future__ import annotations
@@ -30,6 +25,7 @@ from sundial.domain.status import FIRING, OVERDUE, PAUSED, local_time, rfc3339
 
 Key = tuple[str, str]  # (namespace, name)
 SETTLED_PHASES = ("Active", "Paused")
+TRIGGER_ANNOTATION = "sundial.dev/trigger-requested"  # adapters.kube's name; the domain imports no adapter
 
 
 class Drift(StrEnum):
@@ -68,6 +64,7 @@ class IndexedSchedule:
     firing_reason: str | None = None
     max_runs: int | None = None  # spec.maxRuns
     refusal: str | None = None  # the Stalled reason while Stalled=True (e.g. ScheduleLimitReached)
+    trigger_waiting: bool = False  # a sundial trigger not yet acknowledged, waiting for Temporal
 
     @property
     def settled(self) -> bool:
@@ -95,7 +92,14 @@ def indexed_from_body(body: Mapping[str, Any]) -> IndexedSchedule:
         fingerprint=(status.get("temporal") or {}).get("fingerprint"),
         next_run_time=status.get("nextRunTime"), time_zone=str(spec.get("timeZone") or "UTC"),
         firing=firing.get("status"), firing_reason=firing.get("reason"), max_runs=spec.get("maxRuns"),
-        refusal=stalled.get("reason") if stalled.get("status") == "True" else None)
+        refusal=stalled.get("reason") if stalled.get("status") == "True" else None,
+        trigger_waiting=_trigger_waiting(meta, status))
+
+
+def _trigger_waiting(meta: Mapping[str, Any], status: Mapping[str, Any]) -> bool:
+    requested, requests = (meta.get("annotations") or {}).get(TRIGGER_ANNOTATION), status.get("requests") or {}
+    waiting = str(requests.get("triggerResult")).startswith("waiting")
+    return bool(requested) and requested != requests.get("trigger") and waiting
 
 
 def ownership(entry: ListedSchedule | ObservedSchedule, cluster_id: str) -> Ownership:
@@ -128,8 +132,7 @@ def drift_of(indexed: IndexedSchedule, entry: ListedSchedule | ObservedSchedule 
 
 
 def looks_ended(indexed: IndexedSchedule, entry: ListedSchedule | ObservedSchedule, now: datetime) -> bool:
-    """No next action time, and the window is over or (spec.maxRuns set) the runs may be used up:
-    a list entry does not show the remaining count, so a describe confirms that case."""
+    """No next time, and the window over or (spec.maxRuns) maybe used up: a describe confirms that."""
     if entry.next_action_times or indexed.phase != "Active":
         return False
     if isinstance(entry, ListedSchedule) and indexed.max_runs is not None and not entry.paused:
