@@ -3,11 +3,16 @@
     SundialError
     ├── SpecInvalid            a Schedule's spec breaks a rule; carries reason, field, message
     ├── SettingsError          a bad operator setting (start-up stops with one line)
-    └── TemporalError          anything Temporal said or failed to say
-        ├── TemporalUnavailable    the server did not answer (retry with backoff)
-        ├── ScheduleNotFound       no schedule with that ID
-        ├── ScheduleAlreadyExists  the ID is taken (adopt it, never create a second)
-        └── TemporalRejected       the server refused the request (e.g. INVALID_ARGUMENT)
+    ├── TemporalError          anything Temporal said or failed to say
+    │   ├── TemporalUnavailable    the server did not answer (retry with backoff)
+    │   ├── ScheduleNotFound       no schedule with that ID
+    │   ├── ScheduleAlreadyExists  the ID is taken (adopt it, never create a second)
+    │   └── TemporalRejected       the server refused the request (e.g. INVALID_ARGUMENT)
+    └── KubeError              anything the Kubernetes API said or failed to say
+        ├── KubeNotFound           no such object (404)
+        ├── KubeConflict           a write on a resourceVersion that is no longer current (409)
+        ├── KubeUnavailable        the API server did not answer, or 429/5xx (retry with backoff)
+        └── KubeForbidden          401/403: the operator's credentials or RBAC do not allow it
 """
 
 from __future__ import annotations
@@ -49,3 +54,27 @@ class ScheduleAlreadyExists(TemporalError):
 
 class TemporalRejected(TemporalError):
     """Temporal refused the request as invalid (it will not succeed on retry)."""
+
+
+class KubeError(SundialError):
+    """The Kubernetes API failed or refused; ``status`` is the HTTP status when there was one."""
+
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.status = status
+
+
+class KubeNotFound(KubeError):
+    """No object with that namespace and name."""
+
+
+class KubeConflict(KubeError):
+    """The object changed since it was read (a write on an old resourceVersion)."""
+
+
+class KubeUnavailable(KubeError):
+    """The API server did not answer, was overloaded (429) or failed (5xx); the call may succeed later."""
+
+
+class KubeForbidden(KubeError):
+    """Not allowed (401/403): credentials or RBAC; retrying will not help until they change."""

@@ -61,3 +61,21 @@ def test_a_first_sync_says_firing_and_later_syncs_leave_the_watchdogs_verdict() 
 
 def test_merge_patch_view_follows_rfc_7386_where_the_target_is_not_an_object() -> None:
     assert merged({"a": 1}, {"a": {"b": 2, "c": None}}) == {"a": {"b": 2}}
+
+
+def test_a_rebased_write_reapplies_only_the_conditions_this_writer_changed() -> None:
+    from datetime import UTC, datetime
+
+    from sundial.domain import status as st
+
+    t0, t1 = datetime(2026, 12, 1, tzinfo=UTC), datetime(2026, 12, 1, 1, tzinfo=UTC)
+    base = st.with_condition([], st.READY, True, st.SYNCED, "", 1, t0)
+    base = st.with_condition(base, st.FIRING, True, st.ON_TIME, "", 1, t0)
+    previous = {"phase": "Active", "conditions": base}
+    theirs = {**previous, "conditions": st.with_condition(base, st.FIRING, False, st.OVERDUE, "late", 1, t1)}
+    ours = {"phase": "Error", "conditions": st.with_condition(base, st.READY, False, "TemporalUnavailable", "x", 1, t1)}
+    rebased = st.rebase(previous, ours, theirs)
+    by_type = {c["type"]: (c["status"], c["reason"]) for c in rebased["conditions"]}
+    assert by_type == {"Ready": ("False", "TemporalUnavailable"), "Firing": ("False", "Overdue")}
+    assert rebased["phase"] == "Error"
+    assert st.rebase(previous, previous, theirs) == {}  # nothing of ours to write

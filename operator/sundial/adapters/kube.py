@@ -15,6 +15,9 @@ from typing import Any, cast
 
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
+from urllib3.exceptions import HTTPError as TransportError
+
+from sundial.errors import KubeConflict, KubeError, KubeForbidden, KubeNotFound, KubeUnavailable
 
 from sundial.domain.admission import CREATOR_ANNOTATION as CREATOR_ANNOTATION  # its home is the domain
 
@@ -26,8 +29,33 @@ TRIGGER_ANNOTATION = "sundial.dev/trigger-requested"
 COMPONENT = "sundial-operator"
 
 
-class ScheduleResourceNotFound(LookupError):
+class ScheduleResourceNotFound(KubeNotFound, LookupError):
     """No Schedule with that namespace and name."""
+
+
+def translate(exc: ApiException | TransportError | OSError, what: str) -> KubeError:
+    """Sundial's exception for a Kubernetes client one (the caller raises it ``from exc``), like
+    ``temporal_mapping.translate`` on the Temporal side."""
+    if not isinstance(exc, ApiException):  # connection refused, reset, timed out
+        return KubeUnavailable(f"{what}: the Kubernetes API did not answer: {exc}")
+    status, message = exc.status, f"{what}: {exc.status} {exc.reason}"
+    if status == 404:
+        return KubeNotFound(message, status)
+    if status == 409:
+        return KubeConflict(message, status)
+    if status in (401, 403):
+        return KubeForbidden(message, status)
+    if status == 429 or (status or 0) >= 500 or status == 0:
+        return KubeUnavailable(message, status)
+    return KubeError(message, status)
+
+
+async def _call(what: str, function: Any, *args: Any) -> Any:
+    """Run one client call in a thread, with its errors translated."""
+    try:
+        return await asyncio.to_thread(function, *args)
+    except (ApiException, TransportError, OSError) as exc:
+        raise translate(exc, what) from exc
 
 
 def load_api_client(context: str | None = None) -> client.ApiClient:
@@ -57,23 +85,24 @@ class KubeGateway:
         return client.CustomObjectsApi(self.api)
 
     async def patch_status(self, namespace: str, name: str, status: dict[str, Any],
-                           resource_version: str | None = None) -> None:
-        """Merge-patch ``status``; a Schedule that is already gone is not an error.
+                           resource_version: str | None = None) -> str | None:
+        """Merge-patch ``status``; the new resourceVersion, or None when the Schedule is already gone.
 
-        With ``resource_version`` the patch applies only to that version of the resource (a 409
-        ApiException otherwise): for writers whose values were computed from what they read.
+        With ``resource_version`` the patch applies only to that version of the resource
+        (KubeConflict otherwise): for writers whose values were computed from what they read.
         """
         self._count("status")
         body: dict[str, Any] = {"status": status}
         if resource_version:
             body["metadata"] = {"resourceVersion": resource_version}
         try:
-            await asyncio.to_thread(
-                self._custom.patch_namespaced_custom_object_status, GROUP, VERSION, namespace, PLURAL, name, body,
-            )
-        except ApiException as exc:
-            if exc.status != 404:
-                raise
+            written = await _call(f"patch status of {namespace}/{name}",
+                                  self._custom.patch_namespaced_custom_object_status,
+                                  GROUP, VERSION, namespace, PLURAL, name, body)
+        except KubeNotFound:
+            return None
+        version = ((written or {}).get("metadata") or {}).get("resourceVersion") if isinstance(written, dict) else None
+        return str(version) if version else None
 
     async def post_event(
         self, namespace: str, name: str, uid: str, event_type: str, reason: str, message: str
@@ -92,17 +121,18 @@ class KubeGateway:
             reporting_component=COMPONENT, reporting_instance=COMPONENT,
         )
         try:
-            await asyncio.to_thread(client.CoreV1Api(self.api).create_namespaced_event, namespace, body)
-        except ApiException as exc:
-            if exc.status != 404:  # the namespace is going away; the event has nowhere to live
-                raise
+            await _call(f"post event on {namespace}/{name}", client.CoreV1Api(self.api).create_namespaced_event,
+                        namespace, body)
+        except KubeNotFound:  # the namespace is going away; the event has nowhere to live
+            return
 
     async def close(self) -> None:
         await asyncio.to_thread(self.api.close)
 
     async def cluster_uid(self) -> str:
         """The UID of the kube-system namespace: stable for the life of the cluster."""
-        namespace = await asyncio.to_thread(client.CoreV1Api(self.api).read_namespace, "kube-system")
+        namespace = await _call("read namespace kube-system", client.CoreV1Api(self.api).read_namespace,
+                                "kube-system")
         assert namespace.metadata is not None and namespace.metadata.uid
         return str(namespace.metadata.uid)
 
@@ -117,33 +147,28 @@ class KubeGateway:
 
     async def get_schedule(self, namespace: str, name: str) -> dict[str, Any]:
         try:
-            body = cast(dict[str, Any], await asyncio.to_thread(
-                self._custom.get_namespaced_custom_object, GROUP, VERSION, namespace, PLURAL, name
-            ))
-        except ApiException as exc:
-            if exc.status == 404:
-                raise ScheduleResourceNotFound(f"schedule {namespace}/{name} not found") from exc
-            raise
+            body = cast(dict[str, Any], await _call(f"get schedule {namespace}/{name}",
+                                                    self._custom.get_namespaced_custom_object,
+                                                    GROUP, VERSION, namespace, PLURAL, name))
+        except KubeNotFound as exc:
+            raise ScheduleResourceNotFound(f"schedule {namespace}/{name} not found", 404) from exc
         return body
 
     async def patch_schedule(self, namespace: str, name: str, patch: dict[str, Any]) -> dict[str, Any]:
         """Merge-patch spec or metadata (the CLI's pause, resume and trigger)."""
         self._count("schedule")
         try:
-            body = cast(dict[str, Any], await asyncio.to_thread(
-                self._custom.patch_namespaced_custom_object, GROUP, VERSION, namespace, PLURAL, name, patch
-            ))
-        except ApiException as exc:
-            if exc.status == 404:
-                raise ScheduleResourceNotFound(f"schedule {namespace}/{name} not found") from exc
-            raise
+            body = cast(dict[str, Any], await _call(f"patch schedule {namespace}/{name}",
+                                                    self._custom.patch_namespaced_custom_object,
+                                                    GROUP, VERSION, namespace, PLURAL, name, patch))
+        except KubeNotFound as exc:
+            raise ScheduleResourceNotFound(f"schedule {namespace}/{name} not found", 404) from exc
         return body
 
     async def list_schedules(self, namespace: str | None = None) -> list[dict[str, Any]]:
         if namespace:
-            result: Any = await asyncio.to_thread(
-                self._custom.list_namespaced_custom_object, GROUP, VERSION, namespace, PLURAL
-            )
+            result: Any = await _call(f"list schedules in {namespace}", self._custom.list_namespaced_custom_object,
+                                      GROUP, VERSION, namespace, PLURAL)
         else:
-            result = await asyncio.to_thread(self._custom.list_cluster_custom_object, GROUP, VERSION, PLURAL)
+            result = await _call("list schedules", self._custom.list_cluster_custom_object, GROUP, VERSION, PLURAL)
         return cast(list[dict[str, Any]], result.get("items", []))

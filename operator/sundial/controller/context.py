@@ -14,6 +14,7 @@ from typing import Any
 
 from sundial.adapters.kube import KubeGateway, load_api_client
 from sundial.adapters.temporal import TemporalGateway
+from sundial.controller.status_writes import VersionChain, write_status
 from sundial.domain import status as st
 from sundial.domain.desired import ScheduleIdentity
 from sundial.domain.messages import bounded
@@ -35,6 +36,7 @@ class OperatorContext:
     cluster_id: str
     logger: logging.Logger | logging.LoggerAdapter[logging.Logger]
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    versions: VersionChain = field(default_factory=VersionChain)
 
     @property
     def limits(self) -> Limits:
@@ -76,8 +78,6 @@ class OperatorContext:
         await self.kube.post_event(meta["namespace"], meta["name"], meta["uid"], event_type, reason, message)
 
     async def write_status(self, body: Mapping[str, Any], previous: st.Status, new: st.Status) -> None:
-        """Patch only the fields that changed; nothing at all when nothing did."""
-        changes = st.status_changes(previous, new)
-        if changes:
-            meta = body["metadata"]
-            await self.kube.patch_status(meta["namespace"], meta["name"], changes)
+        """Patch only the fields that changed; nothing at all when nothing did. Conditions go on the
+        resourceVersion read, rebased and retried on a conflict (``status_writes``)."""
+        await write_status(self.kube, self.versions, body, previous, new)

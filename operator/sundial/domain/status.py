@@ -172,3 +172,18 @@ def completed_kept(previous: Status, generation: int, now: datetime) -> Status:
 def status_changes(previous: Status, new: Status) -> Status:
     """Only the top-level fields of ``new`` that differ from ``previous`` (empty: write nothing)."""
     return {key: value for key, value in new.items() if previous.get(key) != value}
+
+
+def rebase(previous: Status, new: Status, current: Status) -> Status:
+    """What this writer changed from ``previous`` to ``new``, re-applied on ``current`` (the status the
+    server holds after someone else wrote): of the conditions, only the types this writer changed
+    replace ``current``'s, so the other writer's condition survives. Empty: nothing left to write."""
+    ours = status_changes(previous, new)
+    if "conditions" in ours:
+        before = {c.get("type"): c for c in previous.get("conditions") or []}
+        after = {c.get("type"): c for c in new.get("conditions") or []}
+        touched = {t for t in after if before.get(t) != after[t]} | (set(before) - set(after))
+        kept = [c for c in current.get("conditions") or [] if c.get("type") not in touched]
+        ours["conditions"] = sorted([*kept, *(after[t] for t in touched if t in after)],
+                                    key=lambda c: _CONDITION_ORDER.get(c.get("type"), 99))
+    return status_changes(current, ours)
