@@ -36,6 +36,7 @@ class Settings:
     default_task_queue: str = "sundial-tasks"
     default_workflow_type: str = "ScheduledTaskWorkflow"
     resync_seconds: float = 60.0
+    full_check_seconds: float = 3600.0
     runs_poll_seconds: float = 15.0
     overdue_grace_seconds: float = 300.0
     sweep_page_size: int = 1000
@@ -157,6 +158,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SUNDIAL_DEFAULT_WORKFLOW_TYPE", "default_workflow_type", text,
             "workflow type when spec.workflow.type is empty"),
     Setting("SUNDIAL_RESYNC_SECONDS", "resync_seconds", number(float, 1), "drift sweep period, seconds"),
+    Setting("SUNDIAL_FULL_CHECK_SECONDS", "full_check_seconds", number(float, 1),
+            "every schedule's action and policies are fully compared with the spec within this period, seconds"),
     Setting("SUNDIAL_RUNS_POLL_SECONDS", "runs_poll_seconds", number(float, 0.1), "run accounting period, seconds"),
     Setting("SUNDIAL_OVERDUE_GRACE_SECONDS", "overdue_grace_seconds", number(float, 0),
             "how late a run may be before Firing=False, reason Overdue"),

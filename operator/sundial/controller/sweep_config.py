@@ -19,6 +19,7 @@ class SweepConfig:
     page_size: int = 1000
     concurrency: int = 8
     namespaces: tuple[str, ...] = ()  # a namespace-scoped operator's namespaces; empty: all
+    full_check_seconds: float = 3600.0  # every schedule fully compared (described) within this period
 
     @classmethod
     def from_settings(cls, settings: Settings, namespaces: Sequence[str] = ()) -> SweepConfig:
@@ -27,4 +28,4 @@ class SweepConfig:
                    overdue_grace=timedelta(seconds=settings.overdue_grace_seconds),
                    page_size=settings.sweep_page_size,
                    concurrency=max(1, min(16, settings.max_concurrent_temporal_calls)),
-                   namespaces=tuple(namespaces))
+                   namespaces=tuple(namespaces), full_check_seconds=settings.full_check_seconds)

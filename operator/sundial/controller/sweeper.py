@@ -27,7 +27,8 @@ from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
 from sundial.adapters.kube import ScheduleResourceNotFound
-from sundial.controller.metrics import METRICS, OperatorMetrics
+from sundial.controller.full_check import RollingFullCheck, compare_fully
+from sundial.controller.metrics import METRICS, OperatorMetrics, record_sweep
 from sundial.controller.readmission import readmit
 from sundial.controller.retries import retry_one
 from sundial.controller.sweep_config import SweepConfig as SweepConfig  # re-exported
@@ -76,6 +77,7 @@ class Sweeper:
         self.previous_orphans: frozenset[str] = frozenset()
         self.reported: set[str] = set()  # orphans already paused or reported (act once)
         self.retries = RetryBook()
+        self.full_check = RollingFullCheck(config.interval_seconds, config.full_check_seconds, metrics)
         self.kube_reads = 0
         self.logger = logging.getLogger("sundial.controller.sweeper")
 
@@ -118,6 +120,7 @@ class Sweeper:
         jobs += [self._orphan(entry) for entry in plan.orphans_due]
         jobs += [self._next_run(key, patch) for key, patch in plan.next_runs]
         jobs += [self._firing(change) for change in plan.firing]
+        jobs += [self._full_check(key, index[key]) for key in self.full_check.pick(index, plan)]
         for key in readmissions(index, self._by_namespace(), self.ctx.limits):  # a place freed up
             jobs.append(self._guarded("readmit", key, readmit(key, self._siblings(key), self._get, self.repair,
                                                               self.logger)))
@@ -190,6 +193,16 @@ class Sweeper:
 
     def _by_namespace(self) -> dict[str, list[tuple[str, str]]]:
         return {namespace: list(store) for namespace, store in list(self.namespaces.items())}
+
+    async def _full_check(self, key: Key, indexed: IndexedSchedule) -> None:
+        """Describe and compare the whole fingerprint; repair (as drift) only what differs."""
+        try:
+            kind = await compare_fully(self.ctx, key, indexed, self._describe)
+        except Exception as exc:
+            self._failed("full-check", f"{key[0]}/{key[1]}", exc)
+            return
+        if kind is not None:
+            await self._repair(key, indexed, kind)
 
     def _siblings(self, key: Key) -> list[tuple[str, str]]:
         return list(self.namespaces.get(key[0], ()))
@@ -276,15 +289,6 @@ class Sweeper:
 
     def _record(self, plan: SweepPlan, elapsed: float, temporal_before: dict[str, int], writes_before: int,
                 reads: int) -> None:
-        m = self.metrics
-        m.sweeps.inc(result="ok")
-        m.sweep_seconds.observe(elapsed)
-        m.last_sweep.set(time.time())
-        m.last_sweep_seconds.set(elapsed)
-        m.last_sweep_listed.set(plan.listed)
-        for operation, count in self._temporal_calls().items():
-            m.last_sweep_temporal.set(count - temporal_before.get(operation, 0), operation=operation)
-        m.last_sweep_kube_writes.set(self._writes() - writes_before)
-        m.last_sweep_kube_reads.set(reads)
-        m.orphan_candidates.set(len(plan.orphans_seen))
-        m.overdue.set(plan.overdue)
+        temporal = {op: count - temporal_before.get(op, 0) for op, count in self._temporal_calls().items()}
+        record_sweep(self.metrics, plan.listed, len(plan.orphans_seen), plan.overdue, elapsed, temporal,
+                     self._writes() - writes_before, reads)

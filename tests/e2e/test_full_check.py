@@ -1,0 +1,103 @@
+"""The rolling full check against the real stack: edits only a describe shows (the workflow's input,
+task queue, run timeout, overlap policy), made with the Temporal SDK, are put back with one
+DriftRepaired Event within one SUNDIAL_FULL_CHECK_SECONDS period (short here)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from temporalio.client import (
+    Client,
+    ScheduleActionStartWorkflow,
+    ScheduleDescription,
+    ScheduleOverlapPolicy,
+    ScheduleUpdate,
+    ScheduleUpdateInput,
+)
+from tests.e2e.conftest import Kube, OperatorProcess, eventually, operator_env, ready
+from tests.e2e.test_drift_repair import eventually_async, warnings
+from tests.e2e.test_schedule_lifecycle import EXAMPLE_SPEC, describe, start_action, workflow_input
+
+from sundial.devstack.controlplane import LocalControlPlane
+from sundial.devstack.temporal_dev import TemporalDevServer
+
+FULL_CHECK = 20.0
+REPAIR_WITHIN = FULL_CHECK + 15.0  # one full-check period plus the reconcile, on 2 busy cores
+
+
+@pytest.fixture
+def full_check_operator(operator: OperatorProcess, control_plane: LocalControlPlane,
+                        temporal_server: TemporalDevServer, stack_dir: Path) -> Iterator[OperatorProcess]:
+    """The operator with a short full-check period; the session's operator is back afterwards."""
+    operator.stop()
+    workdir = stack_dir / "operator-full-check"
+    workdir.mkdir(exist_ok=True)
+    process = OperatorProcess(workdir, operator_env(control_plane, temporal_server,
+                                                    SUNDIAL_FULL_CHECK_SECONDS=str(FULL_CHECK)))
+    process.start()
+    try:
+        yield process
+    finally:
+        process.stop()
+        operator.start()
+
+
+def edit_input(description: ScheduleDescription) -> None:
+    action = start_action(description)
+    action.args = [{"task_query": "something else", "max_budget_per_run_usd": 9.0}]
+
+
+def edit_task_queue(description: ScheduleDescription) -> None:
+    start_action(description).task_queue = "someone-elses-queue"
+
+
+def edit_run_timeout(description: ScheduleDescription) -> None:
+    start_action(description).run_timeout = timedelta(seconds=5)
+
+
+def edit_overlap(description: ScheduleDescription) -> None:
+    description.schedule.policy.overlap = ScheduleOverlapPolicy.ALLOW_ALL
+
+
+EDITS: list[tuple[str, Callable[[ScheduleDescription], None]]] = [
+    ("input", edit_input), ("task queue", edit_task_queue), ("run timeout", edit_run_timeout),
+    ("overlap", edit_overlap),
+]
+
+
+async def as_the_spec_says(client: Client, sid: str) -> bool:
+    description = await describe(client, sid)
+    action = start_action(description)
+    task = await workflow_input(client, description)
+    return (task["max_budget_per_run_usd"] == 2.0 and task["task_query"] == EXAMPLE_SPEC["task"]["query"]
+            and action.task_queue == "sundial-tasks" and action.run_timeout == timedelta(seconds=600)
+            and description.schedule.policy.overlap == ScheduleOverlapPolicy.SKIP)
+
+
+async def test_edits_only_a_describe_shows_are_put_back_within_one_full_check_period(
+    full_check_operator: OperatorProcess, kube: Kube, temporal_client: Client,
+) -> None:
+    ns = kube.new_namespace()
+    kube.create(ns, "checked", EXAMPLE_SPEC)
+    body: dict[str, Any] = eventually("Ready", lambda: ready(kube, ns, "checked"), timeout=30)
+    sid = body["status"]["temporal"]["scheduleId"]
+    assert await as_the_spec_says(temporal_client, sid)
+    for repaired, (what, edit) in enumerate(EDITS, start=1):
+        def out_of_band(current: ScheduleUpdateInput, edit: Callable[[ScheduleDescription], None] = edit
+                        ) -> ScheduleUpdate:
+            edit(current.description)
+            return ScheduleUpdate(schedule=current.description.schedule)
+
+        await temporal_client.get_schedule_handle(sid).update(out_of_band)
+        assert not await as_the_spec_says(temporal_client, sid), what
+        edited = time.monotonic()
+        await eventually_async(f"{what} put back", lambda: as_the_spec_says(temporal_client, sid), REPAIR_WITHIN)
+        assert time.monotonic() - edited < REPAIR_WITHIN, what
+        eventually(f"a DriftRepaired Event for the {what}",
+                   lambda n=repaired: len(warnings(kube, ns, "checked", "DriftRepaired")) == n, timeout=10)
+    assert isinstance((await describe(temporal_client, sid)).schedule.action, ScheduleActionStartWorkflow)
