@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import logging
 import subprocess
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from kubernetes import client, config
-from tests.e2e.conftest import Kube, crds  # noqa: F401 - the CRD on the real apiserver, as a fixture
+from tests.e2e.conftest import Kube, OperatorProcess, crds  # noqa: F401 - the CRD on the real apiserver, as a fixture
 
 from sundial.adapters.kube import KubeGateway, ScheduleResourceNotFound
 from sundial.controller.context import OperatorContext
@@ -38,8 +39,17 @@ class CountingGateway(KubeGateway):
 
 
 @pytest.fixture
-def api(control_plane: LocalControlPlane, crds: None) -> client.ApiClient:  # noqa: F811
-    return config.new_client_from_config(config_file=str(control_plane.kubeconfig))
+def api(control_plane: LocalControlPlane, crds: None) -> Iterator[client.ApiClient]:  # noqa: F811
+    """The apiserver with no operator writing to it: the writers here are the test's own (an e2e
+    operator of the same pytest session is stopped for the test and started again)."""
+    stopped = list(OperatorProcess.live)
+    for process in stopped:
+        process.stop()
+    try:
+        yield config.new_client_from_config(config_file=str(control_plane.kubeconfig))
+    finally:
+        for process in stopped:
+            process.start()
 
 
 def context(kube: KubeGateway) -> OperatorContext:
