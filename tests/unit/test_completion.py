@@ -43,3 +43,16 @@ def test_remaining_runs_carry_over_an_update_and_raising_max_runs_gives_the_diff
 def test_the_spec_hash_of_a_spec_without_max_runs_is_unchanged_by_the_new_fields() -> None:
     assert spec_hash(dataclasses.replace(DESIRED, runs_used=3, limit_base=2)) == spec_hash(DESIRED)
     assert spec_hash(dataclasses.replace(DESIRED, max_runs=2)) != spec_hash(DESIRED)
+
+
+def test_max_runs_out_of_range_is_refused_naming_the_field_value_and_limit() -> None:
+    import pytest
+
+    from sundial.domain.models import ScheduleSpec
+    from sundial.errors import SpecInvalid
+
+    for value, limit in ((0, "minimum of 1"), (1_000_001, "maximum of 1000000")):
+        with pytest.raises(SpecInvalid) as refused:
+            ScheduleSpec.from_body({"schedule": "0 9 * * *", "task": {"query": "q"}, "maxRuns": value})
+        assert refused.value.field == "spec.maxRuns"
+        assert str(value) in refused.value.message and limit in refused.value.message

@@ -42,6 +42,8 @@ def test_overrides_are_read() -> None:
         ({"SUNDIAL_RUNS_POLL_SECONDS": "fast"}, "SUNDIAL_RUNS_POLL_SECONDS='fast' is not a number"),
         ({"SUNDIAL_RUNS_POLL_SECONDS": "0"}, "SUNDIAL_RUNS_POLL_SECONDS='0' must be at least 0.1"),
         ({"SUNDIAL_SWEEP_PAGE_SIZE": "0"}, "SUNDIAL_SWEEP_PAGE_SIZE='0' must be at least 1"),
+        ({"SUNDIAL_FULL_CHECK_SECONDS": "0.5"}, "SUNDIAL_FULL_CHECK_SECONDS='0.5' must be at least 1"),
+        ({"SUNDIAL_FULL_CHECK_SECONDS": "hourly"}, "SUNDIAL_FULL_CHECK_SECONDS='hourly' is not a number"),
         ({"SUNDIAL_OVERDUE_GRACE_SECONDS": "soon"}, "SUNDIAL_OVERDUE_GRACE_SECONDS='soon' is not a number"),
         ({"SUNDIAL_TEMPORAL_ADDRESS": "temporal"}, "SUNDIAL_TEMPORAL_ADDRESS='temporal' must be host:port"),
         ({"SUNDIAL_TEMPORAL_NAMESPACE": " "}, "SUNDIAL_TEMPORAL_NAMESPACE is empty"),
@@ -81,3 +83,8 @@ def test_a_min_interval_of_zero_means_no_minimum() -> None:
     assert [p.reason for p in spec_violations(spec, limits, datetime(2026, 1, 1, tzinfo=UTC))] == []
     with pytest.raises(SettingsError, match="SCHEDULE_MIN_INTERVAL_MINS='-1' must be at least 0"):
         load_settings({"SCHEDULE_MIN_INTERVAL_MINS": "-1"})
+
+
+def test_the_full_check_period_defaults_to_an_hour_and_is_read() -> None:
+    assert load_settings({}).full_check_seconds == 3600.0
+    assert load_settings({"SUNDIAL_FULL_CHECK_SECONDS": "120"}).full_check_seconds == 120.0
