@@ -106,6 +106,7 @@ async def _measure(stack: BenchStack, operator: OperatorProcess, api: client.Api
             "kubernetes_writes": idle_metrics.get("sundial_last_sweep_kubernetes_writes"),
             "kubernetes_writes_counted_between_scrapes": _kube_writes(idle_metrics) - writes,
             "kubernetes_reads": idle_metrics.get("sundial_last_sweep_kubernetes_reads"),
+            "full_checks": idle_metrics.get("sundial_last_sweep_full_checks"),  # ceil(N * resync / full check)
             "sweep_seconds": idle_metrics.get("sundial_last_sweep_duration_seconds")}
 
     drift = await _drift(operator, stack.cluster_id(), temporal, keys, resync)
