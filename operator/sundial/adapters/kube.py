@@ -8,6 +8,7 @@ so the operator's event loop keeps going.
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -39,8 +40,10 @@ def translate(exc: ApiException | TransportError | OSError, what: str) -> KubeEr
     if not isinstance(exc, ApiException):  # connection refused, reset, timed out
         return KubeUnavailable(f"{what}: the Kubernetes API did not answer: {exc}")
     status, message = exc.status, f"{what}: {exc.status} {exc.reason}"
-    if status == 404:
+    if status == 404 and _names_an_object(exc):
         return KubeNotFound(message, status)
+    if status == 404:  # the API itself is not served (CRD missing during a restore or an upgrade)
+        return KubeUnavailable(f"{message}: the API is not served", status)
     if status == 409:
         return KubeConflict(message, status)
     if status in (401, 403):
@@ -48,6 +51,15 @@ def translate(exc: ApiException | TransportError | OSError, what: str) -> KubeEr
     if status == 429 or (status or 0) >= 500 or status == 0:
         return KubeUnavailable(message, status)
     return KubeError(message, status)
+
+
+def _names_an_object(exc: ApiException) -> bool:
+    """A 404 about an object (a Status naming it), not about a missing API: only that is absence."""
+    try:
+        details = (json.loads(exc.body or "{}") or {}).get("details") or {}
+    except (TypeError, ValueError, AttributeError):
+        return False
+    return bool(details.get("name"))
 
 
 async def _call(what: str, function: Any, *args: Any) -> Any:
