@@ -104,8 +104,9 @@ class KubePort(KubeCounters, Protocol):
     async def list_schedules(self, namespace: str | None = None) -> list[dict[str, Any]]: ...
 
     async def patch_status(self, namespace: str, name: str, status: dict[str, Any],
-                           resource_version: str | None = None) -> None:
-        """Merge-patch ``status`` (only on ``resource_version`` when given: 409 otherwise); gone is fine."""
+                           resource_version: str | None = None) -> str | None:
+        """Merge-patch ``status`` (only on ``resource_version`` when given: KubeConflict otherwise); the new
+        resourceVersion, None when the resource is gone (not an error)."""
 
     async def post_event(self, namespace: str, name: str, uid: str, event_type: str, reason: str,
                          message: str) -> None: ...

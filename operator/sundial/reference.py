@@ -43,6 +43,9 @@ MEANINGS = {
     st.DELETING: "The resource is being deleted; the Temporal schedule goes first.",
     st.OVERDUE: "Firing=False: the next run time passed the grace period without a run.",
     st.ON_TIME: "Firing=True: runs start when due.",
+    st.PENDING: "Ready=False before the first sync: the Temporal schedule is not created yet.",
+    st.PROGRESSING: "Reconciling=True: a new generation of the spec is being applied to Temporal.",
+    st.COMPLETED: "Ready=True, phase Completed: the schedule can never fire again (endAt passed or maxRuns used).",
 }
 CONDITION_TYPES = (st.READY, st.PAUSED, st.RECONCILING, st.STALLED, st.FIRING)
 

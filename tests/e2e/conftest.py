@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import functools
 import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import cast
@@ -15,7 +14,6 @@ from typing import cast
 import pytest
 from kubernetes import client, config
 from tests.e2e.helpers import (
-    CRD_FILE,
     IDLE_SPEC,
     MANY_NAMESPACES,
     MANY_PER_NAMESPACE,
@@ -34,16 +32,6 @@ from sundial.devstack.operator_process import OperatorProcess
 from sundial.devstack.processes import ManagedProcess, free_port, wait_until
 from sundial.devstack.temporal_dev import TemporalDevServer
 from sundial.devstack.webhook_certs import generate_certs
-
-
-@pytest.fixture(scope="session")
-def crds(control_plane: LocalControlPlane) -> None:
-    """The committed CRD, installed on the real apiserver."""
-    kubectl = [str(control_plane.binaries.kubectl), "--kubeconfig", str(control_plane.kubeconfig)]
-    for args in (["apply", "--server-side", "-f", str(CRD_FILE)],
-                 ["wait", "--for=condition=Established", "crd/schedules.sundial.dev", "--timeout=30s"]):
-        result = subprocess.run([*kubectl, *args], capture_output=True, text=True)
-        assert result.returncode == 0, f"kubectl {' '.join(args)} failed: {result.stderr}"
 
 
 @pytest.fixture(scope="session")

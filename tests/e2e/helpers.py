@@ -175,11 +175,12 @@ class Replacements:
         self.session, self.env, self.workdir = session, env, workdir
         self.processes: list[OperatorProcess] = []
 
-    def __call__(self, name: str, extra_args: tuple[str, ...] = ("--verbose",), **settings: str) -> OperatorProcess:
+    def __call__(self, name: str, extra_args: tuple[str, ...] = ("--verbose",), scope: tuple[str, ...] = ("-A",),
+                 **settings: str) -> OperatorProcess:
         for process in self.processes:
             process.stop(timeout=10)
         self.session.stop(timeout=10)
-        process = OperatorProcess(self.workdir / name, self.env(**settings), extra_args=extra_args)
+        process = OperatorProcess(self.workdir / name, self.env(**settings), extra_args=extra_args, scope=scope)
         self.processes.append(process)
         process.start()
         return process

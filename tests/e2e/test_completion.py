@@ -6,16 +6,17 @@ would, and three sweeps later nothing was re-created, nothing is an orphan, no D
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from temporalio.client import Client, ScheduleUpdate, ScheduleUpdateInput
-from tests.e2e.conftest import Kube, OperatorProcess, condition, eventually, ready
+from tests.e2e.helpers import Kube, condition, ready
 from tests.e2e.test_drift_repair import RESYNC, exists, temporal_cli
 from tests.e2e.test_schedule_lifecycle import EXAMPLE_SPEC, describe, kubectl
+from tests.support.waiting import eventually
 
 from sundial.devstack.controlplane import LocalControlPlane
+from sundial.devstack.operator_process import OperatorProcess
 from sundial.devstack.temporal_dev import TemporalDevServer
 
 COMPLETED_WITHIN = RESYNC + 30.0  # a sweep, the describe and the reconcile, on 2 busy cores
@@ -28,11 +29,6 @@ def stamp(moment: datetime) -> str:
 def phase_is(kube: Kube, namespace: str, name: str, phase: str) -> dict[str, Any] | None:
     body = kube.get(namespace, name)
     return body if (body.get("status") or {}).get("phase") == phase else None
-
-
-def sweeps_done(operator: OperatorProcess) -> int:
-    found = re.search(r'^sundial_sweeps_total\{result="ok"\} (\d+)', operator.metrics(), re.MULTILINE)
-    return int(found.group(1)) if found else 0
 
 
 async def test_a_schedule_past_its_end_is_completed_and_not_recreated_until_its_end_moves(
@@ -53,8 +49,7 @@ async def test_a_schedule_past_its_end_is_completed_and_not_recreated_until_its_
     assert "Completed" in kube.event_reasons(ns, "window")
 
     temporal_cli(temporal_server, "schedule", "delete", "--schedule-id", sid)  # as Temporal would
-    before = sweeps_done(operator)
-    eventually("three sweeps", lambda: sweeps_done(operator) >= before + 3, timeout=4 * RESYNC + 15)
+    operator.wait_for_sweeps(3)
     assert not await exists(temporal_client, sid)
     assert phase_is(kube, ns, "window", "Completed")
     assert "DriftRepaired" not in kube.event_reasons(ns, "window")

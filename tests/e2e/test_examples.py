@@ -4,16 +4,19 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import subprocess
 from typing import Any
 
 import pytest
 import yaml
-from tests.e2e.conftest import REPO, Kube, OperatorProcess, condition, eventually, ready
+from tests.e2e.helpers import REPO, Kube, condition, ready
 from tests.e2e.test_refusals import stalled
+from tests.support.waiting import eventually
 
 from sundial.devstack.controlplane import LocalControlPlane
+from sundial.devstack.operator_process import OperatorProcess
 
 EXPECT_REFUSAL = re.compile(r"^#\s*expect-refusal:\s*(\w+)", re.MULTILINE)
 
@@ -52,11 +55,11 @@ def test_every_example_is_ready_or_refused_as_documented(
         document["metadata"]["namespace"] = ns
         apply(control_plane, document)
     for document in schedules:
-        name = document["metadata"]["name"]
+        name: str = document["metadata"]["name"]
         if expected is None:
-            body = eventually(f"{source}: {name} Ready", lambda n=name: ready(kube, ns, n), timeout=30)
+            body = eventually(f"{source}: {name} Ready", functools.partial(ready, kube, ns, name), timeout=30)
             assert body["status"]["phase"] == "Active", source
         else:
-            body = eventually(f"{source}: {name} refused", lambda n=name: stalled(kube, ns, n), timeout=30)
+            body = eventually(f"{source}: {name} refused", functools.partial(stalled, kube, ns, name), timeout=30)
             assert body["status"]["phase"] == "Invalid", source
             assert condition(body, "Stalled")["reason"] == expected.group(1), source

@@ -4,13 +4,12 @@ DriftRepaired Event within one SUNDIAL_FULL_CHECK_SECONDS period (short here).""
 
 from __future__ import annotations
 
+import functools
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
-import pytest
 from temporalio.client import (
     Client,
     ScheduleActionStartWorkflow,
@@ -19,32 +18,13 @@ from temporalio.client import (
     ScheduleUpdate,
     ScheduleUpdateInput,
 )
-from tests.e2e.conftest import Kube, OperatorProcess, eventually, operator_env, ready
-from tests.e2e.test_drift_repair import eventually_async, warnings
+from tests.e2e.helpers import Kube, Replacements, ready
+from tests.e2e.test_drift_repair import warnings
 from tests.e2e.test_schedule_lifecycle import EXAMPLE_SPEC, describe, start_action, workflow_input
-
-from sundial.devstack.controlplane import LocalControlPlane
-from sundial.devstack.temporal_dev import TemporalDevServer
+from tests.support.waiting import eventually, eventually_async
 
 FULL_CHECK = 20.0
 REPAIR_WITHIN = FULL_CHECK + 15.0  # one full-check period plus the reconcile, on 2 busy cores
-
-
-@pytest.fixture
-def full_check_operator(operator: OperatorProcess, control_plane: LocalControlPlane,
-                        temporal_server: TemporalDevServer, stack_dir: Path) -> Iterator[OperatorProcess]:
-    """The operator with a short full-check period; the session's operator is back afterwards."""
-    operator.stop()
-    workdir = stack_dir / "operator-full-check"
-    workdir.mkdir(exist_ok=True)
-    process = OperatorProcess(workdir, operator_env(control_plane, temporal_server,
-                                                    SUNDIAL_FULL_CHECK_SECONDS=str(FULL_CHECK)))
-    process.start()
-    try:
-        yield process
-    finally:
-        process.stop()
-        operator.start()
 
 
 def edit_input(description: ScheduleDescription) -> None:
@@ -70,6 +50,10 @@ EDITS: list[tuple[str, Callable[[ScheduleDescription], None]]] = [
 ]
 
 
+def repairs_are(kube: Kube, namespace: str, count: int) -> bool:
+    return len(warnings(kube, namespace, "checked", "DriftRepaired")) == count
+
+
 async def as_the_spec_says(client: Client, sid: str) -> bool:
     description = await describe(client, sid)
     action = start_action(description)
@@ -80,8 +64,9 @@ async def as_the_spec_says(client: Client, sid: str) -> bool:
 
 
 async def test_edits_only_a_describe_shows_are_put_back_within_one_full_check_period(
-    full_check_operator: OperatorProcess, kube: Kube, temporal_client: Client,
+    replace_operator: Replacements, kube: Kube, temporal_client: Client,
 ) -> None:
+    replace_operator("full-check", SUNDIAL_FULL_CHECK_SECONDS=str(FULL_CHECK))  # a short period for the test
     ns = kube.new_namespace()
     kube.create(ns, "checked", EXAMPLE_SPEC)
     body: dict[str, Any] = eventually("Ready", lambda: ready(kube, ns, "checked"), timeout=30)
@@ -96,8 +81,9 @@ async def test_edits_only_a_describe_shows_are_put_back_within_one_full_check_pe
         await temporal_client.get_schedule_handle(sid).update(out_of_band)
         assert not await as_the_spec_says(temporal_client, sid), what
         edited = time.monotonic()
-        await eventually_async(f"{what} put back", lambda: as_the_spec_says(temporal_client, sid), REPAIR_WITHIN)
+        await eventually_async(f"{what} put back", lambda: as_the_spec_says(temporal_client, sid),
+                               timeout=REPAIR_WITHIN)
         assert time.monotonic() - edited < REPAIR_WITHIN, what
         eventually(f"a DriftRepaired Event for the {what}",
-                   lambda n=repaired: len(warnings(kube, ns, "checked", "DriftRepaired")) == n, timeout=10)
+                   functools.partial(repairs_are, kube, ns, repaired), timeout=10)
     assert isinstance((await describe(temporal_client, sid)).schedule.action, ScheduleActionStartWorkflow)

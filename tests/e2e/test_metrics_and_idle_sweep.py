@@ -10,11 +10,7 @@ loop's, which runs beside it.
 from __future__ import annotations
 
 import json
-<<<<<<< HEAD
-=======
 import math
-import sys
->>>>>>> a993d06 (Rolling full check: each sweep describes ceil(N * resync / SUNDIAL_FULL_CHECK_SECONDS) settled schedules so edits only a describe shows (input, task queue, timeouts, overlap, catch-up) are repaired within the period (issue 9 item 2))
 import time
 
 from tests.e2e.helpers import MANY_NAMESPACES, MANY_PER_NAMESPACE, RESYNC_SECONDS, Replacements

@@ -7,24 +7,23 @@ from __future__ import annotations
 from typing import Any
 
 from temporalio.client import Client
-from tests.e2e.conftest import Kube, OperatorProcess, condition, eventually, ready
+from tests.e2e.helpers import Kube, condition, ready, ready_schedule_id
 from tests.e2e.test_drift_repair import hours
 from tests.e2e.test_runs_accounting import auto_paused
 from tests.e2e.workers import (
     WorkerProcess,
     cli_env,
     executions,
-    ready_schedule_id,
     run_spec,
     status_of,
     sundial,
     trigger_and_wait,
-    wait_for,
-    worker_process,  # noqa: F401 - the session's worker fixture, named worker
 )
 from tests.support.scripted_agent import scripted_query
+from tests.support.waiting import eventually, eventually_async
 
 from sundial.devstack.controlplane import LocalControlPlane
+from sundial.devstack.operator_process import OperatorProcess
 from sundial.devstack.temporal_dev import TemporalDevServer
 
 BACK_WITHIN = 90.0  # kopf's backoff reaches 60 s in a long outage; the sweeper retries every resync
@@ -79,7 +78,8 @@ async def test_an_edit_a_resume_and_a_trigger_made_during_an_outage_all_land_whe
                           == "started" and status_of(kube, ns, "triggered")["requests"], timeout=BACK_WITHIN)
     token = kube.get(ns, "triggered")["metadata"]["annotations"]["sundial.dev/trigger-requested"]
     assert requests["trigger"] == token
-    await wait_for("the triggered run", lambda: _more_runs(temporal_client, triggered, runs_before))
+    await eventually_async("the triggered run", lambda: _more_runs(temporal_client, triggered, runs_before),
+                           timeout=60)
     assert len(await executions(temporal_client, triggered)) == runs_before + 1  # one run, not one per retry
 
 

@@ -7,16 +7,20 @@ from __future__ import annotations
 from typing import Any
 
 from kubernetes import watch
-from tests.e2e.conftest import GROUP, PLURAL, VERSION, Kube, OperatorProcess, condition, eventually, ready
+from tests.e2e.helpers import Kube, condition, ready
 from tests.e2e.test_schedule_lifecycle import EXAMPLE_SPEC
+from tests.support.waiting import eventually
+
+from sundial.adapters.kube import GROUP, PLURAL, VERSION
+from sundial.devstack.operator_process import OperatorProcess
 
 
 def stored_versions(kube: Kube, namespace: str, name: str, since: str, generation: int) -> list[dict[str, Any]]:
     """Every version of the resource stored after ``since``, up to the one Ready at ``generation``."""
     seen: list[dict[str, Any]] = []
-    stream = watch.Watch().stream(kube.custom.list_namespaced_custom_object, GROUP, VERSION, namespace, PLURAL,
-                                  field_selector=f"metadata.name={name}", resource_version=since,
-                                  timeout_seconds=10)
+    stream: Any = watch.Watch().stream(  # type: ignore[no-untyped-call]
+        kube.custom.list_namespaced_custom_object, GROUP, VERSION, namespace, PLURAL,
+        field_selector=f"metadata.name={name}", resource_version=since, timeout_seconds=10)
     for event in stream:
         body: dict[str, Any] = event["object"]
         seen.append(body)
@@ -27,7 +31,7 @@ def stored_versions(kube: Kube, namespace: str, name: str, since: str, generatio
 
 
 def namespace_version(kube: Kube, namespace: str) -> str:
-    listing = kube.custom.list_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL)
+    listing: Any = kube.custom.list_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL)
     version: str = listing["metadata"]["resourceVersion"]
     return version
 

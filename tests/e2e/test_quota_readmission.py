@@ -4,51 +4,28 @@ with no edit, once a place frees up (an older one deleted, or the quota raised b
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
-import pytest
 from temporalio.client import Client
-from tests.e2e.conftest import Kube, OperatorProcess, condition, eventually, operator_env, ready
+from tests.e2e.helpers import Kube, Replacements, condition, ready
 from tests.e2e.test_drift_repair import RESYNC, exists
 from tests.e2e.test_refusals import stalled
 from tests.e2e.test_schedule_lifecycle import EXAMPLE_SPEC, schedule_id
+from tests.support.waiting import eventually
 
-from sundial.devstack.controlplane import LocalControlPlane
-from sundial.devstack.temporal_dev import TemporalDevServer
+from sundial.devstack.operator_process import OperatorProcess
 
 WITHIN_ONE_RESYNC = RESYNC + 10.0  # one sweep plus the reconcile, on 2 busy cores
 
-QuotaOperator = Callable[[int], OperatorProcess]
 
-
-@pytest.fixture
-def quota_operator(operator: OperatorProcess, control_plane: LocalControlPlane, temporal_server: TemporalDevServer,
-                   stack_dir: Path, kube: Kube) -> Iterator[tuple[str, QuotaOperator]]:
-    """An operator for one new namespace with SCHEDULE_MAX_PER_NAMESPACE set; restarting it with another
-    limit is how an operator setting changes. The session's operator is back afterwards."""
-    namespace = kube.new_namespace()
-    started: list[OperatorProcess] = []
-
+def quota_operator(replace_operator: Replacements, namespace: str) -> Callable[[int], OperatorProcess]:
+    """Start (again) an operator for ``namespace`` alone with SCHEDULE_MAX_PER_NAMESPACE set: an operator
+    setting changes only with a restart. ``replace_operator`` brings the session's operator back after."""
     def start(limit: int) -> OperatorProcess:
-        for process in started:
-            process.stop()
-        workdir = stack_dir / f"operator-quota-{len(started)}"
-        workdir.mkdir(exist_ok=True)
-        env = operator_env(control_plane, temporal_server, SCHEDULE_MAX_PER_NAMESPACE=str(limit))
-        process = OperatorProcess(workdir, env, scope=("-n", namespace))
-        started.append(process)
-        process.start()
-        return process
-
-    operator.stop()
-    try:
-        yield namespace, start
-    finally:
-        for process in started:
-            process.stop()
-        operator.start()
+        return replace_operator(f"quota-{namespace}-{limit}", scope=("-n", namespace),
+                                SCHEDULE_MAX_PER_NAMESPACE=str(limit))
+    return start
 
 
 def refused_by_quota(kube: Kube, namespace: str, name: str) -> dict[str, Any] | None:
@@ -57,10 +34,10 @@ def refused_by_quota(kube: Kube, namespace: str, name: str) -> dict[str, Any] | 
 
 
 async def test_a_refused_schedule_is_admitted_when_a_place_frees_up(
-    quota_operator: tuple[str, QuotaOperator], kube: Kube, temporal_client: Client,
+    replace_operator: Replacements, kube: Kube, temporal_client: Client,
 ) -> None:
-    ns, start = quota_operator
-    start(2)
+    ns = kube.new_namespace()
+    quota_operator(replace_operator, ns)(2)
     for name in ("first", "second", "third"):
         kube.create(ns, name, EXAMPLE_SPEC)  # same second or not: (creationTimestamp, name) is this order
     eventually("first two Ready", lambda: ready(kube, ns, "first") and ready(kube, ns, "second"), timeout=30)
@@ -80,9 +57,10 @@ async def test_a_refused_schedule_is_admitted_when_a_place_frees_up(
 
 
 async def test_raising_the_quota_admits_the_waiting_schedules_in_quota_order(
-    quota_operator: tuple[str, QuotaOperator], kube: Kube, temporal_client: Client,
+    replace_operator: Replacements, kube: Kube, temporal_client: Client,
 ) -> None:
-    ns, start = quota_operator
+    ns = kube.new_namespace()
+    start = quota_operator(replace_operator, ns)
     start(1)
     for name in ("a", "b", "c"):
         kube.create(ns, name, EXAMPLE_SPEC)

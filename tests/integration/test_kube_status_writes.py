@@ -6,15 +6,17 @@ from __future__ import annotations
 import logging
 import subprocess
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import pytest
 from kubernetes import client, config
-from tests.e2e.conftest import Kube, OperatorProcess, crds  # noqa: F401 - the CRD on the real apiserver, as a fixture
+from tests.e2e.helpers import Kube
 
 from sundial.adapters.kube import KubeGateway, ScheduleResourceNotFound
 from sundial.controller.context import OperatorContext
 from sundial.devstack.controlplane import LocalControlPlane
+from sundial.devstack.operator_process import OperatorProcess
 from sundial.devstack.processes import free_port
 from sundial.domain import status as st
 from sundial.errors import KubeConflict, KubeForbidden, KubeNotFound, KubeUnavailable
@@ -39,14 +41,14 @@ class CountingGateway(KubeGateway):
 
 
 @pytest.fixture
-def api(control_plane: LocalControlPlane, crds: None) -> Iterator[client.ApiClient]:  # noqa: F811
+def api(control_plane: LocalControlPlane, crds: None) -> Iterator[client.ApiClient]:
     """The apiserver with no operator writing to it: the writers here are the test's own (an e2e
     operator of the same pytest session is stopped for the test and started again)."""
     stopped = list(OperatorProcess.live)
     for process in stopped:
         process.stop()
     try:
-        yield config.new_client_from_config(config_file=str(control_plane.kubeconfig))
+        yield config.new_client_from_config(config_file=str(control_plane.kubeconfig))  # type: ignore[no-untyped-call]
     finally:
         for process in stopped:
             process.start()
@@ -61,8 +63,8 @@ def seeded(api: client.ApiClient) -> tuple[str, dict[str, Any]]:
     kube = Kube(api)
     namespace = kube.new_namespace()
     kube.create(namespace, "s", SPEC)
-    conditions = st.with_condition([], st.READY, True, st.SYNCED, "", 1, st.datetime.fromisoformat(T0))
-    conditions = st.with_condition(conditions, st.FIRING, True, st.ON_TIME, "", 1, st.datetime.fromisoformat(T0))
+    conditions = st.with_condition([], st.READY, True, st.SYNCED, "", 1, datetime.fromisoformat(T0))
+    conditions = st.with_condition(conditions, st.FIRING, True, st.ON_TIME, "", 1, datetime.fromisoformat(T0))
     client.CustomObjectsApi(api).patch_namespaced_custom_object_status(
         "sundial.dev", "v1alpha1", namespace, "schedules", "s",
         {"status": {"phase": "Active", "conditions": conditions, "temporal": {"scheduleId": "x"}}})
@@ -71,7 +73,7 @@ def seeded(api: client.ApiClient) -> tuple[str, dict[str, Any]]:
 
 async def test_two_writers_of_conditions_both_keep_their_condition(api: client.ApiClient) -> None:
     namespace, read_by_reconcile = seeded(api)
-    now = st.datetime.fromisoformat("2026-12-01T01:00:00+00:00")
+    now = datetime.fromisoformat("2026-12-01T01:00:00+00:00")
     # the sweeper's watchdog reads the same version and writes Firing=False first
     watchdog = context(CountingGateway(api))
     read_by_watchdog = Kube(api).get(namespace, "s")
@@ -117,7 +119,8 @@ async def test_kubernetes_errors_arrive_as_sundials_own(api: client.ApiClient,
 
     token = service_account_token(control_plane, namespace)
     settings = client.Configuration()
-    config.load_kube_config(config_file=str(control_plane.kubeconfig), client_configuration=settings)
+    config.load_kube_config(config_file=str(control_plane.kubeconfig),  # type: ignore[no-untyped-call]
+                            client_configuration=settings)
     settings.cert_file = settings.key_file = None
     settings.refresh_api_key_hook = None  # else it puts the kubeconfig's admin token back
     settings.api_key, settings.api_key_prefix = {"BearerToken": f"Bearer {token}"}, {}

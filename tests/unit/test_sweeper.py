@@ -29,13 +29,14 @@ NEXT = NOW + timedelta(hours=1)
 class World:
     """A fake operator: resources, their Temporal schedules, a reconcile that puts Temporal back."""
 
-    def __init__(self, policy: str = "delete", page_size: int = 100) -> None:
+    def __init__(self, policy: str = "delete", page_size: int = 100, full_check_seconds: float = 3600.0) -> None:
         self.temporal, self.kube, self.now = MemoryTemporal(), MemoryKube(), NOW
         self.ctx = OperatorContext(settings=Settings(), temporal=self.temporal, kube=self.kube, cluster_id=CLUSTER,
                                    logger=logging.getLogger("test-sweeper"), clock=lambda: self.now)
         self.repaired: list[str] = []
         self.metrics = OperatorMetrics()
-        config = SweepConfig(interval_seconds=0.05, orphan_policy=policy, page_size=page_size)
+        config = SweepConfig(interval_seconds=0.05, orphan_policy=policy, page_size=page_size,
+                             full_check_seconds=full_check_seconds)
         self.sweeper = Sweeper(self.ctx, self.index, {}, self.reconcile, config, self.metrics)
 
     @property
@@ -59,7 +60,9 @@ class World:
     async def reconcile(self, body: Mapping[str, Any], siblings: Sequence[tuple[str, str]]) -> None:
         meta = body["metadata"]
         self.repaired.append(meta["name"])
-        self.temporal.put(self.identity(meta["name"], meta["uid"]), paused=bool(body["spec"]["paused"]))
+        identity = self.identity(meta["name"], meta["uid"])
+        self.temporal.put(identity, paused=bool(body["spec"]["paused"]))
+        self.temporal.rest.pop(identity.schedule_id, None)  # the whole schedule as the spec says
 
     def value(self, name: str, **labels: str) -> float:
         return self.metrics.value(name, **labels)
@@ -98,8 +101,10 @@ async def test_an_idle_sweep_reads_and_writes_nothing_in_kubernetes(world: World
     plan = await world.sweeper.sweep()
     assert plan.idle and plan.listed == 250
     assert world.kube.writes == {} and world.kube.reads == 0 and world.kube.events == []
-    assert dict(world.temporal.calls) == {"list": {"ok": 3, "error": 0}}
+    # the rolling full check describes ceil(250 * 0.05 s / 3600 s) = 1 schedule, and reads nothing
+    assert dict(world.temporal.calls) == {"list": {"ok": 3, "error": 0}, "describe": {"ok": 1, "error": 0}}
     assert world.value("sundial_last_sweep_temporal_calls", operation="list") == 3
+    assert world.value("sundial_last_sweep_full_checks") == 1
     assert world.value("sundial_last_sweep_kubernetes_writes") == 0
     assert world.value("sundial_last_sweep_listed_schedules") == 250
 
@@ -268,3 +273,16 @@ def test_the_sweepers_own_kubernetes_writes_are_counted_apart_and_in_the_operato
     own._count("event")
     assert own.writes == {"status": 1, "event": 1}
     assert operator_kube.writes == {"status": 6, "event": 1}
+
+
+async def test_an_edit_only_a_describe_shows_is_repaired_within_one_full_check_period() -> None:
+    world = World(full_check_seconds=0.5)  # resync 0.05 s: a slice of ceil(20 * 0.05 / 0.5) = 2 a sweep
+    identities = [world.resource(f"s{n:02d}") for n in range(20)]
+    world.temporal.rest[identities[13].schedule_id] = "other-task-queue"
+    for _ in range(10):  # 10 sweeps = 0.5 s of resync: the whole rotation
+        plan = await world.sweeper.sweep()
+        assert plan.drift == ()  # the list shows nothing
+        assert world.value("sundial_last_sweep_full_checks") == 2
+    assert world.repaired == ["s13"]
+    assert world.value("sundial_drift_repairs_total", kind="edited") == 1
+    assert world.temporal.calls["describe"]["ok"] == 20 + 1  # each once, and the repair's confirmation

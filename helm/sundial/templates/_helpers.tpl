@@ -66,6 +66,7 @@ setting has no row here (or a row names no setting).
 defaultTaskQueue: SUNDIAL_DEFAULT_TASK_QUEUE
 defaultWorkflowType: SUNDIAL_DEFAULT_WORKFLOW_TYPE
 resyncSeconds: SUNDIAL_RESYNC_SECONDS
+fullCheckSeconds: SUNDIAL_FULL_CHECK_SECONDS
 runsPollSeconds: SUNDIAL_RUNS_POLL_SECONDS
 overdueGraceSeconds: SUNDIAL_OVERDUE_GRACE_SECONDS
 sweepPageSize: SUNDIAL_SWEEP_PAGE_SIZE

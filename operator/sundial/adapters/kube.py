@@ -18,9 +18,8 @@ from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 from urllib3.exceptions import HTTPError as TransportError
 
-from sundial.errors import KubeConflict, KubeError, KubeForbidden, KubeNotFound, KubeUnavailable
-
 from sundial.domain.admission import CREATOR_ANNOTATION as CREATOR_ANNOTATION  # its home is the domain
+from sundial.errors import KubeConflict, KubeError, KubeForbidden, KubeNotFound, KubeUnavailable
 
 GROUP, VERSION, PLURAL, KIND = "sundial.dev", "v1alpha1", "schedules", "Schedule"
 RESUME_ANNOTATION = "sundial.dev/resume-requested"

@@ -16,10 +16,10 @@ from sundial.controller.context import NORMAL, WARNING, OperatorContext
 from sundial.controller.probes import pending_probe, start_probe
 from sundial.controller.reconcile import auto_paused, clear_auto_pause, reconcile
 from sundial.domain.messages import bounded
+from sundial.domain.retry import TRIGGER_WAITING
 from sundial.domain.run_records import parse_time
 from sundial.domain.status import rfc3339
 from sundial.domain.validation import Peers
-from sundial.domain.retry import TRIGGER_WAITING
 from sundial.errors import TemporalError, TemporalUnavailable
 
 

@@ -100,7 +100,6 @@ class ReadAtScrape(Collector):
 class OperatorMetrics:
     """Every metric the operator exposes, in a registry of its own."""
 
-<<<<<<< HEAD
     def __init__(self) -> None:
         self.registry = registry = prom.CollectorRegistry()
         self.reconciles = Counter(registry, "sundial_reconciles_total", "Reconciles by result.", "result")
@@ -128,6 +127,9 @@ class OperatorMetrics:
                                          "Temporal calls during the last sweep, by operation.", "operation")
         self.last_sweep_kube_writes = Gauge(registry, "sundial_last_sweep_kubernetes_writes",
                                             "Kubernetes writes during the last sweep.")
+        self.last_sweep_full_checks = Gauge(registry, "sundial_last_sweep_full_checks",
+                                            "Schedules the last sweep described for the rolling full check "
+                                            "(ceil(N * resync / full-check period)).")
         self.last_sweep_kube_reads = Gauge(registry, "sundial_last_sweep_kubernetes_reads",
                                            "Kubernetes reads (GETs) by the last sweep.")
         self.sweep_interval = Gauge(registry, "sundial_sweep_interval_seconds",
@@ -137,50 +139,6 @@ class OperatorMetrics:
         self.per_schedule: Callable[[], Iterable[ScheduleMetrics]] = lambda: ()
         registry.register(self.read_at_scrape)
         prom.ProcessCollector(registry=registry)
-=======
-    families: list[Family] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        def add(family: F) -> F:
-            self.families.append(family)
-            return family
-
-        self.reconciles = add(Counter("sundial_reconciles_total", "Reconciles by result.", "counter"))
-        self.reconcile_seconds = add(Histogram("sundial_reconcile_duration_seconds",
-                                               "Time per reconcile.", "histogram"))
-        self.drift_repairs = add(Counter("sundial_drift_repairs_total",
-                                         "Out-of-band changes in Temporal put back, by kind.", "counter"))
-        self.orphans = add(Counter("sundial_orphans_total",
-                                   "Orphaned Temporal schedules handled, by action.", "counter"))
-        self.orphan_candidates = add(Gauge("sundial_orphan_candidates",
-                                           "Schedules that looked orphaned in the last sweep.", "gauge"))
-        self.overdue = add(Gauge("sundial_overdue_schedules",
-                                 "Schedules whose next run time passed without a run (last sweep).", "gauge"))
-        self.sweeps = add(Counter("sundial_sweeps_total", "Sweeps by result.", "counter"))
-        self.sweep_errors = add(Counter("sundial_sweep_errors_total",
-                                        "Failed actions within sweeps, by stage.", "counter"))
-        self.sweep_seconds = add(Histogram("sundial_sweep_duration_seconds", "Time per sweep.", "histogram"))
-        self.last_sweep = add(Gauge("sundial_last_sweep_timestamp_seconds",
-                                    "Unix time the last sweep finished.", "gauge"))
-        self.last_sweep_seconds = add(Gauge("sundial_last_sweep_duration_seconds",
-                                            "How long the last sweep took.", "gauge"))
-        self.last_sweep_listed = add(Gauge("sundial_last_sweep_listed_schedules",
-                                           "Temporal schedules listed by the last sweep.", "gauge"))
-        self.last_sweep_temporal = add(Gauge("sundial_last_sweep_temporal_calls",
-                                             "Temporal calls during the last sweep, by operation.", "gauge"))
-        self.last_sweep_kube_writes = add(Gauge("sundial_last_sweep_kubernetes_writes",
-                                                "Kubernetes writes during the last sweep.", "gauge"))
-        self.last_sweep_full_checks = add(Gauge("sundial_last_sweep_full_checks",
-                                                "Schedules the last sweep described for the rolling full check "
-                                                "(ceil(N * resync / full-check period)).", "gauge"))
-        self.last_sweep_kube_reads = add(Gauge("sundial_last_sweep_kubernetes_reads",
-                                               "Kubernetes reads (GETs) by the last sweep.", "gauge"))
-        self._callbacks: dict[str, Callback] = {}
-        self.callback("process_resident_memory_bytes", "Resident memory size in bytes.", "gauge",
-                      lambda: [({}, resident_memory_bytes())])
-        self.callback("process_cpu_seconds_total", "User and system CPU time spent in seconds.", "counter",
-                      lambda: [({}, time.process_time())])
->>>>>>> a993d06 (Rolling full check: each sweep describes ceil(N * resync / SUNDIAL_FULL_CHECK_SECONDS) settled schedules so edits only a describe shows (input, task queue, timeouts, overlap, catch-up) are repaired within the period (issue 9 item 2))
 
     def callback(self, name: str, help: str, type_: str, read: Callable[[], Iterable[Sample]]) -> None:
         """Add (or re-bind, on an operator restart in one process) a metric read at scrape time."""

@@ -15,6 +15,7 @@ import urllib.request
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 from sundial.devstack.processes import ManagedProcess, StackError, free_port, wait_until
 from sundial.devstack.webhook_certs import webhooks_listening
@@ -49,10 +50,12 @@ class OperatorProcess:
     name: str = "operator"
     proc: ManagedProcess | None = None
     starts: int = 0
+    scope: Sequence[str] = ("-A",)  # or ("-n", "NS", ...): a namespace-scoped operator
+    live: ClassVar[list[OperatorProcess]] = []  # the ones running in this process now (a test may want none)
 
     def argv(self) -> list[str]:
         profiler = ["-m", "cProfile", "-o", str(self.profile_to)] if self.profile_to else []
-        return [sys.executable, *profiler, "-m", "sundial.cli", "run", "-A", "--liveness-port",
+        return [sys.executable, *profiler, "-m", "sundial.cli", "run", *self.scope, "--liveness-port",
                 str(self.liveness_port), "--metrics-port", str(self.metrics_port), *self.extra_args]
 
     @property
@@ -65,6 +68,7 @@ class OperatorProcess:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.proc = ManagedProcess(self.name, self.argv(), self.log_path, env=self.env)
         self.proc.start()
+        OperatorProcess.live.append(self)
         wait_until("operator liveness, metrics (and webhooks)", self._up, timeout, watch=[self.proc], interval=0.2)
 
     def _up(self) -> bool:
@@ -106,12 +110,16 @@ class OperatorProcess:
 
     def stop(self, timeout: float = 60.0) -> None:
         """SIGTERM, then SIGKILL after ``timeout`` (a profiled operator writes its stats on the way out)."""
+        if self in OperatorProcess.live:
+            OperatorProcess.live.remove(self)
         if self.proc is not None:
             self.proc.stop(timeout=timeout)
             self.proc = None
 
     def kill(self) -> None:
         """SIGKILL, as a crash would."""
+        if self in OperatorProcess.live:
+            OperatorProcess.live.remove(self)
         if self.proc is not None:
             self.proc.kill()
             self.proc = None
