@@ -2,8 +2,8 @@
 
 It keeps the API server's semantics the controller relies on: a status patch is an RFC 7386
 merge patch, every write bumps ``metadata.resourceVersion``, a patch pinned to an older
-``resource_version`` is refused with 409 (as ``ApiException``, like the real gateway lets
-through), a status patch of a gone resource is not an error, a GET of one is
+``resource_version`` is refused with 409 (``KubeConflict``, as the real gateway raises it),
+a status patch of a gone resource is not an error (None; else the new version), a GET of one is
 ``ScheduleResourceNotFound``. Reads hand out copies, so a caller never edits the store by accident.
 Used by the unit and integration tests and by ``bench/accounting_scale.py``.
 """
@@ -15,10 +15,9 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from kubernetes.client.exceptions import ApiException
-
 from sundial.adapters.kube import ScheduleResourceNotFound
 from sundial.domain.patches import merged
+from sundial.errors import KubeConflict
 
 
 class MemoryKube:
@@ -62,19 +61,20 @@ class MemoryKube:
         return copy.deepcopy(self.bodies[namespace, name])
 
     async def patch_status(self, namespace: str, name: str, status: dict[str, Any],
-                           resource_version: str | None = None) -> None:
+                           resource_version: str | None = None) -> str | None:
         self._count("status")
         self.calls["patch"] += 1
         self.patches.append((namespace, name, copy.deepcopy(status)))
         body = self.bodies.get((namespace, name))
         if body is None:
-            return  # gone: not an error, as with the real API
+            return None  # gone: not an error, as with the real API
         meta = body["metadata"]
         current = str(meta.get("resourceVersion") or "1")
         if resource_version is not None and resource_version != current:
-            raise ApiException(status=409, reason=f"Conflict: resourceVersion {resource_version} is not {current}")
+            raise KubeConflict(f"Conflict: resourceVersion {resource_version} is not {current}", 409)
         body["status"] = merged(body.get("status") or {}, status)
         meta["resourceVersion"] = str(int(current) + 1)
+        return str(meta["resourceVersion"])
 
     async def post_event(self, namespace: str, name: str, uid: str, event_type: str, reason: str,
                          message: str) -> None:
