@@ -15,6 +15,7 @@ from sundial.controller.annotation_requests import handle_annotation_requests
 from sundial.controller.context import OperatorContext
 from sundial.domain.drift import Key, indexed_from_body
 from sundial.domain.retry import needs_retry
+from sundial.domain.validation import Peers
 from sundial.logs import decision
 
 Reconcile = Callable[[Mapping[str, Any], Sequence[tuple[str, str]]], Awaitable[None]]
@@ -34,6 +35,6 @@ async def retry_one(ctx: OperatorContext, key: Key, siblings: Sequence[tuple[str
     decision(logger, "retry", "retrying a resource short of its desired state", schedule=f"{namespace}/{name}",
              phase=indexed.phase, trigger_waiting=indexed.trigger_waiting)
     if indexed.trigger_waiting:
-        await handle_annotation_requests(ctx, body, siblings)
+        await handle_annotation_requests(ctx, body, Peers(namespace=list(siblings)))
     if indexed.phase == "Error":
         await reconcile(body, siblings)
