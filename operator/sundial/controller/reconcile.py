@@ -4,9 +4,8 @@
          -> observe Temporal (adapters.temporal) -> plan (domain.desired) -> act
          -> status (domain.status) -> patch only what changed (adapters.kube)
 
-Errors decide retries: an invalid spec is permanent until the spec changes
-(``kopf.PermanentError`` + ``Stalled``); Temporal unreachable is temporary
-(``kopf.TemporaryError`` with backoff + ``Ready=False, TemporalUnavailable``).
+Errors decide retries: an invalid spec is permanent until the spec changes (``kopf.PermanentError``
++ ``Stalled``); Temporal unreachable is temporary (backoff + ``Ready=False, TemporalUnavailable``).
 """
 
 from __future__ import annotations
@@ -17,8 +16,8 @@ from typing import Any
 
 import kopf
 
-from sundial.controller.completion import stays_completed, with_completion, with_runs_used
 from sundial.controller.context import NORMAL, WARNING, OperatorContext
+from sundial.controller.lifecycle import mark_reconciling, stays_completed, with_completion, with_runs_used
 from sundial.controller.metrics import record_reconcile
 from sundial.domain import status as st
 from sundial.domain.admission import CREATOR_ANNOTATION
@@ -182,17 +181,6 @@ async def pause_over_quota(ctx: OperatorContext, body: Mapping[str, Any], messag
         return
     await ctx.temporal.pause(identity.schedule_id, note)
     await ctx.event(body, WARNING, "Paused", f"paused the Temporal schedule: {message}")
-
-
-async def mark_reconciling(ctx: OperatorContext, body: Mapping[str, Any], previous: st.Status,
-                           generation: int) -> st.Status:
-    """Before Temporal is touched for a new generation, say so (Reconciling=True; Pending when never
-    synced), so ``kubectl wait`` and GitOps tools never read the old Ready as the new spec's."""
-    if previous.get("observedGeneration") == generation and previous.get("phase"):
-        return previous
-    new = {**previous, **st.reconciling_status(previous, generation, ctx.clock())}
-    await ctx.write_status(body, previous, new)
-    return new
 
 
 class ScheduleConflict(Exception):

@@ -1,7 +1,8 @@
-"""The end of a schedule's life: ``Completed`` once its Temporal schedule can never fire again.
+"""Phase transitions around the reconcile: ``Reconciling=True`` (and ``Pending`` before the first
+sync) before Temporal is touched, ``Completed`` once the Temporal schedule can never fire again.
 
-The decisions are pure (``sundial.domain.completion``); this module does the few reads and
-writes around them for the reconcile. See ``docs/lifecycle.md``.
+The decisions are pure (``sundial.domain.status``, ``sundial.domain.completion``); this module
+does the few reads and writes around them for the reconcile. See ``docs/lifecycle.md``.
 """
 
 from __future__ import annotations
@@ -49,3 +50,14 @@ async def with_completion(ctx: OperatorContext, body: Mapping[str, Any], previou
     if previous.get("phase") != st.COMPLETED:
         await ctx.event(body, NORMAL, st.COMPLETED, f"the schedule will not fire again: {why}")
     return st.completed_status(new, f"completed: {why}", int(new.get("observedGeneration") or 0), ctx.clock())
+
+
+async def mark_reconciling(ctx: OperatorContext, body: Mapping[str, Any], previous: st.Status,
+                           generation: int) -> st.Status:
+    """Before Temporal is touched for a new generation, say so (Reconciling=True; Pending when never
+    synced), so ``kubectl wait`` and GitOps tools never read the old Ready as the new spec's."""
+    if previous.get("observedGeneration") == generation and previous.get("phase"):
+        return previous
+    new = {**previous, **st.reconciling_status(previous, generation, ctx.clock())}
+    await ctx.write_status(body, previous, new)
+    return new
