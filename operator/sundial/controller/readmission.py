@@ -11,6 +11,8 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
+import kopf
+
 from sundial.domain.drift import Key, indexed_from_body
 from sundial.domain.rules import LIMIT_REACHED
 from sundial.logs import decision
@@ -26,7 +28,10 @@ async def readmit(key: Key, siblings: Sequence[tuple[str, str]], read: Read, rec
     body = await read(namespace, name)
     if body is None or indexed_from_body(body).refusal != LIMIT_REACHED:
         return False
-    await reconcile(body, siblings)
+    try:
+        await reconcile(body, siblings)
+    except kopf.PermanentError:  # still refused (the creator's quota, say): not a failure of the sweep
+        return False
     decision(logger, "readmitted", "a place under the namespace quota freed up: reconciled again",
              schedule=f"{namespace}/{name}")
     return True
