@@ -29,7 +29,7 @@ import time
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,7 @@ from temporalio.client import (
     ScheduleActionExecutionStartWorkflow,
     ScheduleActionStartWorkflow,
     ScheduleAlreadyRunningError,
+    ScheduleBackfill,
     ScheduleListActionStartWorkflow,
     ScheduleListDescription,
     ScheduleUpdate,
@@ -184,6 +185,12 @@ class TemporalGateway:
         async with self._calling("trigger", f"trigger schedule {schedule_id}"):
             await self.client.get_schedule_handle(schedule_id).trigger(overlap=OVERLAP[overlap],
                                                                        rpc_timeout=self.rpc_timeout)
+
+    async def backfill(self, schedule_id: str, start: datetime, end: datetime, overlap: str) -> None:
+        """Run the schedule's times in ``[start, end]`` (both included, Temporal's rule) now."""
+        async with self._calling("backfill", f"backfill schedule {schedule_id}"):
+            await self.client.get_schedule_handle(schedule_id).backfill(
+                ScheduleBackfill(start_at=start, end_at=end, overlap=OVERLAP[overlap]), rpc_timeout=self.rpc_timeout)
 
     async def delete(self, schedule_id: str) -> bool:
         """Delete; False when there was nothing to delete. Runs it started keep running."""
