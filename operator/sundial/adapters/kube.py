@@ -24,7 +24,6 @@ RESUME_REASON_ANNOTATION = "sundial.dev/resume-reason"  # why, for the Event and
 PROBE_ANNOTATION = "sundial.dev/probe-requested"  # sundial resume --probe
 TRIGGER_ANNOTATION = "sundial.dev/trigger-requested"
 BACKFILL_ANNOTATION = "sundial.dev/backfill-requested"  # sundial backfill: JSON {"from", "to", ...}
-ADOPT_ANNOTATION = "sundial.dev/adopt"  # sundial import: the Temporal schedule ID to take over
 COMPONENT = "sundial-operator"
 
 

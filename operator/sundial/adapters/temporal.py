@@ -47,6 +47,7 @@ from temporalio.client import (
 )
 from temporalio.service import RetryConfig, RPCError
 
+from sundial.adapters.temporal_import import foreign_from_description
 from sundial.adapters.temporal_mapping import (
     OVERLAP,
     build_schedule,
@@ -59,6 +60,7 @@ from sundial.adapters.temporal_mapping import (
     translate,
 )
 from sundial.adapters.temporal_runs import TemporalRuns
+from sundial.domain.adoption import ForeignSchedule
 from sundial.domain.desired import (
     DesiredSchedule,
     ListedSchedule,
@@ -159,6 +161,13 @@ class TemporalGateway:
                                        if isinstance(r, ScheduleActionExecutionStartWorkflow)),
             action_count=info.num_actions, args=args, run_timeout=start.run_timeout if start else None,
             time_zone=description.schedule.spec.time_zone_name)
+
+    async def describe_foreign(self, schedule_id: str) -> ForeignSchedule:
+        """A schedule as plain values for ``sundial import`` (whoever manages it)."""
+        async with self._calling("describe", f"describe schedule {schedule_id}", fine=ScheduleNotFound):
+            description = await self.client.get_schedule_handle(schedule_id).describe(rpc_timeout=self.rpc_timeout)
+            memo = memo_strings(await description.memo())
+        return foreign_from_description(schedule_id, description, memo, self.client.data_converter.payload_converter)
 
     async def update(self, schedule_id: str, desired: DesiredSchedule) -> ObservedSchedule:
         """Replace the whole schedule (spec, action, policies, pause state) with ``desired``."""

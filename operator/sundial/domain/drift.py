@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sundial.domain.desired import ListedSchedule, ObservedSchedule, fingerprint_matches
+from sundial.domain.desired import ListedSchedule, ObservedSchedule, fingerprint_matches, parse_schedule_id
 from sundial.domain.status import FIRING, OVERDUE, PAUSED, local_time, rfc3339
 
 Key = tuple[str, str]  # (namespace, name)
@@ -64,6 +64,7 @@ class IndexedSchedule:
     time_zone: str = "UTC"
     firing: str | None = None  # the Firing condition's status, "True"/"False", None when absent
     firing_reason: str | None = None
+    adopted: bool = False  # runs under an adopted (not deterministic) ID: not listed by the sweep
 
     @property
     def settled(self) -> bool:
@@ -89,7 +90,14 @@ def indexed_from_body(body: Mapping[str, Any]) -> IndexedSchedule:
         status_paused=(conditions.get(PAUSED) or {}).get("status") == "True",
         fingerprint=(status.get("temporal") or {}).get("fingerprint"),
         next_run_time=status.get("nextRunTime"), time_zone=str(spec.get("timeZone") or "UTC"),
-        firing=firing.get("status"), firing_reason=firing.get("reason"))
+        firing=firing.get("status"), firing_reason=firing.get("reason"),
+        adopted=_adopted(status))
+
+
+def _adopted(status: Mapping[str, Any]) -> bool:
+    """The resource runs an adopted schedule: its ID is not a Sundial ID (docs/adoption.md)."""
+    schedule_id = (status.get("temporal") or {}).get("scheduleId")
+    return bool(schedule_id) and parse_schedule_id(str(schedule_id)) is None
 
 
 def ownership(entry: ListedSchedule | ObservedSchedule, cluster_id: str) -> Ownership:
@@ -103,7 +111,7 @@ def ownership(entry: ListedSchedule | ObservedSchedule, cluster_id: str) -> Owne
 
 def drift_of(indexed: IndexedSchedule, entry: ListedSchedule | ObservedSchedule | None) -> Drift | None:
     """Drift of a settled resource against what Temporal shows (list entry or describe)."""
-    if not indexed.settled:
+    if not indexed.settled or indexed.adopted:
         return None
     if entry is None:
         return Drift.MISSING
