@@ -21,12 +21,19 @@ import yaml
 from sundial.adapters.kube import GROUP, KIND, VERSION
 from sundial.adapters.temporal import TemporalGateway
 from sundial.commands.schedule_actions import CommandError, _sync, current_namespace
-from sundial.domain.adoption import ADOPT_ANNOTATION, NotExpressible, adoption_refusal, spec_from_foreign
+from sundial.domain.adoption import (
+    ADOPT_ANNOTATION,
+    ForeignSchedule,
+    NotExpressible,
+    adoption_refusal,
+    spec_from_foreign,
+)
 from sundial.domain.cron import InvalidCronExpression, parse_cron
 from sundial.domain.desired import ScheduleIdentity
 from sundial.domain.models import ScheduleSpec
 from sundial.errors import SpecInvalid, SundialError, TemporalError
 from sundial.settings import load_settings
+from sundial.worker.command import exit_now
 
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 MAX_NAME = 63
@@ -39,7 +46,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("--name", help="the Schedule's name (default: derived from the schedule ID)")
     parser.add_argument("--address", help="Temporal host:port (default: $SUNDIAL_TEMPORAL_ADDRESS)")
     parser.add_argument("--temporal-namespace", help="Temporal namespace (default: $SUNDIAL_TEMPORAL_NAMESPACE)")
-    parser.set_defaults(func=lambda args: _sync(_import(args)))
+    # exit_now: the Temporal SDK's threads abort CPython's finalization otherwise (exit -6)
+    parser.set_defaults(func=lambda args: exit_now(_sync(_import(args))))
 
 
 def default_name(schedule_id: str) -> str:
@@ -69,20 +77,7 @@ def document(schedule_id: str, namespace: str, name: str, spec: dict[str, Any], 
 async def _import(args: argparse.Namespace) -> int:
     namespace = args.namespace or current_namespace()
     name = checked_name(args.name) if args.name else default_name(args.schedule_id)
-    try:
-        settings = load_settings()
-    except SundialError as exc:
-        raise CommandError(str(exc), 2) from exc
-    address = args.address or settings.temporal_address
-    temporal_namespace = (args.temporal_namespace or os.environ.get("SUNDIAL_TEMPORAL_NAMESPACE")
-                          or settings.temporal_namespace)
-    try:
-        gateway = await TemporalGateway.connect(
-            address, temporal_namespace, api_key=settings.temporal_api_key, tls_cert=settings.temporal_tls_cert,
-            tls_key=settings.temporal_tls_key, tls_ca=settings.temporal_tls_ca, max_retry_seconds=5)
-        foreign = await gateway.describe_foreign(args.schedule_id)
-    except TemporalError as exc:
-        raise CommandError(f"Temporal: {exc}") from exc
+    foreign = await _read(args)
     # the cluster ID is not known here: a memo naming any Sundial resource is refused
     refusal = adoption_refusal(args.schedule_id, foreign.memo, ScheduleIdentity("?", namespace, name, ""))
     if refusal is not None:
@@ -95,3 +90,21 @@ async def _import(args: argparse.Namespace) -> int:
         raise CommandError(str(exc)) from exc
     sys.stdout.write(document(args.schedule_id, namespace, name, spec, notes))
     return 0
+
+
+async def _read(args: argparse.Namespace) -> ForeignSchedule:
+    """The schedule as plain values (Temporal's describe)."""
+    try:
+        settings = load_settings()
+    except SundialError as exc:
+        raise CommandError(str(exc), 2) from exc
+    address = args.address or settings.temporal_address
+    temporal_namespace = (args.temporal_namespace or os.environ.get("SUNDIAL_TEMPORAL_NAMESPACE")
+                          or settings.temporal_namespace)
+    try:
+        gateway = await TemporalGateway.connect(
+            address, temporal_namespace, api_key=settings.temporal_api_key, tls_cert=settings.temporal_tls_cert,
+            tls_key=settings.temporal_tls_key, tls_ca=settings.temporal_tls_ca, max_retry_seconds=5)
+        return await gateway.describe_foreign(args.schedule_id)
+    except TemporalError as exc:
+        raise CommandError(f"Temporal: {exc}") from exc

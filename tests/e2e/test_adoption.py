@@ -1,0 +1,134 @@
+"""``sundial import`` and ``sundial.dev/adopt`` end to end: a schedule made with the temporal CLI is
+taken over by the operator without a gap and without a second schedule.
+
+Runs here come from a one-minute cron (an operator with ``SCHEDULE_MIN_INTERVAL_MINS=1`` is
+started for this module) on a task queue no worker polls: each run stays open until its run
+timeout, which is enough to see it listed under the schedule.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+from tests.e2e.conftest import Kube, OperatorProcess, eventually, operator_env, ready
+from tests.e2e.workers import cli_env, executions, sundial, wait_for
+
+from sundial.devstack.controlplane import LocalControlPlane
+from sundial.devstack.temporal_dev import TemporalDevServer
+from sundial.domain.desired import ScheduleIdentity
+
+QUEUE = "sundial-e2e-adoption-nobody"
+
+
+@pytest.fixture
+def minute_operator(operator: OperatorProcess, control_plane: LocalControlPlane,
+                    temporal_server: TemporalDevServer, stack_dir: Path) -> Iterator[OperatorProcess]:
+    """The session's operator, restarted with a one-minute minimum interval for this test."""
+    operator.stop()
+    workdir = stack_dir / "operator-adoption"
+    workdir.mkdir(exist_ok=True)
+    process = OperatorProcess(workdir, operator_env(control_plane, temporal_server, SCHEDULE_MIN_INTERVAL_MINS="1"))
+    process.start()
+    try:
+        yield process
+    finally:
+        process.stop()
+        operator.start()
+
+
+def temporal_cli(server: TemporalDevServer, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(server.temporal_bin), *args, "--address", server.address], capture_output=True,
+                          text=True, timeout=60)
+
+
+def kubectl_apply(control_plane: LocalControlPlane, document: str) -> subprocess.CompletedProcess[str]:
+    kubectl = [str(control_plane.binaries.kubectl), "--kubeconfig", str(control_plane.kubeconfig)]
+    return subprocess.run([*kubectl, "apply", "-f", "-"], input=document, capture_output=True, text=True, timeout=60)
+
+
+async def schedule_count(client: Client, *ids: str) -> int:
+    """How many of these IDs exist as Temporal schedules (describe: no visibility lag)."""
+    found = 0
+    for schedule_id in ids:
+        try:
+            await client.get_schedule_handle(schedule_id).describe()
+            found += 1
+        except RPCError as exc:
+            if exc.status != RPCStatusCode.NOT_FOUND:
+                raise
+    return found
+
+
+async def test_a_temporal_cli_schedule_is_imported_adopted_and_keeps_firing_under_one_id(
+    minute_operator: OperatorProcess, kube: Kube, temporal_client: Client,
+    control_plane: LocalControlPlane, temporal_server: TemporalDevServer,
+) -> None:
+    ns = kube.new_namespace()
+    sid = f"legacy-report-{time.monotonic_ns()}"
+    made = temporal_cli(temporal_server, "schedule", "create", "--schedule-id", sid, "--cron", "* * * * *",
+                        "--type", "LegacyReport", "--task-queue", QUEUE, "--workflow-id", f"{sid}-wf",
+                        "--input", '{"report": "daily"}', "--overlap-policy", "AllowAll", "--run-timeout", "90s")
+    assert made.returncode == 0, made.stderr
+    before = await wait_for("a run before adoption", lambda: _runs_of(temporal_client, sid, f"{sid}-wf-"), within=90)
+
+    env = cli_env(control_plane, temporal_server)
+    imported = sundial(env, "import", sid, "-n", ns, "--name", "legacy")
+    assert imported.returncode == 0, imported.stderr
+    document = imported.stdout
+    assert f"sundial.dev/adopt: {sid}" in document and "schedule: '* * * * *'" in document
+    applied = kubectl_apply(control_plane, document)
+    assert applied.returncode == 0, applied.stderr
+
+    body = eventually("adopted and Ready", lambda: ready(kube, ns, "legacy"), timeout=60)
+    assert body["status"]["temporal"]["scheduleId"] == sid
+    assert "Adopted" in kube.event_reasons(ns, "legacy")
+    description = await temporal_client.get_schedule_handle(sid).describe()
+    memo = await description.memo()
+    assert memo["sundial.dev/namespace"] == ns and memo["sundial.dev/name"] == "legacy"
+    deterministic = ScheduleIdentity(memo["sundial.dev/cluster-id"], ns, "legacy", body["metadata"]["uid"]).schedule_id
+    assert deterministic != sid
+    assert await schedule_count(temporal_client, sid, deterministic) == 1
+
+    after = await wait_for("a run after adoption", lambda: _runs_of(temporal_client, sid, f"{sid}-20"), within=90)
+    assert await schedule_count(temporal_client, sid, deterministic) == 1
+    listed = sundial(env, "runs", "legacy", "-n", ns, "-o", "json")
+    assert listed.returncode == 0, listed.stderr
+    shown = {run["workflowId"] for run in json.loads(listed.stdout)["runs"]}
+    assert any(w.startswith(f"{sid}-wf-") for w in shown), shown  # before adoption: the old workflow ID
+    assert any(w.startswith(f"{sid}-20") for w in shown), shown  # after: Sundial's <scheduleId>-<time>
+    assert {r.id for r in before} <= shown and {r.id for r in after} <= shown
+
+    kube.delete(ns, "legacy")  # the adopted schedule is Sundial's now: deleting the resource deletes it
+    eventually("deleted", lambda: not kube.exists(ns, "legacy"), timeout=30)
+    assert await schedule_count(temporal_client, sid) == 0
+
+
+async def _runs_of(client: Client, sid: str, prefix: str) -> list[Any] | None:
+    """The schedule's runs whose workflow ID starts with ``prefix``; None while there is none."""
+    runs = [r for r in await executions(client, sid) if r.id.startswith(prefix)]
+    return runs or None
+
+
+async def test_import_refuses_what_a_schedule_cannot_express(
+    kube: Kube, control_plane: LocalControlPlane, temporal_server: TemporalDevServer,
+) -> None:
+    sid = f"every-90m-{time.monotonic_ns()}"
+    made = temporal_cli(temporal_server, "schedule", "create", "--schedule-id", sid, "--interval", "90m",
+                        "--cron", "0 9 * * *", "--type", "X", "--task-queue", QUEUE, "--workflow-id", sid)
+    assert made.returncode == 0, made.stderr
+    refused = sundial(cli_env(control_plane, temporal_server), "import", sid, "-n", "default")
+    assert refused.returncode == 1 and refused.stdout == "", refused.stderr[-3000:]
+    assert "cannot be expressed as a Sundial Schedule" in refused.stderr
+    assert "1 interval spec(s)" in refused.stderr
+    missing = sundial(cli_env(control_plane, temporal_server), "import", f"{sid}-nope", "-n", "default")
+    assert missing.returncode == 1 and missing.stdout == "", missing.stderr[-3000:]
+    assert missing.stderr.startswith(f"error: Temporal: describe schedule {sid}-nope:")
+    assert "not found" in missing.stderr
