@@ -2,8 +2,8 @@
 taken over by the operator without a gap and without a second schedule.
 
 Runs here come from a one-minute cron (an operator with ``SCHEDULE_MIN_INTERVAL_MINS=1`` is
-started for this module) on a task queue no worker polls: each run stays open until its run
-timeout, which is enough to see it listed under the schedule.
+started for the test) on a task queue no worker polls: each run stays open until its 20 s run
+timeout, then closes TIMED_OUT, which is enough to see it listed and counted.
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ async def test_a_temporal_cli_schedule_is_imported_adopted_and_keeps_firing_unde
     sid = f"legacy-report-{time.monotonic_ns()}"
     made = temporal_cli(temporal_server, "schedule", "create", "--schedule-id", sid, "--cron", "* * * * *",
                         "--type", "LegacyReport", "--task-queue", QUEUE, "--workflow-id", f"{sid}-wf",
-                        "--input", '{"report": "daily"}', "--overlap-policy", "AllowAll", "--run-timeout", "90s")
+                        "--input", '{"report": "daily"}', "--overlap-policy", "AllowAll", "--run-timeout", "20s")
     assert made.returncode == 0, made.stderr
     before = await wait_for("a run before adoption", lambda: _runs_of(temporal_client, sid, f"{sid}-wf-"), within=90)
 
@@ -105,10 +105,20 @@ async def test_a_temporal_cli_schedule_is_imported_adopted_and_keeps_firing_unde
     assert any(w.startswith(f"{sid}-wf-") for w in shown), shown  # before adoption: the old workflow ID
     assert any(w.startswith(f"{sid}-20") for w in shown), shown  # after: Sundial's <scheduleId>-<time>
     assert {r.id for r in before} <= shown and {r.id for r in after} <= shown
+    # run accounting counts the adopted schedule's runs (each times out after 20 s: nobody polls QUEUE)
+    after_ids = {r.id for r in after}
+    counted = eventually("a run after adoption counted", lambda: [r for r in _status(kube, ns).get("recentRuns") or []
+                                                                  if r["workflowId"] in after_ids], timeout=60)
+    assert counted[0]["status"] == "TIMED_OUT" and _status(kube, ns)["runs"]["failed"] >= 1
 
     kube.delete(ns, "legacy")  # the adopted schedule is Sundial's now: deleting the resource deletes it
     eventually("deleted", lambda: not kube.exists(ns, "legacy"), timeout=30)
     assert await schedule_count(temporal_client, sid) == 0
+
+
+def _status(kube: Kube, namespace: str) -> dict[str, Any]:
+    found: dict[str, Any] = kube.get(namespace, "legacy").get("status") or {}
+    return found
 
 
 async def _runs_of(client: Client, sid: str, prefix: str) -> list[Any] | None:

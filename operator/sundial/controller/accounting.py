@@ -39,11 +39,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from sundial.adapters.kube import ScheduleResourceNotFound
+from sundial.controller.adoption import list_adopted_runs
 from sundial.controller.budget_stop import cancel_open_runs, stop_due
 from sundial.controller.context import WARNING, OperatorContext
 from sundial.controller.metrics import METRICS
 from sundial.controller.reconcile import reconcile
 from sundial.domain import status as st
+from sundial.domain.adoption import adopted_id
 from sundial.domain.desired import ScheduleIdentity, cluster_prefix
 from sundial.domain.models import HistorySpec, PolicySpec
 from sundial.domain.patches import changed_leaves
@@ -70,6 +72,7 @@ class Tracked:
     counted_ids: frozenset[str] = frozenset()
     running: int = 0
     pause_pending: bool = False
+    adopted_id: str = ""  # status.temporal.scheduleId when it is not a Sundial ID (docs/adoption.md)
 
     @property
     def key(self) -> str:
@@ -86,7 +89,8 @@ def tracked_from_body(body: Mapping[str, Any]) -> Tracked:
     ledger = Ledger.from_status(status)
     return Tracked(str(meta.get("namespace") or ""), str(meta.get("name") or ""), str(meta.get("uid") or ""),
                    str(meta.get("creationTimestamp") or ""), bool(meta.get("deletionTimestamp")),
-                   ledger.closed_through, ledger.counted_ids, ledger.running, pause_pending(body) or stop_due(status))
+                   ledger.closed_through, ledger.counted_ids, ledger.running, pause_pending(body) or stop_due(status),
+                   adopted_id(status))
 
 
 def pause_pending(body: Mapping[str, Any]) -> bool:
@@ -155,7 +159,7 @@ async def account_once(ctx: OperatorContext, state: AccountingState | None = Non
         report.kube_calls += 1
     else:
         entries = list(tracked())
-    ours = {ScheduleIdentity(ctx.cluster_id, t.namespace, t.name, t.uid).schedule_id: t
+    ours = {t.adopted_id or ScheduleIdentity(ctx.cluster_id, t.namespace, t.name, t.uid).schedule_id: t
             for t in entries if t.uid and not t.deleting}
     report.schedules = len(ours)
     uids = {t.uid for t in ours.values()}
@@ -174,6 +178,7 @@ async def account_once(ctx: OperatorContext, state: AccountingState | None = Non
     async for info in runs.list_running(prefix, page_size):
         running[info.schedule_id].append(info)
         report.running += 1
+    await list_adopted_runs(runs, [s for s in ours if not s.startswith(prefix)], window, page_size, closed, running)
     siblings: defaultdict[str, list[tuple[str, str]]] = defaultdict(list)
     for t in ours.values():
         siblings[t.namespace].append((t.created, t.name))

@@ -10,15 +10,18 @@ delete and create is finished by the next reconcile instead of refused.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import kopf
 
+from sundial.adapters.temporal_runs import TemporalRuns
 from sundial.controller.context import NORMAL, OperatorContext
 from sundial.domain.adoption import adoption_refusal, recreate_window
 from sundial.domain.desired import DesiredSchedule, ObservedSchedule, ScheduleIdentity
+from sundial.domain.run_records import RunInfo
 from sundial.errors import TemporalRejected
 
 #: No delete-and-recreate this close to a fire time (either side).
@@ -44,9 +47,9 @@ async def take_over(ctx: OperatorContext, body: Mapping[str, Any], identity: Sch
     schedule_id = identity.adopted_id
     if not schedule_id or (observed is not None and _ours(identity, observed)):
         return None
-    if len(schedule_id.encode()) > MAX_ID_BYTES or not schedule_id.isprintable():
-        raise AdoptionRefused(f"sundial.dev/adopt: {schedule_id[:80]!r} is not a Temporal schedule ID "
-                              f"(printable, at most {MAX_ID_BYTES} bytes)")
+    if len(schedule_id.encode()) > MAX_ID_BYTES or not schedule_id.isprintable() or set(schedule_id) & set("'\"\\"):
+        raise AdoptionRefused(f"sundial.dev/adopt: {schedule_id[:80]!r} is not a schedule ID Sundial can adopt "
+                              f"(printable, no quotes or backslashes, at most {MAX_ID_BYTES} bytes)")
     recorded = ((body.get("status") or {}).get("temporal") or {}).get("scheduleId")
     if observed is None:
         if recorded != schedule_id:
@@ -72,3 +75,14 @@ async def take_over(ctx: OperatorContext, body: Mapping[str, Any], identity: Sch
                     f"took over Temporal schedule {schedule_id} under its own ID: recreated at {now.isoformat()} "
                     f"with Sundial's memo (Temporal cannot update a memo), before the next fire time {after}")
     return created
+
+
+async def list_adopted_runs(runs: TemporalRuns, adopted: list[str], window: datetime, page_size: int,
+                            closed: defaultdict[str, list[RunInfo]], running: defaultdict[str, list[RunInfo]]) -> None:
+    """For run accounting: adopted IDs lack the cluster prefix, so two queries each (adoption is rare).
+
+    A query by prefix also matches longer IDs; only the exact schedule's runs are kept.
+    """
+    for sid in adopted:
+        closed[sid] += [info async for info in runs.list_closed_runs(sid, window, page_size) if info.schedule_id == sid]
+        running[sid] += [info async for info in runs.list_running(sid, page_size) if info.schedule_id == sid]

@@ -211,3 +211,9 @@ def adopted_schedule_id(body: Mapping[str, Any], deterministic: str) -> str | No
         return None if recorded == deterministic else str(recorded)
     wanted = ((body.get("metadata") or {}).get("annotations") or {}).get(ADOPT_ANNOTATION)
     return str(wanted).strip() or None if wanted else None
+
+
+def adopted_id(status: Mapping[str, Any]) -> str:
+    """The adopted Temporal ID a resource runs under, or "" for its own deterministic one."""
+    schedule_id = str((status.get("temporal") or {}).get("scheduleId") or "")
+    return schedule_id if schedule_id and parse_schedule_id(schedule_id) is None else ""

@@ -24,7 +24,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sundial.domain.desired import ListedSchedule, ObservedSchedule, fingerprint_matches, parse_schedule_id
+from sundial.domain.adoption import adopted_id
+from sundial.domain.desired import ListedSchedule, ObservedSchedule, fingerprint_matches
 from sundial.domain.status import FIRING, OVERDUE, PAUSED, local_time, rfc3339
 
 Key = tuple[str, str]  # (namespace, name)
@@ -91,13 +92,7 @@ def indexed_from_body(body: Mapping[str, Any]) -> IndexedSchedule:
         fingerprint=(status.get("temporal") or {}).get("fingerprint"),
         next_run_time=status.get("nextRunTime"), time_zone=str(spec.get("timeZone") or "UTC"),
         firing=firing.get("status"), firing_reason=firing.get("reason"),
-        adopted=_adopted(status))
-
-
-def _adopted(status: Mapping[str, Any]) -> bool:
-    """The resource runs an adopted schedule: its ID is not a Sundial ID (docs/adoption.md)."""
-    schedule_id = (status.get("temporal") or {}).get("scheduleId")
-    return bool(schedule_id) and parse_schedule_id(str(schedule_id)) is None
+        adopted=bool(adopted_id(status)))
 
 
 def ownership(entry: ListedSchedule | ObservedSchedule, cluster_id: str) -> Ownership:
