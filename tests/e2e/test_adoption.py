@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from temporalio.client import Client
+from temporalio.client import Client, Schedule, ScheduleActionStartWorkflow, ScheduleSpec
 from temporalio.service import RPCError, RPCStatusCode
-from tests.e2e.conftest import Kube, OperatorProcess, eventually, operator_env, ready
+from tests.e2e.conftest import Kube, OperatorProcess, condition, eventually, operator_env, ready
+from tests.e2e.test_schedule_lifecycle import EXAMPLE_SPEC
 from tests.e2e.workers import cli_env, executions, sundial, wait_for
 
 from sundial.devstack.controlplane import LocalControlPlane
@@ -142,3 +143,35 @@ async def test_import_refuses_what_a_schedule_cannot_express(
     assert missing.returncode == 1 and missing.stdout == "", missing.stderr[-3000:]
     assert missing.stderr.startswith(f"error: Temporal: describe schedule {sid}-nope:")
     assert "not found" in missing.stderr
+
+
+def stalled(kube: Kube, namespace: str, name: str, reason: str) -> dict[str, Any] | None:
+    found = condition(kube.get(namespace, name), "Stalled")
+    return found if (found.get("status"), found.get("reason")) == ("True", reason) else None
+
+
+async def test_a_schedule_another_owner_claims_is_never_adopted_nor_deleted(
+    operator: OperatorProcess, kube: Kube, temporal_client: Client,
+) -> None:
+    ns = kube.new_namespace()
+    theirs = f"payments-nightly-{time.monotonic_ns()}"
+    await temporal_client.create_schedule(theirs, Schedule(
+        action=ScheduleActionStartWorkflow("Nightly", id=theirs, task_queue=QUEUE),
+        spec=ScheduleSpec(cron_expressions=["0 3 * * *"])), memo={"owner": "payments"})
+    kube.create(ns, "grab", EXAMPLE_SPEC, annotations={"sundial.dev/adopt": theirs})
+    refused = eventually("refused", lambda: stalled(kube, ns, "grab", "AdoptionRefused"), timeout=30)
+    assert "its memo names another owner (owner=payments)" in refused["message"]
+
+    kube.create(ns, "own", EXAMPLE_SPEC)  # a Sundial schedule of another resource
+    own_id = eventually("Ready", lambda: ready(kube, ns, "own"))["status"]["temporal"]["scheduleId"]
+    kube.create(ns, "grab-own", EXAMPLE_SPEC, annotations={"sundial.dev/adopt": own_id})
+    refused = eventually("refused", lambda: stalled(kube, ns, "grab-own", "AdoptionRefused"), timeout=30)
+    assert f"managed by Sundial for {ns}/own" in refused["message"]
+
+    for name in ("grab", "grab-own"):  # deleting a refused resource deletes nobody's schedule
+        kube.delete(ns, name)
+        eventually(f"{name} deleted", lambda name=name: not kube.exists(ns, name), timeout=30)  # type: ignore[misc]
+    assert await schedule_count(temporal_client, theirs, own_id) == 2
+    memo = await (await temporal_client.get_schedule_handle(theirs).describe()).memo()
+    assert memo == {"owner": "payments"}
+    await temporal_client.get_schedule_handle(theirs).delete()

@@ -56,9 +56,10 @@ def default_name(schedule_id: str) -> str:
     return name or "imported"
 
 
-def checked_name(name: str) -> str:
+def checked_name(name: str, flag: str = "--name") -> str:
+    """A DNS label (what both a Schedule's name and its namespace must be); CommandError, exit 2, otherwise."""
     if len(name) > MAX_NAME or not _NAME.match(name):
-        raise CommandError(f"--name {name!r} is not a Kubernetes name (lower-case letters, digits and '-', "
+        raise CommandError(f"{flag} {name!r} is not a Kubernetes name (lower-case letters, digits and '-', "
                            f"at most {MAX_NAME} characters)", 2)
     return name
 
@@ -75,7 +76,7 @@ def document(schedule_id: str, namespace: str, name: str, spec: dict[str, Any], 
 
 
 async def _import(args: argparse.Namespace) -> int:
-    namespace = args.namespace or current_namespace()
+    namespace = checked_name(args.namespace or current_namespace(), "-n")
     name = checked_name(args.name) if args.name else default_name(args.schedule_id)
     foreign = await _read(args)
     # the cluster ID is not known here: a memo naming any Sundial resource is refused
