@@ -11,18 +11,18 @@ from __future__ import annotations
 import json
 import subprocess
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from temporalio.client import Client, Schedule, ScheduleActionStartWorkflow, ScheduleSpec
 from temporalio.service import RPCError, RPCStatusCode
-from tests.e2e.conftest import Kube, OperatorProcess, condition, eventually, operator_env, ready
+from tests.e2e.helpers import Kube, Replacements, condition, ready
 from tests.e2e.test_schedule_lifecycle import EXAMPLE_SPEC
-from tests.e2e.workers import cli_env, executions, sundial, wait_for
+from tests.e2e.workers import cli_env, executions, sundial
+from tests.support.waiting import eventually, eventually_async
 
 from sundial.devstack.controlplane import LocalControlPlane
+from sundial.devstack.operator_process import OperatorProcess
 from sundial.devstack.temporal_dev import TemporalDevServer
 from sundial.domain.desired import ScheduleIdentity
 
@@ -30,19 +30,9 @@ QUEUE = "sundial-e2e-adoption-nobody"
 
 
 @pytest.fixture
-def minute_operator(operator: OperatorProcess, control_plane: LocalControlPlane,
-                    temporal_server: TemporalDevServer, stack_dir: Path) -> Iterator[OperatorProcess]:
-    """The session's operator, restarted with a one-minute minimum interval for this test."""
-    operator.stop()
-    workdir = stack_dir / "operator-adoption"
-    workdir.mkdir(exist_ok=True)
-    process = OperatorProcess(workdir, operator_env(control_plane, temporal_server, SCHEDULE_MIN_INTERVAL_MINS="1"))
-    process.start()
-    try:
-        yield process
-    finally:
-        process.stop()
-        operator.start()
+def minute_operator(replace_operator: Replacements) -> OperatorProcess:
+    """An operator with a one-minute minimum interval for this test, in place of the session's."""
+    return replace_operator("adoption", SCHEDULE_MIN_INTERVAL_MINS="1")
 
 
 def temporal_cli(server: TemporalDevServer, *args: str) -> subprocess.CompletedProcess[str]:
@@ -78,7 +68,8 @@ async def test_a_temporal_cli_schedule_is_imported_adopted_and_keeps_firing_unde
                         "--type", "LegacyReport", "--task-queue", QUEUE, "--workflow-id", f"{sid}-wf",
                         "--input", '{"report": "daily"}', "--overlap-policy", "AllowAll", "--run-timeout", "20s")
     assert made.returncode == 0, made.stderr
-    before = await wait_for("a run before adoption", lambda: _runs_of(temporal_client, sid, f"{sid}-wf-"), within=90)
+    before = await eventually_async("a run before adoption", lambda: _runs_of(temporal_client, sid, f"{sid}-wf-"),
+                                    timeout=90)
 
     env = cli_env(control_plane, temporal_server)
     imported = sundial(env, "import", sid, "-n", ns, "--name", "legacy")
@@ -98,7 +89,8 @@ async def test_a_temporal_cli_schedule_is_imported_adopted_and_keeps_firing_unde
     assert deterministic != sid
     assert await schedule_count(temporal_client, sid, deterministic) == 1
 
-    after = await wait_for("a run after adoption", lambda: _runs_of(temporal_client, sid, f"{sid}-20"), within=90)
+    after = await eventually_async("a run after adoption", lambda: _runs_of(temporal_client, sid, f"{sid}-20"),
+                                   timeout=90)
     assert await schedule_count(temporal_client, sid, deterministic) == 1
     listed = sundial(env, "runs", "legacy", "-n", ns, "-o", "json")
     assert listed.returncode == 0, listed.stderr

@@ -10,22 +10,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from temporalio.client import Client
-from tests.e2e.conftest import Kube, OperatorProcess, eventually
-from tests.e2e.workers import (
-    WorkerProcess,
-    cli_env,
-    executions,
-    ready_schedule_id,
-    run_spec,
-    status_of,
-    sundial,
-    wait_for,
-    worker_process,  # noqa: F401 - the session's worker fixture, named worker
-)
+from tests.e2e.helpers import Kube, ready_schedule_id
+from tests.e2e.workers import WorkerProcess, cli_env, executions, run_spec, status_of, sundial
 from tests.support.scripted_agent import scripted_query
+from tests.support.waiting import eventually, eventually_async
 
 from sundial.adapters.kube import BACKFILL_ANNOTATION
 from sundial.devstack.controlplane import LocalControlPlane
+from sundial.devstack.operator_process import OperatorProcess
 from sundial.devstack.temporal_dev import TemporalDevServer
 
 
@@ -60,7 +52,7 @@ async def test_backfill_over_three_hours_of_an_hourly_schedule_starts_and_counts
     async def three_closed() -> list[Any] | None:
         runs = await executions(temporal_client, sid)
         return runs if len(runs) >= 3 and all(r.close_time for r in runs) else None
-    runs = await wait_for("3 backfilled runs closed", three_closed)
+    runs = await eventually_async("3 backfilled runs closed", three_closed, timeout=60)
     expected = {f"{sid}-{stamp(start + timedelta(hours=h))}" for h in range(3)}
     assert {r.id for r in runs} == expected  # exactly the three missed times, nothing else
     status = eventually("3 runs counted", lambda: (lambda s: s if (s.get("runs") or {}).get("total") == 3 else None)(

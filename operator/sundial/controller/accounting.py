@@ -39,13 +39,12 @@ from typing import Any
 from pydantic import ValidationError
 
 from sundial.adapters.kube import ScheduleResourceNotFound
-from sundial.controller.adoption import list_adopted_runs
+from sundial.controller.adoption import adopted_id, list_adopted_runs
 from sundial.controller.budget_stop import cancel_open_runs, stop_due
 from sundial.controller.context import WARNING, OperatorContext
 from sundial.controller.metrics import METRICS
 from sundial.controller.reconcile import reconcile
 from sundial.domain import status as st
-from sundial.domain.adoption import adopted_id
 from sundial.domain.desired import ScheduleIdentity, cluster_prefix
 from sundial.domain.models import HistorySpec, PolicySpec
 from sundial.domain.patches import changed_leaves

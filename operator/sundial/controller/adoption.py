@@ -17,12 +17,13 @@ from typing import Any
 
 import kopf
 
-from sundial.adapters.temporal_runs import TemporalRuns
 from sundial.controller.context import NORMAL, OperatorContext
+from sundial.domain.adoption import adopted_id as adopted_id  # run accounting's index reads it here
 from sundial.domain.adoption import adoption_refusal, recreate_window
 from sundial.domain.desired import DesiredSchedule, ObservedSchedule, ScheduleIdentity
 from sundial.domain.run_records import RunInfo
 from sundial.errors import TemporalRejected
+from sundial.ports import RunsPort
 
 #: No delete-and-recreate this close to a fire time (either side).
 MARGIN = timedelta(seconds=15)
@@ -77,7 +78,7 @@ async def take_over(ctx: OperatorContext, body: Mapping[str, Any], identity: Sch
     return created
 
 
-async def list_adopted_runs(runs: TemporalRuns, adopted: list[str], window: datetime, page_size: int,
+async def list_adopted_runs(runs: RunsPort, adopted: list[str], window: datetime, page_size: int,
                             closed: defaultdict[str, list[RunInfo]], running: defaultdict[str, list[RunInfo]]) -> None:
     """For run accounting: adopted IDs lack the cluster prefix, so two queries each (adoption is rare).
 
