@@ -18,7 +18,6 @@ from typing import Any
 import kopf
 
 from sundial.controller.context import NORMAL, OperatorContext
-from sundial.domain.adoption import adopted_id as adopted_id  # run accounting's index reads it here
 from sundial.domain.adoption import adoption_refusal, recreate_window
 from sundial.domain.desired import DesiredSchedule, ObservedSchedule, ScheduleIdentity
 from sundial.domain.run_records import RunInfo
