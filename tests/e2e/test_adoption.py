@@ -32,7 +32,9 @@ QUEUE = "sundial-e2e-adoption-nobody"
 @pytest.fixture
 def minute_operator(replace_operator: Replacements) -> OperatorProcess:
     """An operator with a one-minute minimum interval for this test, in place of the session's."""
-    return replace_operator("adoption", SCHEDULE_MIN_INTERVAL_MINS="1")
+    return replace_operator("adoption", SCHEDULE_MIN_INTERVAL_MINS="1",  # the platform team allows the legacy workflow
+                            SUNDIAL_ALLOWED_WORKFLOW_TYPES="ScheduledTaskWorkflow,LegacyReport",
+                            SUNDIAL_ALLOWED_TASK_QUEUES=f"sundial-tasks,{QUEUE}")
 
 
 def temporal_cli(server: TemporalDevServer, *args: str) -> subprocess.CompletedProcess[str]:

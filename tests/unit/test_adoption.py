@@ -55,7 +55,8 @@ def test_the_imported_spec_is_a_valid_schedule_with_what_changes_noted() -> None
                     "jitter": "30s"}
     ScheduleSpec.from_body(spec)
     parse_cron(spec["schedule"])
-    assert notes == ["new runs get workflow IDs legacy-<time> (Sundial's rule); earlier runs keep theirs"]
+    assert notes[0] == "new runs get workflow IDs legacy-<time> (Sundial's rule); earlier runs keep theirs"
+    assert "run envelope" in notes[1] and "workflow type Report and task queue q" in notes[2]
     assert "no run timeout" in spec_from_foreign(foreign())[1][0]
 
 

@@ -99,3 +99,11 @@ def test_a_schedule_not_synced_or_invalid_is_refused() -> None:
         plan_for_resource(request, {**body, "status": {}}, NOW)
     synced = {**body, "status": {"phase": "Active", "temporal": {"scheduleId": "s"}, "cost": {"totalUSD": 1.5}}}
     assert len(plan_for_resource(request, synced, NOW).runs) == 1
+
+
+def test_an_automatic_pause_refuses_a_backfill_as_it_refuses_a_trigger() -> None:
+    body = {"spec": {"schedule": "0 * * * *", "task": {"query": "q"}},
+            "status": {"phase": "Paused", "temporal": {"scheduleId": "s"},
+                       "accounting": {"autoPause": {"reason": "ConsecutiveFailures"}}}}
+    with pytest.raises(BackfillInvalid, match=r"paused automatically \(ConsecutiveFailures\); `sundial resume`"):
+        plan_for_resource(make_request(T0, T0 + timedelta(hours=1)), body, NOW)

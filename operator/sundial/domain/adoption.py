@@ -164,6 +164,10 @@ def spec_from_foreign(foreign: ForeignSchedule) -> tuple[dict[str, Any], list[st
     if foreign.paused:
         spec["paused"], spec["pauseReason"] = True, foreign.note or "paused in Temporal before adoption"
     notes.append(f"new runs get workflow IDs {foreign.schedule_id}-<time> (Sundial's rule); earlier runs keep theirs")
+    notes.append("Sundial passes its run envelope (scheduleId, tenant, creator, budget) as the first workflow "
+                 "argument, before the args below: the workflow must accept it")
+    notes.append(f"the operator must allow workflow type {foreign.workflow_type} and task queue {foreign.task_queue} "
+                 "(SUNDIAL_ALLOWED_WORKFLOW_TYPES, SUNDIAL_ALLOWED_TASK_QUEUES)")
     return spec, notes
 
 

@@ -123,6 +123,10 @@ def plan_for_resource(request: BackfillRequest, body: Mapping[str, Any], now: da
     phase = status.get("phase")
     if phase in ("Invalid", "Deleting", None) or not (status.get("temporal") or {}).get("scheduleId"):
         raise BackfillInvalid(f"the schedule is {phase or 'not synced yet'}")
+    auto = (status.get("accounting") or {}).get("autoPause")
+    if auto:  # as for sundial trigger: a spent budget or a failure streak is lifted by sundial resume only
+        raise BackfillInvalid(f"the schedule is paused automatically ({auto.get('reason')}); "
+                              "`sundial resume` lifts the pause")
     try:
         spec = parse_model(ScheduleSpec, body.get("spec"), "spec")
     except SpecInvalid as exc:
