@@ -10,11 +10,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from sundial.commands import control_plane, crd, dev, run, runs, schedule_actions
+from sundial.commands import backfill, control_plane, crd, dev, import_schedule, run, runs, schedule_actions
 from sundial.worker import command as worker_command
 
 #: Modules that contribute subcommands, in the order ``--help`` lists them.
-COMMAND_MODULES = (run, dev, control_plane, crd, schedule_actions, runs, worker_command)
+COMMAND_MODULES = (run, dev, control_plane, crd, schedule_actions, backfill, import_schedule, runs,
+                   worker_command)
 
 
 def build_parser() -> argparse.ArgumentParser:

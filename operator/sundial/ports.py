@@ -80,6 +80,9 @@ class TemporalPort(TemporalCounters, Protocol):
     async def trigger(self, schedule_id: str, overlap: str = ...) -> None:
         """Start one run now, even when paused."""
 
+    async def backfill(self, schedule_id: str, start: datetime, end: datetime, overlap: str) -> None:
+        """Run the schedule's times in ``[start, end]`` (both included) now (``sundial backfill``)."""
+
     async def delete(self, schedule_id: str) -> bool:
         """False when there was nothing to delete."""
 

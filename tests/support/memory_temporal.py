@@ -79,6 +79,7 @@ class MemoryTemporal:
         self.schedules: dict[str, ListedSchedule] = {}
         self.rest: dict[str, str] = {}  # schedule ID -> the describe-only part of its fingerprint
         self.triggered: list[str] = []
+        self.backfilled: list[tuple[str, datetime, datetime, str]] = []
         self.calls: defaultdict[str, dict[str, int]] = defaultdict(lambda: {"ok": 0, "error": 0})
         self.seconds: defaultdict[str, float] = defaultdict(float)
         self.list_pages = 0
@@ -146,6 +147,11 @@ class MemoryTemporal:
         self.call("trigger")
         self._get(schedule_id)
         self.triggered.append(schedule_id)
+
+    async def backfill(self, schedule_id: str, start: datetime, end: datetime, overlap: str) -> None:
+        self.call("backfill")
+        self._get(schedule_id)
+        self.backfilled.append((schedule_id, start, end, overlap))
 
     async def delete(self, schedule_id: str) -> bool:
         self.call("delete")

@@ -26,6 +26,7 @@ RESUME_ANNOTATION = "sundial.dev/resume-requested"
 RESUME_REASON_ANNOTATION = "sundial.dev/resume-reason"  # why, for the Event and the Paused condition
 PROBE_ANNOTATION = "sundial.dev/probe-requested"  # sundial resume --probe
 TRIGGER_ANNOTATION = "sundial.dev/trigger-requested"
+BACKFILL_ANNOTATION = "sundial.dev/backfill-requested"  # sundial backfill: JSON {"from", "to", ...}
 COMPONENT = "sundial-operator"
 
 

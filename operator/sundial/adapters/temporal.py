@@ -29,7 +29,7 @@ import time
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,7 @@ from temporalio.client import (
     ScheduleActionExecutionStartWorkflow,
     ScheduleActionStartWorkflow,
     ScheduleAlreadyRunningError,
+    ScheduleBackfill,
     ScheduleListActionStartWorkflow,
     ScheduleListDescription,
     ScheduleUpdate,
@@ -46,6 +47,7 @@ from temporalio.client import (
 )
 from temporalio.service import RetryConfig, RPCError
 
+from sundial.adapters.temporal_import import foreign_from_description
 from sundial.adapters.temporal_mapping import (
     OVERLAP,
     build_schedule,
@@ -58,6 +60,7 @@ from sundial.adapters.temporal_mapping import (
     translate,
 )
 from sundial.adapters.temporal_runs import TemporalRuns
+from sundial.domain.adoption import ForeignSchedule
 from sundial.domain.completion import remaining_runs_for
 from sundial.domain.desired import (
     DesiredSchedule,
@@ -163,6 +166,13 @@ class TemporalGateway:
             limited=description.schedule.state.limited_actions,
             remaining_actions=description.schedule.state.remaining_actions)
 
+    async def describe_foreign(self, schedule_id: str) -> ForeignSchedule:
+        """A schedule as plain values for ``sundial import`` (whoever manages it)."""
+        async with self._calling("describe", f"describe schedule {schedule_id}", fine=ScheduleNotFound):
+            description = await self.client.get_schedule_handle(schedule_id).describe(rpc_timeout=self.rpc_timeout)
+            memo = memo_strings(await description.memo())
+        return foreign_from_description(schedule_id, description, memo, self.client.data_converter.payload_converter)
+
     async def update(self, schedule_id: str, desired: DesiredSchedule) -> ObservedSchedule:
         """Replace the whole schedule (spec, action, policies, pause state) with ``desired``."""
         def fresh(current: ScheduleUpdateInput) -> ScheduleUpdate:  # pure: Temporal may call it more than once
@@ -192,6 +202,12 @@ class TemporalGateway:
         async with self._calling("trigger", f"trigger schedule {schedule_id}"):
             await self.client.get_schedule_handle(schedule_id).trigger(overlap=OVERLAP[overlap],
                                                                        rpc_timeout=self.rpc_timeout)
+
+    async def backfill(self, schedule_id: str, start: datetime, end: datetime, overlap: str) -> None:
+        """Run the schedule's times in ``[start, end]`` (both included, Temporal's rule) now."""
+        async with self._calling("backfill", f"backfill schedule {schedule_id}"):
+            await self.client.get_schedule_handle(schedule_id).backfill(
+                ScheduleBackfill(start_at=start, end_at=end, overlap=OVERLAP[overlap]), rpc_timeout=self.rpc_timeout)
 
     async def delete(self, schedule_id: str) -> bool:
         """Delete; False when there was nothing to delete. Runs it started keep running."""

@@ -39,11 +39,15 @@ from typing import Any
 from pydantic import ValidationError
 
 from sundial.adapters.kube import ScheduleResourceNotFound
-from sundial.controller.budget_stop import cancel_open_runs, stop_due
+from sundial.controller.accounting_index import Tracked as Tracked
+from sundial.controller.accounting_index import index_reader as index_reader
+from sundial.controller.accounting_index import pause_pending as pause_pending
+from sundial.controller.accounting_index import tracked_from_body as tracked_from_body
+from sundial.controller.adoption import list_adopted_runs
+from sundial.controller.budget_stop import cancel_open_runs
 from sundial.controller.context import WARNING, OperatorContext
 from sundial.controller.metrics import METRICS
 from sundial.controller.reconcile import reconcile
-from sundial.domain import status as st
 from sundial.domain.desired import ScheduleIdentity, cluster_prefix
 from sundial.domain.models import HistorySpec, PolicySpec
 from sundial.domain.patches import changed_leaves
@@ -55,53 +59,6 @@ from sundial.logs import decision
 from sundial.ports import RunsPort
 
 log = logging.getLogger("sundial.controller.accounting")
-
-
-@dataclass(frozen=True)
-class Tracked:
-    """What a sweep needs to know about one Schedule to decide, without reading it, whether to act."""
-
-    namespace: str
-    name: str
-    uid: str
-    created: str = ""  # metadata.creationTimestamp as stored
-    deleting: bool = False
-    closed_through: datetime | None = None
-    counted_ids: frozenset[str] = frozenset()
-    running: int = 0
-    pause_pending: bool = False
-
-    @property
-    def key(self) -> str:
-        return f"{self.namespace}/{self.name}"
-
-    @property
-    def watermark(self) -> datetime | None:
-        return self.closed_through or parse_time(self.created)
-
-
-def tracked_from_body(body: Mapping[str, Any]) -> Tracked:
-    """The index entry of one resource body (pure; for ``kopf.index``)."""
-    meta, status = body.get("metadata") or {}, body.get("status") or {}
-    ledger = Ledger.from_status(status)
-    return Tracked(str(meta.get("namespace") or ""), str(meta.get("name") or ""), str(meta.get("uid") or ""),
-                   str(meta.get("creationTimestamp") or ""), bool(meta.get("deletionTimestamp")),
-                   ledger.closed_through, ledger.counted_ids, ledger.running, pause_pending(body) or stop_due(status))
-
-
-def pause_pending(body: Mapping[str, Any]) -> bool:
-    """The status holds an automatic pause that the Paused condition does not show yet."""
-    status = body.get("status") or {}
-    pause = (status.get("accounting") or {}).get("autoPause")
-    if not pause or (body.get("spec") or {}).get("paused"):
-        return False  # spec.paused pauses already, with its own reason (UserRequested)
-    paused: Mapping[str, Any] = next((c for c in status.get("conditions") or [] if c.get("type") == st.PAUSED), {})
-    return not (paused.get("status") == "True" and paused.get("reason") == pause.get("reason"))
-
-
-def index_reader(index: Mapping[Any, Iterable[Tracked]]) -> Callable[[], list[Tracked]]:
-    """``tracked`` for ``account_once`` from a kopf index of ``tracked_from_body`` entries."""
-    return lambda: [entry for store in list(index.values()) for entry in list(store)[:1]]
 
 
 @dataclass
@@ -155,7 +112,7 @@ async def account_once(ctx: OperatorContext, state: AccountingState | None = Non
         report.kube_calls += 1
     else:
         entries = list(tracked())
-    ours = {ScheduleIdentity(ctx.cluster_id, t.namespace, t.name, t.uid).schedule_id: t
+    ours = {t.adopted_id or ScheduleIdentity(ctx.cluster_id, t.namespace, t.name, t.uid).schedule_id: t
             for t in entries if t.uid and not t.deleting}
     report.schedules = len(ours)
     uids = {t.uid for t in ours.values()}
@@ -174,6 +131,7 @@ async def account_once(ctx: OperatorContext, state: AccountingState | None = Non
     async for info in runs.list_running(prefix, page_size):
         running[info.schedule_id].append(info)
         report.running += 1
+    await list_adopted_runs(runs, [s for s in ours if not s.startswith(prefix)], window, page_size, closed, running)
     siblings: defaultdict[str, list[tuple[str, str]]] = defaultdict(list)
     for t in ours.values():
         siblings[t.namespace].append((t.created, t.name))

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sundial.adapters.kube import RESUME_ANNOTATION, RESUME_REASON_ANNOTATION, TRIGGER_ANNOTATION
+from sundial.controller.backfill import handle_backfill_request
 from sundial.controller.context import NORMAL, WARNING, OperatorContext
 from sundial.controller.probes import pending_probe, start_probe
 from sundial.controller.reconcile import auto_paused, clear_auto_pause, reconcile
@@ -40,6 +41,7 @@ async def handle_annotation_requests(ctx: OperatorContext, body: Mapping[str, An
     trigger = pending(body, TRIGGER_ANNOTATION, "trigger")
     if trigger is not None:
         await _trigger(ctx, body, trigger)
+    await handle_backfill_request(ctx, body)  # sundial.dev/backfill-requested, if pending
 
 
 def resume_reason(body: Mapping[str, Any]) -> str:

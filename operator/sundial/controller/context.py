@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,6 +16,7 @@ from sundial.adapters.kube import KubeGateway, load_api_client
 from sundial.adapters.temporal import TemporalGateway
 from sundial.controller.status_writes import VersionChain, write_status
 from sundial.domain import status as st
+from sundial.domain.adoption import adopted_schedule_id
 from sundial.domain.desired import ScheduleIdentity
 from sundial.domain.messages import bounded
 from sundial.domain.rules import Limits
@@ -70,7 +71,8 @@ class OperatorContext:
 
     def identity(self, body: Mapping[str, Any]) -> ScheduleIdentity:
         meta = body["metadata"]
-        return ScheduleIdentity(self.cluster_id, meta["namespace"], meta["name"], meta["uid"])
+        identity = ScheduleIdentity(self.cluster_id, meta["namespace"], meta["name"], meta["uid"])
+        return replace(identity, adopted_id=adopted_schedule_id(body, identity.schedule_id))
 
     async def event(self, body: Mapping[str, Any], event_type: str, reason: str, message: str) -> None:
         meta, message = body["metadata"], bounded(message)  # Events echo user input and worker errors

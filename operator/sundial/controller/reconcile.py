@@ -16,6 +16,7 @@ from typing import Any
 
 import kopf
 
+from sundial.controller.adoption import take_over
 from sundial.controller.context import NORMAL, WARNING, OperatorContext
 from sundial.controller.lifecycle import mark_reconciling, stays_completed, with_completion, with_runs_used
 from sundial.controller.metrics import record_reconcile
@@ -156,7 +157,8 @@ async def _reconcile(ctx: OperatorContext, body: Mapping[str, Any], peers: Peers
         await report_unavailable(ctx, body, previous, str(exc))
         raise kopf.TemporaryError(str(exc), delay=backoff_seconds(retry)) from exc
     except (TemporalRejected, ScheduleConflict) as exc:
-        reason = "ScheduleConflict" if isinstance(exc, ScheduleConflict) else st.TEMPORAL_REJECTED
+        reason = "ScheduleConflict" if isinstance(exc, ScheduleConflict) else getattr(exc, "reason",
+                                                                                       st.TEMPORAL_REJECTED)
         await refuse(ctx, body, previous, reason, str(exc))
         raise kopf.PermanentError(str(exc)) from exc
     new = st.synced_status(
@@ -209,6 +211,9 @@ async def sync_temporal(
         observed: ObservedSchedule | None = await temporal.describe(schedule_id)
     except ScheduleNotFound:
         observed = None
+    adopted = await take_over(ctx, body, identity, desired, observed)  # sundial.dev/adopt, docs/adoption.md
+    if adopted is not None:
+        return adopted, True
     decided = plan(identity, desired, observed, recorded)
     if decided.conflict:
         raise ScheduleConflict(decided.conflict)

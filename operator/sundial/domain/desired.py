@@ -72,6 +72,7 @@ class ScheduleIdentity:
     namespace: str
     name: str
     uid: str
+    adopted_id: str | None = field(default=None, compare=False)  # sundial.dev/adopt: kept, not deterministic
 
     def __post_init__(self) -> None:
         if "." in self.namespace or not self.namespace or not self.name:
@@ -79,6 +80,8 @@ class ScheduleIdentity:
 
     @property
     def schedule_id(self) -> str:
+        if self.adopted_id:
+            return self.adopted_id
         # at most 8 + 12 + 63 + 253 + 3 characters: far below Temporal's 1000-byte ID limit
         return f"{cluster_prefix(self.cluster_id)}{self.namespace}.{self.name}"
 

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from sundial.domain.adoption import adopted_id
 from sundial.domain.completion import end_reason
 from sundial.domain.desired import ListedSchedule, ObservedSchedule, fingerprint_matches
 from sundial.domain.status import FIRING, OVERDUE, PAUSED, local_time, rfc3339
@@ -65,6 +66,7 @@ class IndexedSchedule:
     max_runs: int | None = None  # spec.maxRuns
     refusal: str | None = None  # the Stalled reason while Stalled=True (e.g. ScheduleLimitReached)
     trigger_waiting: bool = False  # a sundial trigger not yet acknowledged, waiting for Temporal
+    adopted: bool = False  # runs under an adopted (not deterministic) ID: not listed by the sweep
 
     @property
     def settled(self) -> bool:
@@ -93,7 +95,7 @@ def indexed_from_body(body: Mapping[str, Any]) -> IndexedSchedule:
         next_run_time=status.get("nextRunTime"), time_zone=str(spec.get("timeZone") or "UTC"),
         firing=firing.get("status"), firing_reason=firing.get("reason"), max_runs=spec.get("maxRuns"),
         refusal=stalled.get("reason") if stalled.get("status") == "True" else None,
-        trigger_waiting=_trigger_waiting(meta, status))
+        trigger_waiting=_trigger_waiting(meta, status), adopted=bool(adopted_id(status)))
 
 
 def _trigger_waiting(meta: Mapping[str, Any], status: Mapping[str, Any]) -> bool:
@@ -115,7 +117,7 @@ def drift_of(indexed: IndexedSchedule, entry: ListedSchedule | ObservedSchedule 
              now: datetime | None = None) -> Drift | None:
     """Drift of a settled resource against what Temporal shows (list entry or describe); with ``now``,
     also a schedule that ended (see ``looks_ended``)."""
-    if not indexed.settled:
+    if not indexed.settled or indexed.adopted:
         return None
     if entry is None:
         return Drift.MISSING

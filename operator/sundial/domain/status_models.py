@@ -149,6 +149,10 @@ class RequestAcks(Model):
     """Workflow ID of the probe run started for the probe request in progress or last acted on."""
     probe_result: str | None = None
     """What became of that probe: succeeded, or failed: the run's error."""
+    backfill: str | None = None
+    """The last sundial.dev/backfill-requested value acted on."""
+    backfill_result: str | None = None
+    """What became of that backfill: started N runs, or why not."""
 
     last_trigger_at: str | None = None
     """When a trigger last started a run (triggers are limited to one per minimum interval)."""

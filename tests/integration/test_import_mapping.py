@@ -1,0 +1,52 @@
+"""``sundial import``'s reading of a real Temporal schedule: the cron it writes back compiles to the
+very calendar Temporal made of the original (a differential test against the dev server)."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import timedelta
+
+import pytest
+from temporalio.client import Client, Schedule, ScheduleActionStartWorkflow, ScheduleIntervalSpec, ScheduleSpec
+
+from sundial.adapters.temporal import TemporalGateway
+from sundial.domain.adoption import NotExpressible, spec_from_foreign
+
+CRONS = ["* * * * *", "0 9 * * 1-5", "*/5 9-17 * * 1-5", "15,45 */6 1,15 * *", "0 0 1 1 *", "30 2 * 3-10/2 0,6",
+         "@hourly", "@weekly", "0 0 29 2 *"]
+_ids = itertools.count()
+
+
+async def _create(client: Client, spec: ScheduleSpec) -> str:
+    schedule_id = f"import-mapping-{next(_ids)}-{id(spec)}"
+    await client.create_schedule(schedule_id, Schedule(
+        action=ScheduleActionStartWorkflow("W", {"a": 1}, id=schedule_id, task_queue="q",
+                                           run_timeout=timedelta(minutes=5)), spec=spec))
+    return schedule_id
+
+
+@pytest.mark.parametrize("cron", CRONS)
+async def test_the_imported_cron_compiles_to_the_same_calendar(gateway: TemporalGateway, temporal_client: Client,
+                                                              cron: str) -> None:
+    created = [await _create(temporal_client, ScheduleSpec(cron_expressions=[cron], time_zone_name="Asia/Tokyo"))]
+    try:
+        foreign = await gateway.describe_foreign(created[0])
+        spec, _ = spec_from_foreign(foreign)
+        created.append(await _create(temporal_client, ScheduleSpec(cron_expressions=[spec["schedule"]],
+                                                                   time_zone_name=spec["timeZone"])))
+        assert (await gateway.describe_foreign(created[1])).calendars == foreign.calendars, spec["schedule"]
+        assert spec["timeZone"] == "Asia/Tokyo" and spec["workflow"]["args"] == [{"a": 1}]
+        assert spec["timeoutSeconds"] == 300
+    finally:
+        for schedule_id in created:
+            await temporal_client.get_schedule_handle(schedule_id).delete()
+
+
+async def test_an_interval_schedule_is_refused_naming_it(gateway: TemporalGateway, temporal_client: Client) -> None:
+    schedule_id = await _create(temporal_client, ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(
+        minutes=90))]))
+    try:
+        with pytest.raises(NotExpressible, match="1 interval spec"):
+            spec_from_foreign(await gateway.describe_foreign(schedule_id))
+    finally:
+        await temporal_client.get_schedule_handle(schedule_id).delete()
