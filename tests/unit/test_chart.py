@@ -166,7 +166,7 @@ def test_webhook_excludes_the_release_namespace_and_uses_one_ca(tmp_path: Path) 
     ops = {find(docs, k, "webhook")["webhooks"][0]["clientConfig"]["service"]["path"]:
            find(docs, k, "webhook")["webhooks"][0]["rules"][0]["operations"]
            for k in ("ValidatingWebhookConfiguration", "MutatingWebhookConfiguration")}
-    assert ops == {"/validate": ["CREATE", "UPDATE"], "/mutate": ["CREATE"]}
+    assert ops == {"/validate": ["CREATE", "UPDATE"], "/mutate": ["CREATE", "UPDATE"]}
 
 
 def test_rbac_has_no_wildcards_and_no_secrets() -> None:
