@@ -36,7 +36,7 @@ from sundial.domain.models import ScheduleSpec
 from sundial.domain.patches import merged
 from sundial.domain.rules import LIMIT_REACHED
 from sundial.domain.translate import desired_from_spec, spec_pause
-from sundial.domain.validation import Peers, check_spec
+from sundial.domain.validation import Peers, check_spec, quota_problems
 from sundial.errors import (
     ScheduleAlreadyExists,
     ScheduleNotFound,
@@ -136,9 +136,10 @@ async def _reconcile(ctx: OperatorContext, body: Mapping[str, Any], peers: Peers
                           new=previous.get("observedGeneration") != generation or previous.get("phase") == "Invalid")
     except SpecInvalid as refusal:
         await refuse(ctx, body, previous, refusal.reason, refusal.message)
-        if refusal.reason == LIMIT_REACHED:
+        over_quota = quota_problems(meta, creator, peers, ctx.limits)  # also when listed after other problems
+        if refusal.reason == LIMIT_REACHED or over_quota:
             try:
-                await pause_over_quota(ctx, body, refusal.message)
+                await pause_over_quota(ctx, body, over_quota[0].message if over_quota else refusal.message)
             except TemporalUnavailable as exc:  # the pause must happen: retried with backoff
                 raise kopf.TemporaryError(str(exc), delay=backoff_seconds(retry)) from exc
         raise kopf.PermanentError(refusal.message) from refusal
