@@ -20,6 +20,7 @@ from sundial.controller.adoption import take_over
 from sundial.controller.context import NORMAL, WARNING, OperatorContext
 from sundial.controller.lifecycle import mark_reconciling, stays_completed, with_completion, with_runs_used
 from sundial.controller.metrics import record_reconcile
+from sundial.controller.stops import INTERNAL_ERROR, pause_over_quota, report_internal_error
 from sundial.domain import status as st
 from sundial.domain.admission import CREATOR_ANNOTATION
 from sundial.domain.desired import (
@@ -31,7 +32,6 @@ from sundial.domain.desired import (
     plan,
     spec_hash,
 )
-from sundial.domain.messages import bounded
 from sundial.domain.models import ScheduleSpec
 from sundial.domain.patches import merged
 from sundial.domain.rules import LIMIT_REACHED
@@ -94,9 +94,6 @@ def effective_pause(spec: ScheduleSpec, status: Mapping[str, Any]) -> st.PauseSt
     return None
 
 
-INTERNAL_ERROR = "InternalError"
-
-
 @record_reconcile  # sundial_reconciles_total{result} and sundial_reconcile_duration_seconds
 async def reconcile(ctx: OperatorContext, body: Mapping[str, Any], peers: Peers, retry: int = 0) -> None:
     """Bring Temporal to the spec, then the status to what Temporal shows. Idempotent.
@@ -113,17 +110,6 @@ async def reconcile(ctx: OperatorContext, body: Mapping[str, Any], peers: Peers,
         message = f"{type(exc).__name__}: {exc}"
         await report_internal_error(ctx, body, dict(body.get("status") or {}), message)
         raise kopf.TemporaryError(f"{INTERNAL_ERROR}: {message}", delay=backoff_seconds(retry)) from exc
-
-
-async def report_internal_error(ctx: OperatorContext, body: Mapping[str, Any], previous: st.Status,
-                                message: str) -> None:
-    generation = int(body["metadata"].get("generation") or 0)
-    ready = _condition(previous, st.READY)
-    if not (ready and ready.get("reason") == INTERNAL_ERROR and ready.get("message") == message):
-        await ctx.event(body, WARNING, INTERNAL_ERROR, message)
-    conditions = st.with_condition(list(previous.get("conditions") or []), st.READY, False, INTERNAL_ERROR,
-                                   message, generation, ctx.clock())
-    await ctx.write_status(body, previous, {"phase": "Error", "conditions": conditions})
 
 
 async def _reconcile(ctx: OperatorContext, body: Mapping[str, Any], peers: Peers, retry: int) -> None:
@@ -169,21 +155,6 @@ async def _reconcile(ctx: OperatorContext, body: Mapping[str, Any], peers: Peers
     new = await with_completion(ctx, body, previous, st.with_run_limit(new, observed.limited,
                                                                        observed.remaining_actions), observed)
     await ctx.write_status(body, previous, new)
-
-
-async def pause_over_quota(ctx: OperatorContext, body: Mapping[str, Any], message: str) -> None:
-    """A schedule over a quota stops running: its Temporal schedule, if it has one, is paused, never
-    deleted (a place may free up; its history stays). The next successful reconcile resumes it."""
-    identity = ctx.identity(body)
-    try:
-        observed = await ctx.temporal.describe(identity.schedule_id)
-    except ScheduleNotFound:
-        return
-    note = bounded(f"{LIMIT_REACHED}: {message}")
-    if observed.identity != identity or (observed.paused and observed.note == note):
-        return
-    await ctx.temporal.pause(identity.schedule_id, note)
-    await ctx.event(body, WARNING, "Paused", f"paused the Temporal schedule: {message}")
 
 
 class ScheduleConflict(Exception):
