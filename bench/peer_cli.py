@@ -1,0 +1,128 @@
+"""Sundial beside the Go peer (bmorton/temporal-operator v0.11.2) and the two plain baselines.
+
+    SUNDIAL_PEER_SOURCE=<source tarball or folder of bmorton/temporal-operator v0.11.2> \\
+        python -m bench.peer_cli [--sizes 200] [--repeats 3] [--idle 300] [--json FILE]
+
+Per N and repeat, four rounds on one stack, their order rotating between repeats: the
+plain client's creates (create only), the honest baseline (create, then wait until each
+schedule has started), Sundial, and the peer. Ratios are taken within a repeat (same
+run, same machine load) and their median is reported, beside the medians of each figure
+and the 1-minute load average after each round (the machine is shared).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from temporalio.client import Client
+
+from bench.baseline import started_round
+from bench.cli import _machine
+from bench.peer_build import ensure_peer
+from bench.peer_rounds import background_requests, side_round
+from bench.peer_stack import PeerStack
+from bench.rounds import Figures, plain_round, warm_up
+
+SIDES = ("plain", "started", "sundial", "peer")
+
+
+def _args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.peer_cli", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="200", help="comma-separated N (default 200)")
+    parser.add_argument("--repeats", type=int, default=3, help="repeats per N; medians are reported")
+    parser.add_argument("--idle", type=float, default=300.0,
+                        help="idle window, seconds (scaled to 10 minutes; >= 300 covers the peer's requeue)")
+    parser.add_argument("--background", type=float, default=120.0,
+                        help="window to measure the dev server's own requests with no operator, seconds")
+    parser.add_argument("--sides", default=",".join(SIDES), help=f"which rounds to run ({','.join(SIDES)})")
+    parser.add_argument("--json", type=Path, default=None, help="write every figure to this file")
+    return parser.parse_args(argv)
+
+
+async def one_round(stack: PeerStack, temporal: Client, side: str, n: int, round_id: str,
+                    args: argparse.Namespace, background: dict[str, float]) -> Figures:
+    if side == "plain":
+        return await plain_round(stack, temporal, n, round_id)
+    if side == "started":
+        return await started_round(stack, temporal, n, round_id)
+    return await side_round(stack, temporal, side, n, round_id, args.idle, background)
+
+
+def _median(values: list[float]) -> float | None:
+    return round(statistics.median(values), 2) if values else None
+
+
+def summary(rounds: list[dict[str, Figures]]) -> dict[str, Any]:
+    """Medians of each side's figures, and medians of the same-repeat ratios."""
+    def figures(side: str, key: str) -> list[float]:
+        return [float(r[side][key]) for r in rounds if side in r and isinstance(r[side].get(key), int | float)]
+
+    def ratio(a: str, b: str) -> float | None:
+        return _median([r[a]["throughput_per_s"] / r[b]["throughput_per_s"] for r in rounds if a in r and b in r])
+
+    result: dict[str, Any] = {"repeats": len(rounds)}
+    for side in ("plain", "started"):
+        result[side] = {key: _median(figures(side, key)) for key in ("seconds", "throughput_per_s")}
+    keys = ("seconds_to_all_created", "seconds_to_all_ready", "throughput_per_s", "operator_cpu_seconds_create",
+            "operator_cpu_ms_per_schedule", "rss_mb_at_start", "rss_mb_at_rest", "idle_schedule_calls_per_10min",
+            "idle_temporal_calls_per_10min", "idle_operator_cpu_seconds", "seconds_to_all_repaired")
+    for side in ("sundial", "peer"):
+        result[side] = {key: _median(figures(side, key)) for key in keys}
+        result[side]["ratio_to_plain"] = ratio(side, "plain")
+        result[side]["ratio_to_started"] = ratio(side, "started")
+    result["load_average_1m"] = sorted(r[s]["load_average_1m_after"] for r in rounds for s in r)
+    return result
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    stack = PeerStack(peer=ensure_peer())
+    print(f"starting the stack in {stack.workdir} ...", file=sys.stderr)
+    stack.start()
+    sides = [side for side in SIDES if side in args.sides.split(",")]
+    results: dict[str, Any] = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": _machine(),
+                               "idle_window_seconds": args.idle, "sizes": {}}
+    try:
+        assert stack.temporal is not None
+        temporal = await Client.connect(stack.temporal.address)
+        await warm_up(temporal)
+        background = await background_requests(stack, args.background)
+        results["temporal_background_per_10min"] = background
+        for n in (int(size) for size in args.sizes.split(",") if size.strip()):
+            rounds: list[dict[str, Figures]] = []
+            results["sizes"][str(n)] = {"rounds": rounds}
+            for repeat in range(args.repeats):
+                rounds.append({})
+                for side in sides[repeat % len(sides):] + sides[:repeat % len(sides)]:
+                    started = time.monotonic()
+                    figures = await one_round(stack, temporal, side, n, f"{n}-{repeat}", args, background)
+                    figures["load_average_1m_after"] = round(os.getloadavg()[0], 2)
+                    rounds[-1][side] = figures
+                    print(f"N={n} repeat {repeat + 1}/{args.repeats} {side}: {time.monotonic() - started:.0f}s "
+                          f"({figures.get('throughput_per_s')}/s)", file=sys.stderr)
+                    results["sizes"][str(n)]["summary"] = summary(rounds)
+                    if args.json:
+                        args.json.write_text(json.dumps(results, indent=2))
+    finally:
+        stack.stop()
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _args(argv)
+    results = asyncio.run(run(args))
+    print(json.dumps({n: entry["summary"] for n, entry in results["sizes"].items()}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
