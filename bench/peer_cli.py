@@ -84,6 +84,39 @@ def summary(rounds: list[dict[str, Figures]]) -> dict[str, Any]:
     return result
 
 
+ROWS = (("s to all created in Temporal (server's CreateSchedule count)", "seconds_to_all_created"),
+        ("s to all Ready (Kubernetes status)", "seconds_to_all_ready"),
+        ("schedules/s (to all Ready)", "throughput_per_s"),
+        ("operator CPU s in that window", "operator_cpu_seconds_create"),
+        ("operator CPU ms per schedule", "operator_cpu_ms_per_schedule"),
+        ("RSS MB at start / at rest", "rss_mb_at_start"),
+        ("Temporal schedule calls per idle 10 min", "idle_schedule_calls_per_10min"),
+        ("all Temporal calls per idle 10 min", "idle_temporal_calls_per_10min"),
+        ("operator CPU s in the idle window", "idle_operator_cpu_seconds"),
+        ("10% deleted out of band: s to all back", "seconds_to_all_repaired"),
+        ("ratio to the plain client (create only)", "ratio_to_plain"),
+        ("ratio to the plain client that waits until started", "ratio_to_started"))
+
+
+def markdown(n: int, result: dict[str, Any]) -> str:
+    """The side-by-side table of one N's summary."""
+    lines = [f"| N={n} (medians of {result['repeats']}) | Sundial | bmorton/temporal-operator |", "|---|---|---|"]
+    for label, key in ROWS:
+        cells = []
+        for side in ("sundial", "peer"):
+            value = result[side][key]
+            if key == "rss_mb_at_start":
+                value = f"{value} / {result[side]['rss_mb_at_rest']}"
+            cells.append(str(value))
+        lines.append(f"| {label} | {cells[0]} | {cells[1]} |")
+    plain, started = result["plain"], result["started"]
+    lines.append(f"\nplain client, create only: {plain['seconds']} s, {plain['throughput_per_s']}/s; "
+                 f"plain client, create and wait until started: {started['seconds']} s, "
+                 f"{started['throughput_per_s']}/s; 1-minute load average after each round: "
+                 f"{', '.join(str(v) for v in result['load_average_1m'])}")
+    return "\n".join(lines)
+
+
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     stack = PeerStack(peer=ensure_peer())
     print(f"starting the stack in {stack.workdir} ...", file=sys.stderr)
@@ -120,7 +153,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     args = _args(argv)
     results = asyncio.run(run(args))
-    print(json.dumps({n: entry["summary"] for n, entry in results["sizes"].items()}, indent=2))
+    for n, entry in results["sizes"].items():
+        print(markdown(int(n), entry["summary"]))
     return 0
 
 
