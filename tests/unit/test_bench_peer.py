@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 from bench import workload as wl
-from bench.peer_build import BuildError, ensure_peer, peer_source_root
+from bench.peer_build import ensure_peer, peer_source_root
 from bench.peer_cli import summary
 from bench.peer_rounds import net_requests, peer_body
 from bench.peer_stack import dev_server_host
+
+from sundial.devstack.build import BuildError
 
 pytestmark = pytest.mark.unit
 
@@ -23,7 +25,7 @@ def test_the_peer_gets_the_schedule_sundial_sends() -> None:
     assert (start["workflowType"], start["taskQueue"]) == (sundial.action.workflow, sundial.action.task_queue)
     assert start["workflowRunTimeout"] == "600s" and start["retryPolicy"] == {"maximumAttempts": 1}
     assert spec["policies"] == {"overlapPolicy": "Skip", "catchupWindow": "1h"}
-    assert start["args"][0]["task_query"] == sundial.action.args[0]["task_query"]  # type: ignore[index]
+    assert start["args"][0]["task_query"] == sundial.action.args[0]["task_query"]
     assert start["workflowID"] == spec["scheduleID"] == "peer.bench-p1-0.s-3"
 
 
@@ -44,7 +46,7 @@ def test_ratios_are_taken_within_a_repeat_then_the_median() -> None:
     rounds = [{"plain": side(40), "started": side(10), "sundial": side(8), "peer": side(4)},
               {"plain": side(20), "started": side(5), "sundial": side(5), "peer": side(1)},
               {"plain": side(30), "started": side(10), "sundial": side(6), "peer": side(3)}]
-    result = summary(rounds)  # type: ignore[arg-type]
+    result = summary(rounds)
     assert result["sundial"]["ratio_to_started"] == 0.8  # 0.8, 1.0, 0.6
     assert result["peer"]["ratio_to_plain"] == 0.1  # 0.1, 0.05, 0.1
 
