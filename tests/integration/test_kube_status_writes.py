@@ -44,7 +44,7 @@ class CountingGateway(KubeGateway):
 def api(control_plane: LocalControlPlane, crds: None) -> Iterator[client.ApiClient]:
     """The apiserver with no operator writing to it: the writers here are the test's own (an e2e
     operator of the same pytest session is stopped for the test and started again)."""
-    stopped = list(OperatorProcess.live)
+    stopped = [process for process in OperatorProcess.live if process.proc is not None and process.proc.running()]
     for process in stopped:
         process.stop()
     try:

@@ -235,6 +235,6 @@ OPTION_SETS: dict[str, dict[str, Any]] = {
                                     "serviceAccount": {"create": False, "name": "sundial-existing"}},
     "crds-not-kept": {"crds": {"keep": False}},
     "settings-and-extra-env": {"config": {"orphanPolicy": "pause", "minIntervalMinutes": 15},
-                               "extraEnv": [{"name": "SUNDIAL_FULL_CHECK_SECONDS", "value": "3600"}],
+                               "extraEnv": [{"name": "PYTHONFAULTHANDLER", "value": "1"}],
                                "image": {"repository": "registry.example/sundial", "digest": "sha256:" + "a" * 64}},
 }
