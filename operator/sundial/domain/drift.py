@@ -4,10 +4,9 @@ Pure: no I/O, ``now`` is a parameter. The sweeper lists this cluster's Temporal 
 pages, snapshots the ``kopf.index`` of resources (``IndexedSchedule``, built here from each
 body) and asks ``plan_sweep``. A list entry carries memo, pause state, next action times and
 the ``listed`` part of a fingerprint, so an idle sweep costs O(N / page size) list calls and
-decides "nothing" without a describe or a Kubernetes read. A suspicion from the (eventually
-consistent) list is confirmed first (``confirm_drift``); orphans are acted on only when seen in
-two sweeps in a row. Ours = memo ``managed-by: sundial``, this cluster's ID, and the ID derived
-from that memo; others: untouched.
+decides "nothing" without a describe or a Kubernetes read. A list's suspicion is confirmed first
+(``confirm_drift``); orphans are acted on when seen in two sweeps in a row. Ours = memo
+``managed-by: sundial``, this cluster's ID and the ID derived from that memo; others: untouched.
 """
 
 from __future__ import annotations
