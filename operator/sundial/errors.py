@@ -5,6 +5,9 @@
     ├── SettingsError          a bad operator setting (start-up stops with one line)
     ├── TemporalError          anything Temporal said or failed to say
     │   ├── TemporalUnavailable    the server did not answer (retry with backoff)
+    │   │   └── TemporalAccessError    it answered, but not for us yet (retry; an admin fixes it)
+    │   │       ├── TemporalUnauthorized       UNAUTHENTICATED / PERMISSION_DENIED
+    │   │       └── TemporalNamespaceNotFound  the configured Temporal namespace does not exist
     │   ├── ScheduleNotFound       no schedule with that ID
     │   ├── ScheduleAlreadyExists  the ID is taken (adopt it, never create a second)
     │   └── TemporalRejected       the server refused the request (e.g. INVALID_ARGUMENT)
@@ -41,7 +44,29 @@ class TemporalError(SundialError):
 
 
 class TemporalUnavailable(TemporalError):
-    """Temporal could not be reached; the call may succeed later."""
+    """Temporal could not be reached; the call may succeed later. ``reason``: the condition reason."""
+
+    reason = "TemporalUnavailable"
+
+
+class TemporalAccessError(TemporalUnavailable):
+    """The operator's own access to Temporal is broken: a credential, a grant, the namespace.
+
+    Never the user's mistake and never permanent: every caller that waits out an outage
+    waits this out too (it is a ``TemporalUnavailable``), and the status names ``reason``.
+    """
+
+
+class TemporalUnauthorized(TemporalAccessError):
+    """Temporal refused the operator's credentials (UNAUTHENTICATED, PERMISSION_DENIED)."""
+
+    reason = "TemporalUnauthorized"
+
+
+class TemporalNamespaceNotFound(TemporalAccessError):
+    """The operator's Temporal namespace does not exist (not yet, or a typo in the setting)."""
+
+    reason = "TemporalNamespaceNotFound"
 
 
 class ScheduleNotFound(TemporalError):

@@ -86,6 +86,9 @@ class TemporalPort(TemporalCounters, Protocol):
     async def delete(self, schedule_id: str) -> bool:
         """False when there was nothing to delete."""
 
+    def in_namespace(self, namespace: str) -> TemporalPort:
+        """The same connection and counters in another Temporal namespace (cleaning up after a move)."""
+
     def list_schedules(self, page_size: int = ..., query: str | None = ...) -> AsyncIterator[ListedSchedule]:
         """Every schedule matching ``query``, one call per page (eventually consistent)."""
 
@@ -112,7 +115,8 @@ class KubePort(KubeCounters, Protocol):
         resourceVersion, None when the resource is gone (not an error)."""
 
     async def post_event(self, namespace: str, name: str, uid: str, event_type: str, reason: str,
-                         message: str) -> None: ...
+                         message: str) -> bool:
+        """Best effort: False when the apiserver refused it (403, 404, 429); other errors raise."""
 
     async def username(self) -> str:
         """Who the operator is to the apiserver (the one who may write the creator annotation); '' if unknown."""

@@ -39,6 +39,12 @@ MEANINGS = {
     st.BUDGET_EXHAUSTED: "Paused=True automatically: the runs' total cost reached policy.maxTotalBudgetUSD.",
     st.TEMPORAL_UNAVAILABLE: "Ready=False: Temporal did not answer; the operator retries with backoff.",
     st.TEMPORAL_REJECTED: "Stalled=True: Temporal refused the schedule (its message is kept).",
+    st.TEMPORAL_UNAUTHORIZED: "Ready=False: Temporal refused the operator's credentials or grants; retried with "
+                              "backoff, recovers by itself once an admin fixes them.",
+    st.TEMPORAL_NAMESPACE_NOT_FOUND: "Ready=False: the operator's Temporal namespace does not exist; retried with "
+                                     "backoff, recovers by itself once it is created.",
+    st.INSTALL_CONFLICT: "Ready=False: the schedule at this ID was written by another operator install with the "
+                         "same cluster ID; nothing is touched (docs/operations-security.md).",
     st.SPEC_VALID: "Stalled=False: the spec passed every rule.",
     st.DELETING: "The resource is being deleted; the Temporal schedule goes first.",
     st.OVERDUE: "Firing=False: the next run time passed the grace period without a run.",

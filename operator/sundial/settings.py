@@ -9,6 +9,7 @@ expected: a typo in a Helm value must not turn into a half-working operator.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
@@ -33,6 +34,7 @@ class Settings:
     temporal_api_key_file: Path | None = None  # a mounted Secret; read on connect, re-read when it changes
     cluster_id: str | None = None  # None: the UID of the kube-system namespace
     peering_name: str | None = None  # None: standalone (one replica); set: kopf peering (several)
+    operator_namespace: str | None = None  # None: the pod's namespace, else "default"
     default_task_queue: str = "sundial-tasks"
     default_workflow_type: str = "ScheduledTaskWorkflow"
     resync_seconds: float = 60.0
@@ -40,13 +42,14 @@ class Settings:
     runs_poll_seconds: float = 15.0
     overdue_grace_seconds: float = 300.0
     sweep_page_size: int = 1000
-    orphan_policy: str = "delete"
+    orphan_policy: str = "pause"  # deleting is an explicit choice: a wrong "orphan" is recoverable
     min_interval_minutes: int = 60
     max_per_namespace: int = 50
     max_per_user: int = 50
     max_budget_usd: float = 10.0
     max_concurrent_temporal_calls: int = 16
-    bind_address: str = "0.0.0.0"
+    worker_allowed_operations: tuple[str, ...] = ()  # the reference worker's restricted-operation policy
+    bind_address: str = "0.0.0.0"  # every listener; `sundial dev` uses 127.0.0.1, the chart the pod IP
     webhook_port: int = 9443  # 0: no admission webhook server
     webhook_cert_file: Path | None = None  # no certificate: no admission webhook server
     webhook_key_file: Path | None = None
@@ -128,6 +131,20 @@ def choice(options: tuple[str, ...]) -> Reader:
     return read
 
 
+def ip_address(name: str, raw: str) -> str:
+    """An IPv4 or IPv6 address to listen on (not a host name: a listener binds to one address)."""
+    value = text(name, raw)
+    try:
+        return str(ipaddress.ip_address(value.strip("[]")))
+    except ValueError:
+        raise SettingsError(f"{name}={value!r} is not an IP address (e.g. 127.0.0.1, 0.0.0.0, ::1)") from None
+
+
+def names(name: str, raw: str) -> tuple[str, ...]:
+    """A comma-separated list of names (empty items dropped); what they must be is checked by their user."""
+    return tuple(item.strip() for item in raw.split(",") if item.strip())
+
+
 def existing_file(name: str, raw: str) -> Path | None:
     if not raw:
         return None
@@ -153,6 +170,8 @@ SETTINGS: tuple[Setting, ...] = (
             "the cluster's identity in schedule IDs and memos; default: the UID of the kube-system namespace"),
     Setting("SUNDIAL_PEERING_NAME", "peering_name", optional_text,
             "kopf peering object; set for more than one replica (one works, the others stand by)"),
+    Setting("SUNDIAL_OPERATOR_NAMESPACE", "operator_namespace", optional_text,
+            "namespace of the operator's own objects (the sundial-install-id ConfigMap); default: the pod's"),
     Setting("SUNDIAL_DEFAULT_TASK_QUEUE", "default_task_queue", text,
             "task queue when spec.workflow.taskQueue is empty"),
     Setting("SUNDIAL_DEFAULT_WORKFLOW_TYPE", "default_workflow_type", text,
@@ -166,7 +185,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SUNDIAL_SWEEP_PAGE_SIZE", "sweep_page_size", number(int, 1),
             "schedules per Temporal list page in a sweep"),
     Setting("SUNDIAL_ORPHAN_POLICY", "orphan_policy", choice(ORPHAN_POLICIES),
-            "what to do with a Temporal schedule of this cluster that no Schedule claims: delete, pause or report"),
+            "what to do with a Temporal schedule of this cluster that no Schedule claims: pause, report or delete"),
     Setting("SCHEDULE_MIN_INTERVAL_MINS", "min_interval_minutes", number(int, 0),
             "smallest gap between two runs, minutes; 0 means no minimum"),
     Setting("SCHEDULE_MAX_PER_NAMESPACE", "max_per_namespace", number(int, 1), "schedules per namespace"),
@@ -174,7 +193,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SCHEDULE_MAX_BUDGET_USD", "max_budget_usd", number(float, 0), "cap on spec.maxBudgetPerRunUSD"),
     Setting("SUNDIAL_MAX_CONCURRENT_TEMPORAL_CALLS", "max_concurrent_temporal_calls", number(int, 1),
             "bound on concurrent Temporal calls"),
-    Setting("SUNDIAL_BIND_ADDRESS", "bind_address", text, "address the operator's servers listen on"),
+    Setting("SUNDIAL_WORKER_ALLOWED_OPERATIONS", "worker_allowed_operations", names,
+            "restricted operations the reference worker's runs may perform, comma-separated; default none"),
+    Setting("SUNDIAL_BIND_ADDRESS", "bind_address", ip_address,
+            "IP address every server of the operator listens on: liveness, metrics, webhooks "
+            "(sundial dev: 127.0.0.1; the chart: the pod IP)"),
     Setting("SUNDIAL_WEBHOOK_PORT", "webhook_port", number(int, 0),
             "HTTPS port of the admission webhooks (/validate, /mutate); 0: off (flag --webhook-port)"),
     Setting("SUNDIAL_WEBHOOK_CERT_FILE", "webhook_cert_file", existing_file,

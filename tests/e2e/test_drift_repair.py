@@ -119,17 +119,18 @@ def orphan_identity(kube: Kube, name: str) -> ScheduleIdentity:
     return ScheduleIdentity(cluster_id(kube), "no-such-namespace", name, f"uid-{name}")
 
 
-async def test_an_orphan_of_this_cluster_is_deleted_after_two_sweeps(
+async def test_an_orphan_of_this_cluster_is_paused_after_two_sweeps_by_default(
     operator: OperatorProcess, kube: Kube, temporal_client: Client
 ) -> None:
     identity = orphan_identity(kube, f"ghost-{time.monotonic_ns()}")
     created = time.monotonic()
     await create_raw(temporal_client, identity.schedule_id, identity.memo())
-    await eventually_async("orphan deleted", lambda: gone(temporal_client, identity.schedule_id),
+    await eventually_async("orphan paused", lambda: paused_is(temporal_client, identity.schedule_id, True),
                            2 * RESYNC + 15)
-    assert time.monotonic() - created >= RESYNC - 0.5, "deleted in its first sweep: one sweep is not enough"
-    assert operator.metric('sundial_orphans_total{action="deleted"}') >= 1
-    assert f"orphaned Temporal schedule: delete schedule_id={identity.schedule_id}" in operator.log()
+    assert time.monotonic() - created >= RESYNC - 0.5, "paused in its first sweep: one sweep is not enough"
+    assert operator.metric('sundial_orphans_total{action="paused"}') >= 1
+    assert f"orphaned Temporal schedule: pause schedule_id={identity.schedule_id}" in operator.log()
+    await temporal_client.get_schedule_handle(identity.schedule_id).delete()
 
 
 async def test_schedules_that_are_not_ours_are_never_touched(
@@ -149,24 +150,22 @@ async def test_schedules_that_are_not_ours_are_never_touched(
         await temporal_client.get_schedule_handle(sid).delete()
 
 
-async def test_orphan_policies_pause_and_report(replace_operator: Replacements, kube: Kube,
-                                                temporal_client: Client) -> None:
+async def test_orphan_policies_report_and_delete(replace_operator: Replacements, kube: Kube,
+                                                 temporal_client: Client) -> None:
     identity = orphan_identity(kube, f"ghost-{time.monotonic_ns()}")
     await create_raw(temporal_client, identity.schedule_id, identity.memo())
-    pausing = replace_operator("orphan-pause", SUNDIAL_ORPHAN_POLICY="pause")
-    await eventually_async("orphan paused", lambda: paused_is(temporal_client, identity.schedule_id, True),
-                           2 * RESYNC + 20)
-    state = (await describe(temporal_client, identity.schedule_id)).schedule.state
-    assert "orphan" in (state.note or "")
-    assert pausing.metric('sundial_orphans_total{action="paused"}') == 1
-
     reporting = replace_operator("orphan-report", SUNDIAL_ORPHAN_POLICY="report")
     eventually("orphan reported", lambda: reporting.metric('sundial_orphans_total{action="reported"}') == 1,
                timeout=2 * RESYNC + 20)
     reporting.wait_for_sweeps(2)
     assert reporting.metric('sundial_orphans_total{action="reported"}') == 1  # reported once, not per sweep
     assert await exists(temporal_client, identity.schedule_id)
-    await temporal_client.get_schedule_handle(identity.schedule_id).delete()
+    state = (await describe(temporal_client, identity.schedule_id)).schedule.state
+    assert not state.paused  # report touches nothing
+
+    deleting = replace_operator("orphan-delete", SUNDIAL_ORPHAN_POLICY="delete")  # an explicit choice
+    await eventually_async("orphan deleted", lambda: gone(temporal_client, identity.schedule_id), 2 * RESYNC + 20)
+    assert deleting.metric('sundial_orphans_total{action="deleted"}') == 1
 
 
 # --- helpers ------------------------------------------------------------------------------------

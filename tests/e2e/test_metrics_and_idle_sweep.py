@@ -71,4 +71,4 @@ def test_sweep_cost_follows_the_page_size_and_logs_are_json(
     assert metrics["sundial_last_sweep_kubernetes_writes"] == 0
     lines = [json.loads(line) for line in small_pages.log().splitlines() if line.startswith("{")]
     started = [line for line in lines if line.get("decision") == "background-started"]
-    assert started and started[0]["page_size"] == 50 and started[0]["orphan_policy"] == "delete"
+    assert started and started[0]["page_size"] == 50 and started[0]["orphan_policy"] == "pause"

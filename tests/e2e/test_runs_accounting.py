@@ -180,21 +180,22 @@ async def test_a_spec_change_that_lifts_the_budget_resumes(
     assert condition(kube.get(ns, "capped"), "Paused").get("status") == "False"
 
 
-async def test_a_restricted_operation_fails_the_run_unless_allowed_by_name(
+async def test_a_restricted_operation_fails_the_run_and_the_spec_cannot_allow_it(
     operator: OperatorProcess, kube: Kube, temporal_client: Client, worker: WorkerProcess,
 ) -> None:
     ns = kube.new_namespace()
-    kube.create(ns, "mailer", run_spec(scripted_query("weekly report then send_email to the team")))
+    kube.create(ns, "mailer", run_spec(scripted_query("weekly report then sendEmail to the team")))
     sid = ready_schedule_id(kube, ns, "mailer")
     await trigger_and_wait(temporal_client, sid)
     status = eventually("refused run counted", lambda: runs_total(kube, ns, "mailer", 1), timeout=30)
     assert status["runs"]["failed"] == 1
     assert "restricted operation(s) send_email refused" in status["recentRuns"][0]["error"]
 
-    kube.patch_spec(ns, "mailer", {"task": {"query": scripted_query("weekly report then send_email to the team"),
+    # the task's own context grants nothing: only the worker's SUNDIAL_WORKER_ALLOWED_OPERATIONS does
+    kube.patch_spec(ns, "mailer", {"task": {"query": scripted_query("weekly report then sendEmail to the team"),
                                             "context": {"allowed_operations": ["send_email"]}}})
     generation = kube.get(ns, "mailer")["metadata"]["generation"]
     ready_schedule_id(kube, ns, "mailer", generation)
     await trigger_and_wait(temporal_client, sid)
-    status = eventually("allowed run counted", lambda: runs_total(kube, ns, "mailer", 2), timeout=30)
-    assert (status["runs"]["succeeded"], status["recentRuns"][0]["status"]) == (1, "COMPLETED")
+    status = eventually("second refused run counted", lambda: runs_total(kube, ns, "mailer", 2), timeout=30)
+    assert (status["runs"]["failed"], status["runs"]["succeeded"]) == (2, 0)

@@ -25,7 +25,7 @@ from sundial.controller.accounting import AccountingState, account_once, tracked
 from sundial.controller.context import OperatorContext
 from sundial.devstack.temporal_dev import TemporalDevServer
 from sundial.domain.desired import DesiredSchedule, ScheduleIdentity, cluster_prefix, task_input
-from sundial.errors import ScheduleNotFound, TemporalRejected
+from sundial.errors import ScheduleNotFound, TemporalNamespaceNotFound
 
 
 async def create(gateway: TemporalGateway, cluster: str, name: str, task_queue: str, query: str,
@@ -129,7 +129,7 @@ async def test_not_found_is_about_the_schedule_even_when_its_kubernetes_namespac
     with pytest.raises(ScheduleNotFound):
         await gateway.describe(missing)
     elsewhere = TemporalGateway(await Client.connect(temporal_server.address, namespace="no-such-namespace"))
-    with pytest.raises(TemporalRejected, match="no-such-namespace"):
+    with pytest.raises(TemporalNamespaceNotFound, match="no-such-namespace"):
         await elsewhere.describe(missing)
 
 

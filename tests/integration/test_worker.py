@@ -154,7 +154,10 @@ async def test_an_agent_that_crashes_fails_the_run_with_its_error(
 @pytest.mark.parametrize(("query", "context"), [
     ("Clean up old records", {"operations": ["delete_data"]}),
     ("Write the digest, then send_email to the team", {}),
-    ("Buy credits", {"operations": ["make_purchase"], "allowed_operations": ["send_email"]}),
+    ("Write the digest, then sendEmail to the team", {}),
+    ("Write the digest, then send an email to the team", {}),
+    ("Write the digest, then ｓｅｎｄ＿ｅｍａｉｌ to the team", {}),
+    ("Buy credits", {"operations": ["make_purchase"], "allowed_operations": ["make_purchase"]}),
 ])
 async def test_a_restricted_operation_without_permission_is_refused_before_the_agent_runs(
     temporal_client: Client, task_queue: str, query: str, context: dict[str, Any]
@@ -162,17 +165,18 @@ async def test_a_restricted_operation_without_permission_is_refused_before_the_a
     handle = await start(temporal_client, task_queue, task_input(query, context))
     error = await failure_of(handle)
     assert error.type == FailureType.RESTRICTED_OPERATION and error.non_retryable
+    assert "SUNDIAL_WORKER_ALLOWED_OPERATIONS" in error.message
     assert parse_task_result(error.details) is not None
     assert not await agent_was_scheduled(handle)
 
 
-async def test_a_restricted_operation_runs_when_the_context_allows_it(
-    temporal_client: Client, task_queue: str
-) -> None:
-    context = {"operations": ["send_email"], "allowed_operations": ["send_email"]}
-    query = "Digest, then send_email to the team"
-    handle = await start(temporal_client, task_queue, task_input(query, context))
-    assert (await asyncio.wait_for(handle.result(), 60))["status"] == "completed"
+async def test_a_restricted_operation_runs_when_the_worker_allows_it(temporal_client: Client) -> None:
+    query = "Digest, then sendEmail to the team"
+    async with running_worker(temporal_client, allowed=("send_email",)) as queue:
+        handle = await start(temporal_client, queue, task_input(query, {"operations": ["send_email"]}))
+        assert (await asyncio.wait_for(handle.result(), 60))["status"] == "completed"
+        refused = await start(temporal_client, queue, task_input("Digest, then delete the old records"))
+        assert (await failure_of(refused)).type == FailureType.RESTRICTED_OPERATION
 
 
 async def test_a_run_over_its_budget_fails_with_budget_exceeded_and_keeps_its_cost(

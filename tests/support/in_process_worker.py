@@ -17,12 +17,14 @@ from sundial.worker.runner import run_worker
 
 @asynccontextmanager
 async def running_worker(
-    client: Client, agent: str | Agent = scripted_agent, queue: str | None = None
+    client: Client, agent: str | Agent = scripted_agent, queue: str | None = None, allowed: tuple[str, ...] = ()
 ) -> AsyncIterator[str]:
-    """An in-process worker on ``queue`` (default a fresh one); yields the queue."""
+    """An in-process worker on ``queue`` (default a fresh one) allowing the restricted operations
+    ``allowed``; yields the queue."""
     queue = queue or f"worker-test-{uuid.uuid4().hex[:10]}"
     stop = asyncio.Event()
-    task = asyncio.create_task(run_worker(client, queue, agent, stop, graceful_shutdown=timedelta(seconds=5)))
+    task = asyncio.create_task(run_worker(client, queue, agent, stop, graceful_shutdown=timedelta(seconds=5),
+                                          allowed_operations=allowed))
     try:
         yield queue
     finally:

@@ -77,10 +77,11 @@ class MemoryKube:
         return str(meta["resourceVersion"])
 
     async def post_event(self, namespace: str, name: str, uid: str, event_type: str, reason: str,
-                         message: str) -> None:
+                         message: str) -> bool:
         self._count("event")
         self.calls["event"] += 1
         self.events.append((name, event_type, reason, message))
+        return True
 
     async def username(self) -> str:
         return "system:serviceaccount:sundial:sundial"

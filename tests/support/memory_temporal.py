@@ -85,6 +85,13 @@ class MemoryTemporal:
         self.list_pages = 0
         self.down = False
         self.runs = MemoryRuns(self)
+        self.namespaces: dict[str, MemoryTemporal] = {}
+
+    def in_namespace(self, namespace: str) -> MemoryTemporal:
+        """Other Temporal namespaces, one dict each (made on first use), sharing this one's counters."""
+        other = self.namespaces.setdefault(namespace, MemoryTemporal())
+        other.calls, other.seconds = self.calls, self.seconds
+        return other
 
     def call(self, operation: str) -> None:
         if self.down:

@@ -29,6 +29,8 @@ CHART_MANAGED = {
     "SUNDIAL_TEMPORAL_API_KEY": "never: a secret does not go in the environment; see the _FILE variant",
     "SUNDIAL_CLUSTER_ID": "clusterId",
     "SUNDIAL_PEERING_NAME": "peering.enabled / peering.name",
+    "SUNDIAL_OPERATOR_NAMESPACE": "the release namespace (where the install-id ConfigMap lives)",
+    "SUNDIAL_WORKER_ALLOWED_OPERATIONS": "worker.allowedOperations (the worker's setting, not the operator's)",
     # The admission webhook's contract (its settings land with the webhook server):
     "SUNDIAL_BIND_ADDRESS": "the pod IP, from the downward API",
     "SUNDIAL_WEBHOOK_CERT_FILE": "webhook.enabled (the webhook certificate Secret, mounted)",

@@ -14,7 +14,7 @@ def test_defaults_match_the_spec() -> None:
     settings = load_settings({})
     assert settings == Settings()
     assert settings.temporal_address == "localhost:7233"
-    assert settings.orphan_policy == "delete"
+    assert settings.orphan_policy == "pause"  # deleting is an explicit choice
     assert (settings.min_interval_minutes, settings.max_per_namespace, settings.max_budget_usd) == (60, 50, 10.0)
 
 

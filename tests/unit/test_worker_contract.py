@@ -16,14 +16,13 @@ from tests.support.scripted_agent import script_of, scripted_agent, scripted_que
 
 from sundial.adapters.temporal_history import outcome_from_close_event
 from sundial.domain.contract import (
-    RESTRICTED_OPERATIONS,
     FailureType,
     TaskInput,
     TaskResult,
     activity_timeouts,
     parse_task_result,
-    refused_operations,
 )
+from sundial.domain.restricted import RESTRICTED_OPERATIONS, refused_operations
 from sundial.domain.run_records import RunOutcome
 from sundial.worker.activities import AgentActivities, call_agent
 from sundial.worker.agents import (
@@ -107,32 +106,53 @@ def test_parse_task_result_is_tolerant(data: Any, expected: TaskResult | None) -
     assert parse_task_result(data) == expected
 
 
-@pytest.mark.parametrize(("query", "context", "refused"), [
-    ("Generate a daily news digest", {}, ()),
-    ("Generate a digest", {"operations": ["web_search"]}, ()),
-    ("Tidy up", {"operations": ["delete_data"]}, ("delete_data",)),
-    ("Tidy up", {"operations": "delete_data"}, ("delete_data",)),
-    ("Tidy up", {"operations": ["Delete_Data "]}, ("delete_data",)),
-    ("Summarize then send_email to the team", {}, ("send_email",)),
-    ("SEND_EMAIL the digest", {}, ("send_email",)),
-    ("send an email with the digest", {}, ()),              # prose is not an operation name
-    ("resend_emails and send_email_digest", {}, ()),       # only whole names count
-    ("make_purchase, then modify_permissions", {}, ("make_purchase", "modify_permissions")),
-    ("send_email", {"allowed_operations": ["send_email"]}, ()),
-    ("q", {"operations": ["send_email", "delete_data"], "allowed_operations": ["send_email"]},
-     ("delete_data",)),
-    ("q", {"operations": ["make_purchase"], "allowed_operations": ["send_email"]}, ("make_purchase",)),
-    ("q", {"operations": list(RESTRICTED_OPERATIONS), "allowed_operations": list(RESTRICTED_OPERATIONS)}, ()),
-    ("q", {"allowed_operations": ["delete_data"]}, ()),    # allowing is not asking
+@pytest.mark.parametrize(("query", "context", "allowed", "refused"), [
+    ("Generate a daily news digest", {}, (), ()),
+    ("Generate a digest", {"operations": ["web_search"]}, (), ()),
+    ("Tidy up", {"operations": ["delete_data"]}, (), ("delete_data",)),
+    ("Tidy up", {"operations": "delete_data"}, (), ("delete_data",)),
+    ("Tidy up", {"operations": ["Delete_Data "]}, (), ("delete_data",)),
+    ("Summarize then send_email to the team", {}, (), ("send_email",)),
+    ("SEND_EMAIL the digest", {}, (), ("send_email",)),
+    ("make_purchase, then modify_permissions", {}, (), ("make_purchase", "modify_permissions")),
+    ("q", {"operations": ["send_email", "delete_data"]}, ("send_email",), ("delete_data",)),
+    ("q", {"operations": list(RESTRICTED_OPERATIONS)}, RESTRICTED_OPERATIONS, ()),
+    ("q", {}, ("delete_data",), ()),  # allowing is not asking
 ])
-def test_restricted_operations_are_refused_unless_allowed_by_name(
-    query: str, context: dict[str, Any], refused: tuple[str, ...]
+def test_restricted_operations_are_refused_unless_the_worker_allows_them(
+    query: str, context: dict[str, Any], allowed: tuple[str, ...], refused: tuple[str, ...]
 ) -> None:
-    assert refused_operations(query, context) == refused
+    assert refused_operations(query, context, allowed) == refused
+
+
+@pytest.mark.parametrize(("query", "context"), [
+    ("send_email", {"allowed_operations": ["send_email"]}),  # the task's own context grants nothing
+    ("q", {"operations": ["make_purchase"], "allowed_operations": list(RESTRICTED_OPERATIONS)}),
+])
+def test_the_task_context_cannot_allow_a_restricted_operation(query: str, context: dict[str, Any]) -> None:
+    assert refused_operations(query, context) != ()
+
+
+@pytest.mark.parametrize(("query", "operation"), [
+    ("Digest, then sendEmail to the team", "send_email"),            # camelCase
+    ("Digest, then send an email to the team", "send_email"),        # prose
+    ("Digest, then ｓｅｎｄ＿ｅｍａｉｌ", "send_email"),               # full-width letters (NFKC)
+    ("Digest, then SEND-E-MAIL", "send_email"),                      # separators, case
+    ("Digest, then send\u200bemail", "send_email"),                 # a zero-width space between words
+    ("Digest, then se\u00adnd an email", "send_email"),             # a soft hyphen inside a word
+    ("Digest, then sendemail", "send_email"),                        # one word
+    ("Please delete the old records", "delete_data"),
+    ("Buy 100 credits", "make_purchase"),
+    ("Grant admin access to bob", "modify_permissions"),
+])
+def test_spellings_of_a_restricted_operation_are_normalised_before_matching(query: str, operation: str) -> None:
+    assert refused_operations(query, {}) == (operation,)
+    assert refused_operations(query, {}, (operation,)) == ()
+    assert refused_operations("q", {"operations": [query.rsplit("then ", 1)[-1]]}) == (operation,)
 
 
 @pytest.mark.parametrize("context", [
-    {"operations": [1]}, {"operations": {"send_email": True}}, {"allowed_operations": 3},
+    {"operations": [1]}, {"operations": {"send_email": True}},
 ])
 def test_malformed_operation_lists_are_invalid_input(context: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match="operation names"):
@@ -150,8 +170,8 @@ def test_agent_deadlines_end_before_the_run_timeout(run: float | None, activity:
 def test_agent_request_round_trips_and_guards_restricted_tools() -> None:
     request = AgentRequest("q", {"a": 1}, 2.0, 30.0, "s", "t", "u", ("send_email",))
     assert AgentRequest.from_dict(request.to_dict()) == request
-    assert request.allows("send_email") and request.allows("web_search")
-    assert not request.allows("delete_data")
+    assert request.allows("send_email") and request.allows("sendEmail") and request.allows("web_search")
+    assert not request.allows("delete_data") and not request.allows("DeleteData")
 
 
 def test_load_agent_imports_the_offline_demo() -> None:

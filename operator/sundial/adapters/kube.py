@@ -27,11 +27,28 @@ RESUME_REASON_ANNOTATION = "sundial.dev/resume-reason"  # why, for the Event and
 PROBE_ANNOTATION = "sundial.dev/probe-requested"  # sundial resume --probe
 TRIGGER_ANNOTATION = "sundial.dev/trigger-requested"
 BACKFILL_ANNOTATION = "sundial.dev/backfill-requested"  # sundial backfill: JSON {"from", "to", ...}
+SKIP_CLEANUP_ANNOTATION = "sundial.dev/skip-temporal-cleanup"  # "true": delete without touching Temporal
 COMPONENT = "sundial-operator"
+INSTALL_CONFIGMAP = "sundial-install-id"  # its UID is this operator install's identity
+SERVICE_ACCOUNT_NAMESPACE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
+#: Event posts the apiserver may refuse without anything being wrong with the work reported:
+#: 404 the namespace is going away, 403 RBAC does not grant ``create events``, 429 throttled.
+EVENT_DROPPED_STATUSES = frozenset({403, 404, 429})
 
 
 class ScheduleResourceNotFound(KubeNotFound, LookupError):
     """No Schedule with that namespace and name."""
+
+
+def operator_namespace(configured: str | None) -> str:
+    """Where the operator keeps its own objects: the setting, else its pod's namespace, else ``default``."""
+    if configured:
+        return configured
+    try:
+        with open(SERVICE_ACCOUNT_NAMESPACE) as namespace_file:
+            return namespace_file.read().strip() or "default"
+    except OSError:
+        return "default"
 
 
 def translate(exc: ApiException | TransportError | OSError, what: str) -> KubeError:
@@ -118,8 +135,12 @@ class KubeGateway:
 
     async def post_event(
         self, namespace: str, name: str, uid: str, event_type: str, reason: str, message: str
-    ) -> None:
-        """A core/v1 Event on the Schedule (Normal or Warning), as ``kubectl describe`` shows."""
+    ) -> bool:
+        """A core/v1 Event on the Schedule (Normal or Warning), as ``kubectl describe`` shows.
+
+        Best effort: False when the apiserver refused it with one of ``EVENT_DROPPED_STATUSES``
+        (an Event reports work; it must never stop that work). Other errors are raised.
+        """
         self._count("event")
         now = datetime.now(UTC)
         body = client.CoreV1Event(
@@ -135,8 +156,11 @@ class KubeGateway:
         try:
             await _call(f"post event on {namespace}/{name}", client.CoreV1Api(self.api).create_namespaced_event,
                         namespace, body)
-        except KubeNotFound:  # the namespace is going away; the event has nowhere to live
-            return
+        except KubeError as exc:
+            if exc.status in EVENT_DROPPED_STATUSES:
+                return False
+            raise
+        return True
 
     async def close(self) -> None:
         await asyncio.to_thread(self.api.close)
@@ -156,6 +180,31 @@ class KubeGateway:
         except ApiException:
             return ""
         return str(answer.status.user_info.username or "") if answer.status and answer.status.user_info else ""
+
+    async def install_id(self, namespace: str) -> str | None:
+        """The UID of the ConfigMap ``sundial-install-id`` in ``namespace``, created on first start.
+
+        Needs ``get`` and ``create`` on ``configmaps`` in that namespace only; None when RBAC refuses
+        either (an older chart): the operator then runs without an install identity. Deleting the
+        ConfigMap gives the install a new identity (do it on a cluster restored from another's etcd).
+        """
+        core, what = client.CoreV1Api(self.api), f"configmap {namespace}/{INSTALL_CONFIGMAP}"
+        try:
+            try:
+                found = await _call(f"read {what}", core.read_namespaced_config_map, INSTALL_CONFIGMAP, namespace)
+            except KubeNotFound:
+                body = client.V1ConfigMap(
+                    metadata=client.V1ObjectMeta(name=INSTALL_CONFIGMAP, labels={"app.kubernetes.io/name": "sundial"}),
+                    data={"purpose": "The UID of this ConfigMap identifies this Sundial install in Temporal "
+                                     "schedule memos (sundial.dev/install-id). Do not copy it to another cluster."})
+                try:
+                    found = await _call(f"create {what}", core.create_namespaced_config_map, namespace, body)
+                except KubeConflict:  # created by another replica meanwhile: read theirs
+                    found = await _call(f"read {what}", core.read_namespaced_config_map, INSTALL_CONFIGMAP, namespace)
+        except KubeForbidden:
+            return None
+        assert found.metadata is not None and found.metadata.uid
+        return str(found.metadata.uid)
 
     async def get_schedule(self, namespace: str, name: str) -> dict[str, Any]:
         try:

@@ -9,8 +9,9 @@ Sundial's own (``sundial.errors``), always chained with ``from exc``:
 
     RPCError NOT_FOUND (a schedule)                -> ScheduleNotFound
     ScheduleAlreadyRunningError, ALREADY_EXISTS    -> ScheduleAlreadyExists
-    INVALID_ARGUMENT, FAILED_PRECONDITION, auth,
-      a missing namespace, ...                     -> TemporalRejected (message kept)
+    UNAUTHENTICATED, PERMISSION_DENIED             -> TemporalUnauthorized  } TemporalUnavailable:
+    NOT_FOUND of the Temporal namespace            -> TemporalNamespaceNotFound } retried, never Invalid
+    INVALID_ARGUMENT, FAILED_PRECONDITION, ...     -> TemporalRejected (message kept)
     UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED,
       ABORTED, connect failure (RuntimeError)      -> TemporalUnavailable
     anything else the server says                  -> TemporalError
@@ -110,6 +111,16 @@ class TemporalGateway:
     @property
     def namespace(self) -> str:
         return self.client.namespace
+
+    def in_namespace(self, namespace: str) -> TemporalGateway:
+        """The same connection and counters in another Temporal namespace (cleaning up after a move)."""
+        if namespace == self.namespace:
+            return self
+        config = self.client.config()
+        config["namespace"] = namespace
+        other = TemporalGateway(Client(**config), rpc_timeout=self.rpc_timeout)
+        other.calls, other.seconds = self.calls, self.seconds
+        return other
 
     @asynccontextmanager
     async def _calling(self, operation: str, what: str, fine: type[TemporalError] | None = None

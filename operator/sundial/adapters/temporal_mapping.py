@@ -34,7 +34,9 @@ from sundial.errors import (
     ScheduleAlreadyExists,
     ScheduleNotFound,
     TemporalError,
+    TemporalNamespaceNotFound,
     TemporalRejected,
+    TemporalUnauthorized,
     TemporalUnavailable,
 )
 
@@ -45,8 +47,8 @@ OVERLAP: dict[str, ScheduleOverlapPolicy] = {
 }
 _UNAVAILABLE = {RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED,
                 RPCStatusCode.RESOURCE_EXHAUSTED, RPCStatusCode.ABORTED, RPCStatusCode.CANCELLED}
-_REJECTED = {RPCStatusCode.INVALID_ARGUMENT, RPCStatusCode.FAILED_PRECONDITION,
-             RPCStatusCode.PERMISSION_DENIED, RPCStatusCode.UNAUTHENTICATED, RPCStatusCode.OUT_OF_RANGE,
+_UNAUTHORIZED = {RPCStatusCode.PERMISSION_DENIED, RPCStatusCode.UNAUTHENTICATED}
+_REJECTED = {RPCStatusCode.INVALID_ARGUMENT, RPCStatusCode.FAILED_PRECONDITION, RPCStatusCode.OUT_OF_RANGE,
              RPCStatusCode.UNIMPLEMENTED}
 
 
@@ -138,6 +140,19 @@ def tls_config(cert: Path | None, key: Path | None, ca: Path | None, api_key: st
     return bool(api_key)
 
 
+def is_namespace_not_found(exc: RPCError) -> bool:
+    """NOT_FOUND about the Temporal namespace, not about a schedule.
+
+    The server says ``Namespace nope is not found.`` (and sends a NamespaceNotFoundFailure
+    detail); a schedule's NOT_FOUND names the schedule ID, which may contain "namespace" too.
+    """
+    details = getattr(exc, "grpc_status", None)
+    for detail in getattr(details, "details", None) or ():
+        if "NamespaceNotFoundFailure" in getattr(detail, "type_url", ""):
+            return True
+    return exc.message.lower().startswith("namespace")
+
+
 def translate(exc: BaseException, what: str) -> TemporalError:
     """Sundial's exception for a Temporal one (the caller raises it ``from exc``)."""
     if isinstance(exc, ScheduleAlreadyRunningError):
@@ -148,12 +163,13 @@ def translate(exc: BaseException, what: str) -> TemporalError:
         return TemporalError(f"{what}: {exc}")
     message = f"{what}: {exc.message}"
     if exc.status == RPCStatusCode.NOT_FOUND:
-        # "Namespace nope is not found." -- not "...not found for ID: sundial.<c>.my-namespace.x"
-        if exc.message.lower().startswith("namespace"):
-            return TemporalRejected(message)
+        if is_namespace_not_found(exc):
+            return TemporalNamespaceNotFound(f"{message} (check SUNDIAL_TEMPORAL_NAMESPACE, or create it)")
         return ScheduleNotFound(message)
     if exc.status == RPCStatusCode.ALREADY_EXISTS:
         return ScheduleAlreadyExists(message)
+    if exc.status in _UNAUTHORIZED:
+        return TemporalUnauthorized(f"{message} (check the operator's Temporal credentials and grants)")
     if exc.status in _REJECTED:
         return TemporalRejected(message)
     if exc.status in _UNAVAILABLE:

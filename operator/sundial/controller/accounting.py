@@ -3,22 +3,21 @@
 A timer per resource would cost a task and Temporal calls per resource per period. One
 sweep instead costs, whatever the number of schedules:
 
-* Temporal: one paginated visibility query for this cluster's runs closed since the
-  oldest watermark, one for its open runs, and one close-event read per *new* run;
+* Temporal: one paginated visibility query for this cluster's runs closed since the oldest watermark
+  (stuck resources apart: ``accounting_stuck``), one for open runs, one close-event read per *new* run;
 * Kubernetes: nothing for a resource with nothing new. What a sweep needs to decide that
   (watermark, counted IDs, open runs, a pending automatic pause: ``Tracked``) comes from a
   kopf index (``tracked``), or else from one LIST. A resource with news is read with one
   GET, folded on that fresh status (an index may lag our own last write, and a concurrent
   ``sundial resume`` must not be overwritten), and patched once, naming only changed leaves.
 
-The watermark (``domain.runs``) is kept in the status, written in the same patch as the
-counters, so a crash anywhere means reading again, never counting twice. Between writes
-an in-memory cursor per resource remembers how far its runs are known to be counted, so
-the query window stays ``now - (lag + interval)`` wide even for schedules that never run;
-after a restart the first sweep reads back from the oldest stored watermark, which idle
-schedules refresh every ``refresh_after`` (at most ``max_refreshes`` writes per sweep).
-A stale index is safe: its watermark is older and its counted IDs fewer than the stored
-ones, so it can only make a sweep read a resource for nothing, never skip a new run.
+The watermark (``domain.runs``) is kept in the status, written in the same patch as the counters, so a crash
+anywhere means reading again, never counting twice. Between writes an in-memory cursor per resource remembers
+how far its runs are known to be counted, so the query window stays ``now - (lag + interval)`` wide even for
+schedules that never run; after a restart the first sweep reads back from the oldest stored watermark, which
+idle schedules refresh every ``refresh_after`` (at most ``max_refreshes`` writes per sweep). A stale index is
+safe: its watermark is older and its counted IDs fewer than the stored ones, so it can only make a sweep read
+a resource for nothing, never skip a new run.
 
 An automatic pause (``status.accounting.autoPause``, a Warning Event) is applied by ``reconcile``, again on
 every sweep until the Paused condition shows it; while BudgetExhausted holds, open runs are cancelled (``budget_stop``).
@@ -43,6 +42,7 @@ from sundial.controller.accounting_index import Tracked as Tracked
 from sundial.controller.accounting_index import index_reader as index_reader
 from sundial.controller.accounting_index import pause_pending as pause_pending
 from sundial.controller.accounting_index import tracked_from_body as tracked_from_body
+from sundial.controller.accounting_stuck import StuckBook, list_alone, mark_counted, mark_stuck, windows
 from sundial.controller.adoption import list_adopted_runs
 from sundial.controller.budget_stop import cancel_open_runs
 from sundial.controller.context import WARNING, OperatorContext
@@ -67,6 +67,7 @@ class AccountingState:
 
     cursors: dict[str, datetime] = field(default_factory=dict)  # uid -> runs closed before are counted
     outcomes_read: int = 0
+    stuck: StuckBook = field(default_factory=StuckBook)  # resources failing again and again, by uid
 
 
 @dataclass
@@ -115,18 +116,16 @@ async def account_once(ctx: OperatorContext, state: AccountingState | None = Non
     ours = {t.adopted_id or ScheduleIdentity(ctx.cluster_id, t.namespace, t.name, t.uid).schedule_id: t
             for t in entries if t.uid and not t.deleting}
     report.schedules = len(ours)
-    uids = {t.uid for t in ours.values()}
-    state.cursors = {uid: at for uid, at in state.cursors.items() if uid in uids}  # forget deleted resources
+    ours, window, alone = windows(ours, state.cursors, state.stuck, now)  # stuck ones: alone, backing off
     if not ours:
         return report
-    window = min(max(filter(None, (t.watermark, state.cursors.get(t.uid))), default=now)
-                 for t in ours.values()) - timedelta(seconds=1)  # a little earlier: watermarks are whole seconds
     report.window_start = window
     runs, prefix = ctx.temporal.runs, cluster_prefix(ctx.cluster_id)
     closed: defaultdict[str, list[RunInfo]] = defaultdict(list)
     async for info in runs.list_closed_runs(prefix, window, page_size):
         closed[info.schedule_id].append(info)
         report.closed_listed += 1
+    closed.update(await list_alone(runs, ours, alone, page_size))
     running: defaultdict[str, list[RunInfo]] = defaultdict(list)
     async for info in runs.list_running(prefix, page_size):
         running[info.schedule_id].append(info)
@@ -137,7 +136,7 @@ async def account_once(ctx: OperatorContext, state: AccountingState | None = Non
         siblings[t.namespace].append((t.created, t.name))
     stale = sorted((t.watermark or now, sid) for sid, t in ours.items() if (t.watermark or now) < now - refresh_after)
     refresh = {sid for _, sid in stale[:max_refreshes]}
-    sweep = _Sweep(ctx, state, report, runs, now, window, lag, siblings, asyncio.Semaphore(concurrency))
+    sweep = _Sweep(ctx, state, report, runs, now, alone, lag, siblings, asyncio.Semaphore(concurrency))
     await asyncio.gather(*(sweep.account(t, closed.get(sid, []), running.get(sid, []), sid in refresh)
                            for sid, t in ours.items()))
     report.temporal_calls = {op: n - calls_before.get(op, 0) for op, n in _calls(ctx).items()
@@ -159,7 +158,7 @@ class _Sweep:
     report: AccountingReport
     runs: RunsPort
     now: datetime
-    window: datetime
+    windows: Mapping[str, datetime]  # uid -> where its runs were listed from
     lag: timedelta
     siblings: Mapping[str, list[tuple[str, str]]]
     slots: asyncio.Semaphore
@@ -171,26 +170,27 @@ class _Sweep:
         async with self.slots:
             if self.unavailable is not None:
                 return  # Temporal is away: the whole sweep is tried again next time
+            window = self.windows[t.uid]
             try:
                 hint = Ledger(closed_through=t.closed_through, counted_ids=t.counted_ids)
                 not_before = parse_time(t.created)
                 open_runs = [r for r in running if not_before is None or r.started_at >= not_before]
                 if not (refresh or t.pause_pending or len(open_runs) != t.running
-                        or uncounted(hint, closed, self.window, not_before)):
-                    moved = fold(hint, [closed_run(i, None) for i in closed], now=self.now, window_start=self.window,
+                        or uncounted(hint, closed, window, not_before)):
+                    moved = fold(hint, [closed_run(i, None) for i in closed], now=self.now, window_start=window,
                                  not_before=not_before, lag=self.lag)
-                    self.state.cursors[t.uid] = moved.closed_through or self.window
-                    return
-                self.state.cursors[t.uid] = await self._account(t, closed, running, refresh)
+                    self.state.cursors[t.uid] = moved.closed_through or window
+                else:
+                    self.state.cursors[t.uid] = await self._account(t, closed, running, refresh, window)
             except TemporalUnavailable as exc:
                 self.unavailable = exc
             except Exception as exc:  # one resource's failure (a gone resource, a refused write) stops no other
-                self.report.failures.append(f"{t.key}: {exc}")
-                decision(log, "accounting-failed", "run accounting failed", logging.WARNING,
-                         schedule=t.key, error=f"{type(exc).__name__}: {exc}")
+                self.report.failures.append(await mark_stuck(self.ctx, self.state.stuck, t, exc))
+            else:
+                await mark_counted(self.ctx, self.state.stuck, t)
 
-    async def _account(self, t: Tracked, closed: list[RunInfo], running: list[RunInfo], refresh: bool
-                       ) -> datetime:
+    async def _account(self, t: Tracked, closed: list[RunInfo], running: list[RunInfo], refresh: bool,
+                       window: datetime) -> datetime:
         """GET, fold on the fresh status, patch the changed leaves, pause if due; the new watermark."""
         body = await self.ctx.kube.get_schedule(t.namespace, t.name)
         self.report.kube_calls += 1
@@ -199,9 +199,9 @@ class _Sweep:
         previous, spec = dict(body.get("status") or {}), body.get("spec") or {}
         ledger, not_before = Ledger.from_status(previous), parse_time(body["metadata"].get("creationTimestamp"))
         limits, policy = _rules(spec)
-        await self._read_outcomes(uncounted(ledger, closed, self.window, not_before))
+        await self._read_outcomes(uncounted(ledger, closed, window, not_before))
         new = fold(ledger, [closed_run(i, self.outcomes.get(i.run_id)) for i in closed], now=self.now,
-                   window_start=self.window, limits=limits, not_before=not_before, lag=self.lag)
+                   window_start=window, limits=limits, not_before=not_before, lag=self.lag)
         new = with_running(new, running, not_before)
         pause = auto_pause_decision(new, policy.max_consecutive_failures, policy.max_total_budget_usd, self.now,
                                     int(body["metadata"].get("generation") or 0))
@@ -225,7 +225,7 @@ class _Sweep:
             await reconcile(self.ctx, body, Peers(namespace=self.siblings.get(t.namespace, [])))
             self.report.pauses_applied += 1
         await cancel_open_runs(self.ctx, self.runs, body, running, not_before)  # if the budget is spent
-        return new.closed_through or self.window
+        return new.closed_through or window
 
     async def _read_outcomes(self, infos: list[RunInfo]) -> None:
         missing = [info for info in infos if info.run_id not in self.outcomes]

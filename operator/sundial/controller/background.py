@@ -98,7 +98,7 @@ async def start_background_tasks(ctx: OperatorContext, options: object, indexes:
     bind_operator(METRICS, ctx.temporal, ctx.kube, indexes.by_key, indexes.metrics)
     port = int(getattr(options, "metrics_port", 0) or 0)
     if port:
-        background.runners.append(await serve_metrics(METRICS, port))
+        background.runners.append(await serve_metrics(METRICS, port, ctx.settings.bind_address))
     config = SweepConfig.from_settings(ctx.settings, namespaces=getattr(options, "namespaces", ()))
     METRICS.sweep_interval.set(config.interval_seconds)
     own_kube = AttributedKube.of(ctx.kube) if isinstance(ctx.kube, KubeGateway) else ctx.kube
@@ -118,6 +118,7 @@ async def start_background_tasks(ctx: OperatorContext, options: object, indexes:
         background.spawn("api-key", follow_api_key_file(key_file, client.api_key, apply, background.stop,
                                                         ctx.logger))
     decision(ctx.logger, "background-started", "background tasks started", metrics_port=port or None,
+             bind_address=ctx.settings.bind_address,
              resync_seconds=config.interval_seconds, orphan_policy=config.orphan_policy,
              overdue_grace_seconds=config.overdue_grace.total_seconds(), page_size=config.page_size)
     return background

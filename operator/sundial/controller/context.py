@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sundial.adapters.kube import KubeGateway, load_api_client
+from sundial.adapters.kube import KubeGateway, load_api_client, operator_namespace
 from sundial.adapters.temporal import TemporalGateway
 from sundial.controller.status_writes import VersionChain, write_status
 from sundial.domain import status as st
@@ -21,6 +21,7 @@ from sundial.domain.desired import ScheduleIdentity
 from sundial.domain.messages import bounded
 from sundial.domain.rules import Limits
 from sundial.domain.translate import WorkflowDefaults
+from sundial.logs import decision
 from sundial.ports import KubePort, TemporalPort
 from sundial.settings import Settings, read_api_key
 
@@ -38,6 +39,7 @@ class OperatorContext:
     logger: logging.Logger | logging.LoggerAdapter[logging.Logger]
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     versions: VersionChain = field(default_factory=VersionChain)
+    install_id: str = ""  # this operator install's identity in memos ("" in tests: not checked)
 
     @property
     def limits(self) -> Limits:
@@ -62,22 +64,43 @@ class OperatorContext:
             tls_ca=settings.temporal_tls_ca, max_concurrency=settings.max_concurrent_temporal_calls, lazy=True,
         )
         cluster_id = settings.cluster_id or await kube.cluster_uid()
-        logger.info(f"cluster id {cluster_id}; Temporal {settings.temporal_address} "
+        install_id = await kube.install_id(operator_namespace(settings.operator_namespace))
+        if install_id is None:
+            decision(logger, "install-id-unavailable", "no install identity: RBAC refuses configmaps "
+                     "sundial-install-id; a second install with this cluster ID cannot be detected",
+                     logging.ERROR, namespace=operator_namespace(settings.operator_namespace))
+        logger.info(f"cluster id {cluster_id}; install id {install_id}; Temporal {settings.temporal_address} "
                     f"namespace {settings.temporal_namespace}")
-        return cls(settings=settings, temporal=temporal, kube=kube, cluster_id=cluster_id, logger=logger)
+        return cls(settings=settings, temporal=temporal, kube=kube, cluster_id=cluster_id, logger=logger,
+                   install_id=install_id or "")
 
     async def close(self) -> None:
         await self.kube.close()
 
     def identity(self, body: Mapping[str, Any]) -> ScheduleIdentity:
         meta = body["metadata"]
-        identity = ScheduleIdentity(self.cluster_id, meta["namespace"], meta["name"], meta["uid"])
+        identity = ScheduleIdentity(self.cluster_id, meta["namespace"], meta["name"], meta["uid"], self.install_id)
         return replace(identity, adopted_id=adopted_schedule_id(body, identity.schedule_id))
 
-    async def event(self, body: Mapping[str, Any], event_type: str, reason: str, message: str) -> None:
+    async def event(self, body: Mapping[str, Any], event_type: str, reason: str, message: str) -> bool:
+        """Post an Event, best effort: a refused or failed post is logged, never raised.
+
+        Events report work (a refusal, a repair); a 403 or 429 on the post must not stop the
+        status write or the sweep they report on. Returns whether the Event was posted.
+        """
         meta, message = body["metadata"], bounded(message)  # Events echo user input and worker errors
-        self.logger.info(f"{meta['namespace']}/{meta['name']}: {reason}: {message}")
-        await self.kube.post_event(meta["namespace"], meta["name"], meta["uid"], event_type, reason, message)
+        what = f"{meta['namespace']}/{meta['name']}"
+        self.logger.info(f"{what}: {reason}: {message}")
+        error = "refused by the apiserver (forbidden, throttled or namespace gone)"
+        try:
+            posted = await self.kube.post_event(meta["namespace"], meta["name"], meta["uid"], event_type,
+                                                reason, message)
+        except Exception as exc:  # an unreachable apiserver, a 5xx: the caller's own calls will say so
+            posted, error = False, f"{type(exc).__name__}: {exc}"
+        if not posted:
+            decision(self.logger, "event-dropped", "Event not posted", logging.WARNING, schedule=what,
+                     reason=reason, error=error[:300])
+        return posted
 
     async def write_status(self, body: Mapping[str, Any], previous: st.Status, new: st.Status) -> None:
         """Patch only the fields that changed; nothing at all when nothing did. Conditions go on the

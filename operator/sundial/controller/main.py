@@ -24,6 +24,11 @@ class OperatorOptions:
     log_level: int = logging.INFO
 
 
+def url_host(address: str) -> str:
+    """The address as the host part of a URL (IPv6 in brackets)."""
+    return f"[{address}]" if ":" in address else address
+
+
 def run_operator(settings: Settings, options: OperatorOptions) -> None:
     """Block until the operator is stopped (SIGINT/SIGTERM)."""
     kopf.configure(
@@ -35,8 +40,8 @@ def run_operator(settings: Settings, options: OperatorOptions) -> None:
     allow_deep_json()  # a deeply nested Schedule must not kill the watch stream's JSON decoding
 
     memo = kopf.Memo(sundial_settings=settings, sundial_options=options)
-    host = f"[{settings.bind_address}]" if ":" in settings.bind_address else settings.bind_address
-    liveness = f"http://{host}:{options.liveness_port}/healthz" if options.liveness_port else None
+    liveness = (f"http://{url_host(settings.bind_address)}:{options.liveness_port}/healthz"
+                if options.liveness_port else None)
     # Serving named namespaces, the operator may hold Roles only: no listing of namespaces or
     # CRDs cluster-wide (kopf would retry those refusals for a minute before starting).
     kopf_settings = kopf.OperatorSettings()

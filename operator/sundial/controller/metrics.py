@@ -110,6 +110,9 @@ class OperatorMetrics:
                                "action")
         self.orphan_candidates = Gauge(registry, "sundial_orphan_candidates",
                                        "Schedules that looked orphaned in the last sweep.")
+        self.install_conflicts = Gauge(registry, "sundial_install_conflicts",
+                                       "Schedules with this cluster ID written by another operator install "
+                                       "(two clusters share one SUNDIAL_CLUSTER_ID), last sweep.")
         self.overdue = Gauge(registry, "sundial_overdue_schedules",
                              "Schedules whose next run time passed without a run (last sweep).")
         self.sweeps = Counter(registry, "sundial_sweeps_total", "Sweeps by result.", "result")
@@ -222,8 +225,8 @@ def record_reconcile(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]
     return recorded
 
 
-async def serve_metrics(metrics: OperatorMetrics, port: int, host: str = "0.0.0.0") -> web.AppRunner:
-    """Serve ``GET /metrics`` until the returned runner is cleaned up (aiohttp: it comes with kopf)."""
+async def serve_metrics(metrics: OperatorMetrics, port: int, host: str = "127.0.0.1") -> web.AppRunner:
+    """Serve ``GET /metrics`` on ``host`` (``SUNDIAL_BIND_ADDRESS``) until the runner is cleaned up."""
     async def handle(_: web.Request) -> web.Response:
         return web.Response(body=metrics.render().encode(), headers={"Content-Type": CONTENT_TYPE})
 

@@ -5,7 +5,9 @@
          -> status (domain.status) -> patch only what changed (adapters.kube)
 
 Errors decide retries: an invalid spec is permanent until the spec changes (``kopf.PermanentError``
-+ ``Stalled``); Temporal unreachable is temporary (backoff + ``Ready=False, TemporalUnavailable``).
++ ``Stalled``); Temporal unreachable is temporary (backoff + ``Ready=False, TemporalUnavailable``), and so is
+Temporal refusing the operator itself (``TemporalUnauthorized``, ``TemporalNamespaceNotFound``): an
+admin fixes those, and every schedule recovers by itself.
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ import kopf
 
 from sundial.controller.adoption import take_over
 from sundial.controller.context import NORMAL, WARNING, OperatorContext
+from sundial.controller.deletion import release_without_cleanup, skip_temporal_cleanup, wait_for_temporal
 from sundial.controller.lifecycle import mark_reconciling, stays_completed, with_completion, with_runs_used
 from sundial.controller.metrics import record_reconcile
+from sundial.controller.moves import retire_previous_schedule
 from sundial.controller.stops import INTERNAL_ERROR, pause_over_quota, report_internal_error
 from sundial.domain import status as st
 from sundial.domain.admission import CREATOR_ANNOTATION
@@ -136,13 +140,17 @@ async def _reconcile(ctx: OperatorContext, body: Mapping[str, Any], peers: Peers
     pause = effective_pause(spec, previous)
     desired = with_runs_used(desired_from_spec(spec, identity, ctx.defaults, creator, pause), previous)
     try:
+        await retire_previous_schedule(ctx, body, identity, previous)  # settings moved it: never two firing
         if await stays_completed(ctx, body, identity, desired, previous, recorded_from_status(previous),
                                  generation):
             return
         observed, wrote = await sync_temporal(ctx, body, identity, desired, recorded_from_status(previous))
     except TemporalUnavailable as exc:
-        await report_unavailable(ctx, body, previous, str(exc))
+        await report_unavailable(ctx, body, previous, str(exc), exc.reason)
         raise kopf.TemporaryError(str(exc), delay=backoff_seconds(retry)) from exc
+    except InstallConflict as exc:  # an admin's problem, not the spec's: report, touch nothing, look again
+        await report_unavailable(ctx, body, previous, str(exc), st.INSTALL_CONFLICT)
+        raise kopf.TemporaryError(str(exc), delay=backoff_seconds(6)) from exc
     except (TemporalRejected, ScheduleConflict) as exc:
         reason = "ScheduleConflict" if isinstance(exc, ScheduleConflict) else getattr(exc, "reason",
                                                                                        st.TEMPORAL_REJECTED)
@@ -159,6 +167,10 @@ async def _reconcile(ctx: OperatorContext, body: Mapping[str, Any], peers: Peers
 
 class ScheduleConflict(Exception):
     """The deterministic ID is held by a Temporal schedule that is not this resource's."""
+
+
+class InstallConflict(ScheduleConflict):
+    """The ID is held by this resource's name in another operator install with the same cluster ID."""
 
 
 def temporal_ref(ctx: OperatorContext, desired: DesiredSchedule, observed: ObservedSchedule) -> dict[str, Any]:
@@ -188,7 +200,7 @@ async def sync_temporal(
         return adopted, True
     decided = plan(identity, desired, observed, recorded)
     if decided.conflict:
-        raise ScheduleConflict(decided.conflict)
+        raise (InstallConflict if decided.foreign else ScheduleConflict)(decided.conflict)
     if decided.nothing and observed is not None:
         return observed, False
     if decided.recreate:
@@ -241,12 +253,14 @@ async def refuse(ctx: OperatorContext, body: Mapping[str, Any], previous: st.Sta
 
 
 async def report_unavailable(ctx: OperatorContext, body: Mapping[str, Any], previous: st.Status,
-                             message: str) -> None:
+                             message: str, reason: str = st.TEMPORAL_UNAVAILABLE) -> None:
+    """Ready=False with ``reason`` (one Warning Event when the reason first appears); retried later."""
     generation = int(body["metadata"].get("generation") or 0)
     ready = _condition(previous, st.READY)
-    if not (ready and ready.get("reason") == st.TEMPORAL_UNAVAILABLE):
-        await ctx.event(body, WARNING, st.TEMPORAL_UNAVAILABLE, message)
-    await ctx.write_status(body, previous, st.unavailable_status(previous, generation, message, ctx.clock()))
+    if not (ready and ready.get("reason") == reason):
+        await ctx.event(body, WARNING, reason, message)
+    await ctx.write_status(body, previous, st.unavailable_status(previous, generation, message, ctx.clock(),
+                                                                 reason))
 
 
 def _condition(status: Mapping[str, Any], type_: str) -> dict[str, Any] | None:
@@ -254,24 +268,31 @@ def _condition(status: Mapping[str, Any], type_: str) -> dict[str, Any] | None:
 
 
 async def finalize(ctx: OperatorContext, body: Mapping[str, Any], retry: int = 0) -> None:
-    """Delete the Temporal schedule before kopf removes the finalizer; wait while Temporal is away."""
+    """Delete the Temporal schedule before kopf removes the finalizer; wait while Temporal is away.
+
+    While Temporal cannot be reached (or refuses the operator), the deletion waits with the
+    reason in status; an admin who cannot wait sets ``sundial.dev/skip-temporal-cleanup: "true"``
+    to release the finalizer without touching Temporal (``release_without_cleanup``).
+    """
     identity = ctx.identity(body)
     previous = dict(body.get("status") or {})
     generation = int(body["metadata"].get("generation") or 0)
+    if skip_temporal_cleanup(body):
+        await release_without_cleanup(ctx, body, identity.schedule_id)
+        return
     await ctx.write_status(body, previous, st.deleting_status(previous, generation, "deleting the Temporal "
                                                                                      "schedule", ctx.clock()))
     try:
+        await retire_previous_schedule(ctx, body, identity, previous)
         observed = await ctx.temporal.describe(identity.schedule_id)
     except ScheduleNotFound:
         observed = None
     except TemporalUnavailable as exc:
-        raise kopf.TemporaryError(f"waiting for Temporal to delete the schedule: {exc}",
-                                  delay=backoff_seconds(retry)) from exc
+        raise await wait_for_temporal(ctx, body, previous, exc, backoff_seconds(retry)) from exc
     owner = observed.identity if observed else None
-    if observed is not None and owner is not None and owner == identity:
+    if observed is not None and owner is not None and owner == identity and not owner.other_install(identity):
         try:
             await ctx.temporal.delete(identity.schedule_id)
         except TemporalUnavailable as exc:
-            raise kopf.TemporaryError(f"waiting for Temporal to delete the schedule: {exc}",
-                                      delay=backoff_seconds(retry)) from exc
+            raise await wait_for_temporal(ctx, body, previous, exc, backoff_seconds(retry)) from exc
         await ctx.event(body, NORMAL, "Deleted", f"deleted Temporal schedule {identity.schedule_id}")

@@ -14,7 +14,7 @@ class SweepConfig:
     """How often and how the sweeper works."""
 
     interval_seconds: float = 60.0
-    orphan_policy: str = "delete"
+    orphan_policy: str = "pause"
     overdue_grace: timedelta = timedelta(minutes=5)
     page_size: int = 1000
     concurrency: int = 8

@@ -78,6 +78,7 @@ class Sweeper:
         self.reported: set[str] = set()  # orphans already paused or reported (act once)
         self.retries = RetryBook()
         self.full_check = RollingFullCheck(config.interval_seconds, config.full_check_seconds, metrics)
+        self.foreign: set[str] = set()  # schedules of another install with this cluster ID (last sweep)
         self.kube_reads = 0
         self.logger = logging.getLogger("sundial.controller.sweeper")
 
@@ -112,7 +113,8 @@ class Sweeper:
         index = self.snapshot()
         watched = frozenset(self.config.namespaces) if self.config.namespaces else None
         plan = plan_sweep(self.ctx.cluster_id, entries, index, self.previous_orphans, self.ctx.clock(),
-                          self.config.overdue_grace, watched)
+                          self.config.overdue_grace, watched, self.ctx.install_id)
+        self._report_foreign(plan.foreign)
         self.previous_orphans = plan.orphans_seen
         self.reported &= plan.orphans_seen
         jobs: list[Coroutine[Any, Any, None]] = []
@@ -171,7 +173,8 @@ class Sweeper:
             schedule_id = ScheduleIdentity(self.ctx.cluster_id, namespace, name, indexed.uid).schedule_id
             observed = await self._describe(schedule_id)
             body = await self._get(namespace, name)
-            kind = (confirm_drift(indexed_from_body(body), observed, self.ctx.cluster_id, self.ctx.clock())
+            kind = (confirm_drift(indexed_from_body(body), observed, self.ctx.cluster_id, self.ctx.clock(),
+                                  self.ctx.install_id)
                     if body else None)
             if kind is None:
                 decision(self.logger, "drift-not-confirmed", "suspected drift not confirmed", schedule=what,
@@ -223,7 +226,7 @@ class Sweeper:
                 return
             body = await self._get(identity.namespace, identity.name)
             indexed = indexed_from_body(body) if body else None
-            if not is_orphan(observed, indexed, self.ctx.cluster_id):
+            if not is_orphan(observed, indexed, self.ctx.cluster_id, self.ctx.install_id):
                 decision(self.logger, "orphan-not-confirmed", "not an orphan after all",
                          schedule_id=schedule_id)
                 return
@@ -280,6 +283,16 @@ class Sweeper:
         decision(self.logger, "overdue" if not change.firing else "firing-again",
                  "Firing=" + str(change.firing), logging.WARNING if not change.firing else logging.INFO,
                  schedule=what, detail=change.message)
+
+    def _report_foreign(self, foreign: Sequence[str]) -> None:
+        """Schedules with this cluster ID written by another install: a metric, and a log line on change."""
+        self.metrics.install_conflicts.set(len(foreign))
+        if set(foreign) != self.foreign:
+            self.foreign = set(foreign)
+            if foreign:
+                decision(self.logger, "install-conflict", "another operator install uses this cluster ID; its "
+                         "schedules are left alone", logging.ERROR, count=len(foreign),
+                         install_id=self.ctx.install_id, examples=",".join(sorted(foreign)[:3]))
 
     def _temporal_calls(self) -> dict[str, int]:
         return {op: sum(by.values()) for op, by in self.ctx.temporal.calls.items()}

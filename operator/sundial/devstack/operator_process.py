@@ -71,11 +71,19 @@ class OperatorProcess:
         OperatorProcess.live.append(self)
         wait_until("operator liveness, metrics (and webhooks)", self._up, timeout, watch=[self.proc], interval=0.2)
 
+    @property
+    def host(self) -> str:
+        """Where to reach its endpoints: ``SUNDIAL_BIND_ADDRESS``, or loopback when it listens everywhere."""
+        bound = self.env.get("SUNDIAL_BIND_ADDRESS", "").strip("[]")
+        if bound in ("", "0.0.0.0", "::"):
+            return "127.0.0.1" if bound != "::" else "[::1]"
+        return f"[{bound}]" if ":" in bound else bound
+
     def _up(self) -> bool:
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.liveness_port}/healthz", timeout=1) as resp:
+        with urllib.request.urlopen(f"http://{self.host}:{self.liveness_port}/healthz", timeout=1) as resp:
             alive = resp.status == 200
         webhooks = int(self.env.get("SUNDIAL_WEBHOOK_PORT") or 0)  # when it serves the admission webhooks
-        return alive and bool(self.metrics_text()) and (not webhooks or webhooks_listening(webhooks))
+        return alive and bool(self.metrics_text()) and (not webhooks or webhooks_listening(webhooks, self.host))
 
     @property
     def pid(self) -> int | None:
@@ -86,7 +94,7 @@ class OperatorProcess:
             self.proc.check_alive()
 
     def metrics_text(self) -> str:
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=5) as resp:
+        with urllib.request.urlopen(f"http://{self.host}:{self.metrics_port}/metrics", timeout=5) as resp:
             text: str = resp.read().decode()
             return text
 

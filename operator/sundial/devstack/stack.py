@@ -64,6 +64,7 @@ class DevStack:
         env = dict(os.environ)
         assert self.temporal is not None
         env["SUNDIAL_TEMPORAL_ADDRESS"] = self.temporal.address
+        env.setdefault("SUNDIAL_BIND_ADDRESS", "127.0.0.1")  # a laptop's endpoints are not the network's
         if self.kubeconfig:
             env["KUBECONFIG"] = str(self.kubeconfig)
         return env

@@ -177,9 +177,9 @@ def local_webhooks(kubectl: list[str], directory: Path, port: int) -> dict[str, 
     return webhook_env(port, certs)
 
 
-def webhooks_listening(port: int) -> bool:
-    """True once something serves TLS on 127.0.0.1:``port`` (a start-up probe, not a trust check)."""
+def webhooks_listening(port: int, host: str = "127.0.0.1") -> bool:
+    """True once something serves TLS on ``host``:``port`` (a start-up probe, not a trust check)."""
     context = ssl.create_default_context()
     context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
-    with urllib.request.urlopen(f"https://127.0.0.1:{port}/healthz", timeout=1, context=context) as resp:
+    with urllib.request.urlopen(f"https://{host}:{port}/healthz", timeout=1, context=context) as resp:
         return bool(resp.status == 200)

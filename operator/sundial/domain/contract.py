@@ -26,17 +26,13 @@ Where a run's outcome lives in Temporal (``history.py`` reads both for you):
   attempt as ``ContinuedAsNew``; count its cost all the same).
 * timed out, cancelled or terminated runs carry no outcome: their cost is unknown.
 
-Restricted operations (``RESTRICTED_OPERATIONS``): a task *asks for* an operation when its
-``task_context["operations"]`` lists it (the reliable, documented signal), or when the
-query text names it as a whole word (``send_email``, case-insensitive; spaced prose such
-as "send an email" is not matched). A restricted operation that is asked for is refused
-unless ``task_context["allowed_operations"]`` lists it by name.
+Restricted operations are ``sundial.domain.restricted``: which ones a
+task asks for, and which the worker's policy allows.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Final
@@ -49,12 +45,6 @@ AGENT_ACTIVITY_NAME: Final = "sundial.run_agent"
 DEFAULT_MAX_BUDGET_USD: Final = 10.0
 #: Run timeout assumed when the workflow has none (the default of ``spec.timeoutSeconds``).
 DEFAULT_RUN_TIMEOUT_SECONDS: Final = 600.0
-
-RESTRICTED_OPERATIONS: Final = ("delete_data", "send_email", "make_purchase", "modify_permissions")
-#: ``task_context`` key: the operations a task will perform (list of names).
-OPERATIONS_KEY: Final = "operations"
-#: ``task_context`` key: the restricted operations this task is allowed to perform.
-ALLOWED_OPERATIONS_KEY: Final = "allowed_operations"
 
 #: Keys of a run's first argument that only the operator writes, whatever the spec says.
 OPERATOR_KEYS: Final = ("schedule_id", "tenant_id", "user_id", "max_budget_per_run_usd")
@@ -204,51 +194,6 @@ def _non_negative(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         return 0.0
     return max(float(value), 0.0)
-
-
-def _names(context: Mapping[str, Any], key: str) -> tuple[str, ...]:
-    """A list of operation names from ``context[key]``; a lone string counts as one."""
-    value = context.get(key)
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, Sequence) or not all(isinstance(item, str) for item in value):
-        raise ValueError(f"task_context.{key} must be a list of operation names")
-    return tuple(item.strip().lower() for item in value)
-
-
-_MENTIONS: Final = {
-    name: re.compile(rf"(?<![A-Za-z0-9_]){name}(?![A-Za-z0-9_])", re.IGNORECASE)
-    for name in RESTRICTED_OPERATIONS
-}
-
-
-def requested_operations(query: str, context: Mapping[str, Any]) -> tuple[str, ...]:
-    """Restricted operations the task asks for, in ``RESTRICTED_OPERATIONS`` order."""
-    listed = set(_names(context, OPERATIONS_KEY))
-    return tuple(name for name in RESTRICTED_OPERATIONS if name in listed or _MENTIONS[name].search(query))
-
-
-def allowed_operations(context: Mapping[str, Any]) -> tuple[str, ...]:
-    """Restricted operations ``task_context.allowed_operations`` permits."""
-    allowed = set(_names(context, ALLOWED_OPERATIONS_KEY))
-    return tuple(name for name in RESTRICTED_OPERATIONS if name in allowed)
-
-
-def refused_operations(query: str, context: Mapping[str, Any]) -> tuple[str, ...]:
-    """Restricted operations asked for and not allowed; empty means the task may run.
-
-    Raises ``ValueError`` when either context list is malformed.
-    """
-    allowed = allowed_operations(context)
-    return tuple(name for name in requested_operations(query, context) if name not in allowed)
-
-
-def refusal_message(refused: Sequence[str]) -> str:
-    names = ", ".join(refused)
-    return (f"restricted operation(s) {names} refused: a background task may perform them only when "
-            f"task_context.{ALLOWED_OPERATIONS_KEY} lists them")
 
 
 def activity_timeouts(run_timeout_seconds: float | None) -> tuple[float, float]:

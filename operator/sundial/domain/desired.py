@@ -1,11 +1,12 @@
 """What Sundial wants in Temporal, what it saw there, and what to do about the difference.
 
-Pure: no I/O and no ``temporalio.client``, so every rule here is tested with plain tables.
-Identity. A ``Schedule`` resource owns exactly one Temporal schedule whose ID is a function
-of (cluster, namespace, name): ``sundial.<12 hex of sha256(cluster_id)>.<namespace>.<name>``.
-Namespaces are DNS labels (no '.'), so the ID parses back uniquely; a crash between
+Pure: no I/O and no ``temporalio.client`` (only ``adapters/temporal.py`` talks to Temporal),
+so every rule here is tested with plain tables.
+
+Identity (``sundial.domain.identity``, re-exported here). A ``Schedule`` resource owns exactly
+one Temporal schedule whose ID is a function of (cluster, namespace, name); a crash between
 "created in Temporal" and "status written" is repaired by adopting that ID, never by a
-second schedule. The memo (write-once in Temporal) carries only identity (five keys).
+second schedule. The memo (write-once in Temporal) carries only identity.
 
 Fingerprint/plan contract. Temporal rewrites cron text into structured calendars, so we
 never compare our cron with the server's. Instead two hashes are recorded in the
@@ -35,77 +36,15 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sundial.domain.identity import MANAGED_BY as MANAGED_BY
+from sundial.domain.identity import ScheduleIdentity as ScheduleIdentity
+from sundial.domain.identity import cluster_prefix as cluster_prefix
+from sundial.domain.identity import identity_from_memo as identity_from_memo
+from sundial.domain.identity import parse_schedule_id as parse_schedule_id
+
 Json = Any  # a JSON-able value: dict/list/str/int/float/bool/None, nested
 
-MANAGED_BY = "sundial.dev/managed-by"
-CLUSTER_ID = "sundial.dev/cluster-id"
-NAMESPACE = "sundial.dev/namespace"
-NAME = "sundial.dev/name"
-UID = "sundial.dev/uid"
-ID_PREFIX = "sundial"
 OVERLAP_POLICIES = ("Skip", "BufferOne", "BufferAll", "CancelOther", "TerminateOther", "AllowAll")
-
-
-def cluster_hash(cluster_id: str) -> str:
-    """The 12 hex characters of a cluster's ID used in its schedule IDs."""
-    return hashlib.sha256(cluster_id.encode()).hexdigest()[:12]
-
-
-def cluster_prefix(cluster_id: str) -> str:
-    """Every schedule ID of this cluster starts with this."""
-    return f"{ID_PREFIX}.{cluster_hash(cluster_id)}."
-
-
-def parse_schedule_id(schedule_id: str) -> tuple[str, str, str] | None:
-    """(cluster hash, namespace, name) of a Sundial schedule ID, or None if it is not one."""
-    parts = schedule_id.split(".", 3)
-    if len(parts) != 4 or parts[0] != ID_PREFIX or not all(parts[1:]):
-        return None
-    return parts[1], parts[2], parts[3]
-
-
-@dataclass(frozen=True)
-class ScheduleIdentity:
-    """Which resource of which cluster a Temporal schedule belongs to."""
-
-    cluster_id: str
-    namespace: str
-    name: str
-    uid: str
-    adopted_id: str | None = field(default=None, compare=False)  # sundial.dev/adopt: kept, not deterministic
-
-    def __post_init__(self) -> None:
-        if "." in self.namespace or not self.namespace or not self.name:
-            raise ValueError(f"not a Kubernetes namespace/name: {self.namespace!r}/{self.name!r}")
-
-    @property
-    def schedule_id(self) -> str:
-        if self.adopted_id:
-            return self.adopted_id
-        # at most 8 + 12 + 63 + 253 + 3 characters: far below Temporal's 1000-byte ID limit
-        return f"{cluster_prefix(self.cluster_id)}{self.namespace}.{self.name}"
-
-    def memo(self) -> dict[str, str]:
-        return {MANAGED_BY: "sundial", CLUSTER_ID: self.cluster_id, NAMESPACE: self.namespace,
-                NAME: self.name, UID: self.uid}
-
-    def same_resource_name(self, other: ScheduleIdentity) -> bool:
-        """Same cluster, namespace and name (the uid may differ)."""
-        return (self.cluster_id, self.namespace, self.name) == (other.cluster_id, other.namespace, other.name)
-
-
-def identity_from_memo(memo: dict[str, Any]) -> ScheduleIdentity | None:
-    """The identity a memo names, or None when the schedule is not Sundial's."""
-    if memo.get(MANAGED_BY) != "sundial":
-        return None
-    values = [memo.get(key) for key in (CLUSTER_ID, NAMESPACE, NAME, UID)]
-    if not all(isinstance(value, str) and value for value in values):
-        return None
-    cluster_id, namespace, name, uid = (str(value) for value in values)
-    try:
-        return ScheduleIdentity(cluster_id=cluster_id, namespace=namespace, name=name, uid=uid)
-    except ValueError:
-        return None
 
 
 @dataclass(frozen=True)
@@ -266,6 +205,7 @@ class Plan:
     update: bool = False
     set_paused: bool | None = None
     conflict: str | None = None
+    foreign: bool = False  # the conflict: another operator install uses this cluster ID
     reasons: tuple[str, ...] = field(default=(), compare=False)
 
     @property
@@ -282,6 +222,10 @@ def plan(identity: ScheduleIdentity, desired: DesiredSchedule,
     if theirs is None or not theirs.same_resource_name(identity):
         return Plan(conflict=f"Temporal schedule {observed.schedule_id} is not managed by this resource "
                              f"(memo: {observed.memo})")
+    if theirs.other_install(identity):  # two clusters share one cluster ID: touch nothing, report
+        return Plan(conflict=f"Temporal schedule {observed.schedule_id} carries this cluster ID but was written "
+                             f"by operator install {theirs.install_id} (this one is {identity.install_id})",
+                    foreign=True)
     if theirs.uid != identity.uid:
         why = f"left by an earlier resource with this name (uid {theirs.uid})"
         return Plan(recreate=True, reasons=(why,))

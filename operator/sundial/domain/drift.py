@@ -41,6 +41,7 @@ class Drift(StrEnum):
 class Ownership(StrEnum):
     OURS = "ours"
     OTHER_CLUSTER = "other-cluster"
+    OTHER_INSTALL = "other-install"  # this cluster ID, another operator install: a conflict to report
     UNMANAGED = "unmanaged"
     UNWATCHED = "unwatched"  # ours, but in a namespace this (namespace-scoped) operator does not watch
 
@@ -102,12 +103,14 @@ def _trigger_waiting(meta: Mapping[str, Any], status: Mapping[str, Any]) -> bool
     return bool(requested) and requested != requests.get("trigger") and waiting
 
 
-def ownership(entry: ListedSchedule | ObservedSchedule, cluster_id: str) -> Ownership:
+def ownership(entry: ListedSchedule | ObservedSchedule, cluster_id: str, install_id: str = "") -> Ownership:
     identity = entry.identity
     if identity is None:
         return Ownership.UNMANAGED
     if identity.cluster_id != cluster_id or identity.schedule_id != entry.schedule_id:
         return Ownership.OTHER_CLUSTER
+    if install_id and identity.install_id and identity.install_id != install_id:
+        return Ownership.OTHER_INSTALL
     return Ownership.OURS
 
 
@@ -141,21 +144,21 @@ def looks_ended(indexed: IndexedSchedule, entry: ListedSchedule | ObservedSchedu
 
 
 def confirm_drift(indexed: IndexedSchedule, observed: ObservedSchedule | None,
-                  cluster_id: str, now: datetime | None = None) -> Drift | None:
+                  cluster_id: str, now: datetime | None = None, install_id: str = "") -> Drift | None:
     """The same judgement from a describe and a fresh read of the resource (list entries lag).
 
     A schedule at our ID that is not ours is a conflict for the reconcile to report, not drift.
     """
-    if observed is not None and ownership(observed, cluster_id) is not Ownership.OURS:
+    if observed is not None and ownership(observed, cluster_id, install_id) is not Ownership.OURS:
         return None
     return drift_of(indexed, observed, now)
 
 
 def is_orphan(entry: ListedSchedule | ObservedSchedule, indexed: IndexedSchedule | None,
-              cluster_id: str) -> bool:
+              cluster_id: str, install_id: str = "") -> bool:
     """Ours, and no resource claims it: none with its name, or an Invalid one with another uid."""
     identity = entry.identity
-    if identity is None or ownership(entry, cluster_id) is not Ownership.OURS:
+    if identity is None or ownership(entry, cluster_id, install_id) is not Ownership.OURS:
         return False
     if indexed is None:
         return True
@@ -236,6 +239,7 @@ class SweepPlan:
     drift: tuple[tuple[Key, Drift], ...] = ()
     orphans_seen: frozenset[str] = frozenset()  # schedule IDs that look orphaned in this sweep
     orphans_due: tuple[ListedSchedule, ...] = ()  # ... and did in the previous sweep too
+    foreign: tuple[str, ...] = ()  # schedule IDs with this cluster ID written by another operator install
     next_runs: tuple[tuple[Key, dict[str, Any]], ...] = ()
     firing: tuple[FiringChange, ...] = ()
     listed: int = 0
@@ -249,21 +253,28 @@ class SweepPlan:
 
 def plan_sweep(cluster_id: str, entries: Iterable[ListedSchedule], index: Mapping[Key, IndexedSchedule],
                previous_orphans: frozenset[str], now: datetime, grace: timedelta,
-               watched: frozenset[str] | None = None) -> SweepPlan:
+               watched: frozenset[str] | None = None, install_id: str = "") -> SweepPlan:
     """Hold one full listing against the index; see the module docstring.
 
     ``watched`` names the namespaces of a namespace-scoped operator (None: all): schedules of
     other namespaces belong to resources this operator cannot see, so they are never orphans here.
+    ``install_id``: schedules with this cluster ID written by another install are conflicts
+    (``SweepPlan.foreign``), never orphans or drift.
     """
     ours: dict[Key, ListedSchedule] = {}
     ignored: dict[Ownership, int] = {}
     orphans_seen: set[str] = set()
     orphans_due: list[ListedSchedule] = []
+    foreign: list[str] = []
+    foreign_keys: set[Key] = set()
     listed = 0
     for entry in entries:
         listed += 1
-        kind = ownership(entry, cluster_id)
+        kind = ownership(entry, cluster_id, install_id)
         identity = entry.identity
+        if kind is Ownership.OTHER_INSTALL and identity is not None:
+            foreign.append(entry.schedule_id)
+            foreign_keys.add((identity.namespace, identity.name))
         if kind is Ownership.OURS and identity and watched is not None and identity.namespace not in watched:
             kind = Ownership.UNWATCHED
         if kind is not Ownership.OURS or identity is None:
@@ -271,7 +282,7 @@ def plan_sweep(cluster_id: str, entries: Iterable[ListedSchedule], index: Mappin
             continue
         key = (identity.namespace, identity.name)
         ours[key] = entry
-        if is_orphan(entry, index.get(key), cluster_id):
+        if is_orphan(entry, index.get(key), cluster_id, install_id):
             orphans_seen.add(entry.schedule_id)
             if entry.schedule_id in previous_orphans:
                 orphans_due.append(entry)
@@ -280,6 +291,8 @@ def plan_sweep(cluster_id: str, entries: Iterable[ListedSchedule], index: Mappin
     firing: list[FiringChange] = []
     overdue = 0
     for key, indexed in index.items():
+        if key in foreign_keys and key not in ours:
+            continue  # another install's schedule at this resource's ID: the reconcile reports it, no repair
         found = drift_of(indexed, ours.get(key), now)
         if found is not None:
             drift.append((key, found))
@@ -296,5 +309,6 @@ def plan_sweep(cluster_id: str, entries: Iterable[ListedSchedule], index: Mappin
         if overdue_since(indexed, mine, now, grace) is not None:
             overdue += 1
     return SweepPlan(drift=tuple(drift), orphans_seen=frozenset(orphans_seen), orphans_due=tuple(orphans_due),
+                     foreign=tuple(foreign),
                      next_runs=tuple(next_runs), firing=tuple(firing), listed=listed, ignored=ignored,
                      overdue=overdue)

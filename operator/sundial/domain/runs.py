@@ -7,10 +7,15 @@ So the ledger keeps, in ``status.accounting`` and written in the same status pat
 counters, a watermark and the IDs counted above it:
 
 * ``closedThrough`` (W): every run of this resource that closed before W has been counted.
-* ``countedIds`` (C): the run IDs closed at or after W that have been counted.
+* ``countedIds`` (C): the run IDs closed at or after W that have been counted, each
+  stored as ``<runId>@<close time>`` (older statuses hold bare IDs; both are read).
 
 A run is counted iff it closed at or after W and its ID is not in C. After a fold, W moves
-to ``now - SAFETY_LAG`` (never back) and C keeps only IDs closed at or after the new W.
+to ``now - SAFETY_LAG`` (never back) and C keeps every ID whose close time is at or after
+the new W, *including IDs this listing did not show*: an eventually consistent listing
+may miss a run once, and it must not be counted again when it shows up next time. An ID
+is dropped only when the watermark has passed its close time (bare IDs, whose close time
+is unknown, are kept while listed, as before).
 Moving W is safe when every run that closed before ``now - SAFETY_LAG`` is already visible
 and in the fold's input: the lag covers visibility delay and clock skew between operator
 and Temporal. A crash before the patch loses nothing (the old W and C are still stored,
@@ -59,6 +64,7 @@ class Ledger:
     auto_pause: dict[str, Any] | None = None
     #: The newest counted failure's error, from this fold only (not stored: ``recentRuns`` may keep none).
     last_error: str | None = field(default=None, compare=False)
+    counted_closed: tuple[tuple[str, datetime], ...] = ()  # close times of counted IDs, where known
 
     @property
     def total_usd(self) -> float:
@@ -68,6 +74,7 @@ class Ledger:
     def from_status(cls, status: Mapping[str, Any]) -> Ledger:
         runs, cost = status.get("runs") or {}, status.get("cost") or {}
         accounting = status.get("accounting") or {}
+        counted = [str(entry) for entry in accounting.get("countedIds") or ()]
         last_usd = cost.get("lastRunUSD")
         return cls(
             total=int(runs.get("total") or 0), succeeded=int(runs.get("succeeded") or 0),
@@ -79,7 +86,8 @@ class Ledger:
             last_successful_time=parse_time(status.get("lastSuccessfulTime")),
             recent_runs=tuple(dict(r) for r in status.get("recentRuns") or ()),
             closed_through=parse_time(accounting.get("closedThrough")),
-            counted_ids=frozenset(accounting.get("countedIds") or ()),
+            counted_ids=frozenset(entry.partition("@")[0] for entry in counted),
+            counted_closed=tuple(sorted(_closed_entries(counted))),
             auto_pause=dict(accounting["autoPause"]) if accounting.get("autoPause") else None,
         )
 
@@ -92,7 +100,7 @@ class Ledger:
                 {"lastRunUSD": self.last_run_usd} if self.last_run_usd is not None else {}),
             "recentRuns": list(self.recent_runs),
             "accounting": {"closedThrough": rfc3339_or_none(self.closed_through),
-                           "countedIds": sorted(self.counted_ids)}
+                           "countedIds": self.counted_entries()}
             | ({"autoPause": self.auto_pause} if self.auto_pause else {}),
         }
         if self.last_run_time is not None:
@@ -101,10 +109,15 @@ class Ledger:
             status["lastSuccessfulTime"] = rfc3339(self.last_successful_time)
         return status
 
+    def counted_entries(self) -> list[str]:
+        """``countedIds`` as stored: ``<runId>@<close time>`` where the close time is known."""
+        closed = dict(self.counted_closed)
+        return sorted(f"{i}@{rfc3339(closed[i])}" if i in closed else i for i in self.counted_ids)
+
     def differs_from(self, before: Ledger) -> bool:
         """Whether anything a user sees changed, or a run was counted (watermark moves alone don't count)."""
-        if replace(self, closed_through=None, counted_ids=frozenset()) != replace(
-                before, closed_through=None, counted_ids=frozenset()):
+        if replace(self, closed_through=None, counted_ids=frozenset(), counted_closed=()) != replace(
+                before, closed_through=None, counted_ids=frozenset(), counted_closed=()):
             return True
         return not self.counted_ids <= before.counted_ids
 
@@ -140,12 +153,24 @@ def fold(
         counted = _count(counted, run)
     # nulls left out: the CRD's schema would prune them anyway, and stored == computed keeps writes idle
     records = [{k: v for k, v in run_record(run).items() if v is not None} for run in fresh if run.final]
+    closed = {**dict(ledger.counted_closed), **{i: run.closed_at for i, run in unique.items()}}
+    kept = {i: at for i, at in closed.items() if at >= new_watermark and (i in unique or i in ledger.counted_ids)}
     return replace(
         counted,
         recent_runs=bounded_history([*reversed(records), *ledger.recent_runs], limits),
         closed_through=new_watermark,
-        counted_ids=frozenset(i for i, run in unique.items() if run.closed_at >= new_watermark),
+        counted_ids=frozenset(kept),
+        counted_closed=tuple(sorted(kept.items())),
     )
+
+
+def _closed_entries(entries: Iterable[str]) -> Iterable[tuple[str, datetime]]:
+    """(run ID, close time) of the stored ``<runId>@<close time>`` entries (bare IDs have none)."""
+    for entry in entries:
+        run_id, _, when = entry.partition("@")
+        closed = parse_time(when) if when else None
+        if closed is not None:
+            yield run_id, closed
 
 
 def watermark(ledger: Ledger, window_start: datetime, not_before: datetime | None = None) -> datetime:

@@ -26,6 +26,9 @@ CONSECUTIVE_FAILURES = "ConsecutiveFailures"
 BUDGET_EXHAUSTED = "BudgetExhausted"
 TEMPORAL_UNAVAILABLE = "TemporalUnavailable"
 TEMPORAL_REJECTED = "TemporalRejected"
+TEMPORAL_UNAUTHORIZED = "TemporalUnauthorized"  # the operator's credentials or grants; retried
+TEMPORAL_NAMESPACE_NOT_FOUND = "TemporalNamespaceNotFound"  # the operator's Temporal namespace; retried
+INSTALL_CONFLICT = "InstallConflict"  # another operator install uses this cluster ID; nothing touched
 SPEC_VALID = "SpecValid"
 DELETING = "Deleting"
 OVERDUE = "Overdue"
@@ -135,12 +138,14 @@ def reconciling_status(previous: Status, generation: int, now: datetime) -> Stat
     return {"phase": PENDING, "conditions": conditions}
 
 
-def unavailable_status(previous: Status, generation: int, message: str, now: datetime) -> Status:
-    """Temporal did not answer: Ready=False, Reconciling=True, retried with backoff. A resource
-    never synced stays ``Pending``; one that was synced shows ``Error``."""
+def unavailable_status(previous: Status, generation: int, message: str, now: datetime,
+                       reason: str = TEMPORAL_UNAVAILABLE) -> Status:
+    """Temporal did not answer, or not for us yet (``reason``): Ready=False, Reconciling=True, retried
+    with backoff; never Stalled (nothing in the spec is wrong). A resource never synced stays
+    ``Pending``; one that was synced shows ``Error``."""
     conditions = list(previous.get("conditions") or [])
-    conditions = with_condition(conditions, READY, False, TEMPORAL_UNAVAILABLE, message, generation, now)
-    conditions = with_condition(conditions, RECONCILING, True, TEMPORAL_UNAVAILABLE, message, generation, now)
+    conditions = with_condition(conditions, READY, False, reason, message, generation, now)
+    conditions = with_condition(conditions, RECONCILING, True, reason, message, generation, now)
     return {"phase": PENDING if never_synced(previous) else "Error", "conditions": conditions}
 
 

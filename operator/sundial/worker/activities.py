@@ -9,8 +9,9 @@ a cost for failed runs too.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import inspect
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from temporalio import activity
@@ -23,19 +24,36 @@ from sundial.domain.contract import (
     TaskResult,
     parse_task_result,
 )
+from sundial.domain.restricted import POLICY_ACTIVITY_NAME, refusal_message, refused_operations
 from sundial.worker.agents import Agent, AgentFailure, AgentOutcome, AgentRequest, AgentResult
 
 
 class AgentActivities:
-    """Holds the agent; its bound ``run_agent`` is what the worker registers."""
+    """Holds the agent and the worker's policy; its bound activities are what the worker registers."""
 
-    def __init__(self, agent: Agent):
+    def __init__(self, agent: Agent, allowed_operations: Sequence[str] = ()):
         self._agent = agent
+        self._allowed = tuple(allowed_operations)
+
+    @activity.defn(name=POLICY_ACTIVITY_NAME)
+    async def allowed_operations(self) -> list[str]:
+        """The restricted operations this worker allows (``SUNDIAL_WORKER_ALLOWED_OPERATIONS``)."""
+        return list(self._allowed)
 
     @activity.defn(name=AGENT_ACTIVITY_NAME)
     async def run_agent(self, request: dict[str, Any]) -> dict[str, Any]:
-        """Run the agent once, within ``request["timeout_seconds"]``; returns a ``TaskResult`` dict."""
+        """Run the agent once, within ``request["timeout_seconds"]``; returns a ``TaskResult`` dict.
+
+        The worker's policy is checked again here and is what the agent gets (the request's
+        own ``allowed_operations`` is replaced): the workflow's check is not the only gate.
+        """
         agent_request = AgentRequest.from_dict(request)
+        refused = refused_operations(agent_request.query, agent_request.context, self._allowed)
+        if refused:
+            message = refusal_message(refused)
+            raise _failure(FailureType.RESTRICTED_OPERATION, message, TaskResult(STATUS_FAILED, error_message=message),
+                           retryable=False)
+        agent_request = dataclasses.replace(agent_request, allowed_operations=self._allowed)
         deadline = agent_request.timeout_seconds if agent_request.timeout_seconds > 0 else None
         activity.logger.info("running agent for schedule %r", agent_request.schedule_id)
         timer = asyncio.timeout(deadline)

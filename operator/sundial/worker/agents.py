@@ -14,7 +14,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, TypeAlias
 
-from sundial.domain.contract import RESTRICTED_OPERATIONS, STATUS_COMPLETED, STATUS_FAILED, TaskResult
+from sundial.domain.contract import STATUS_COMPLETED, STATUS_FAILED, TaskResult
+from sundial.domain.restricted import operation_name
 
 #: The agent ``sundial worker`` runs when ``--agent`` is not given.
 DEMO_AGENT_REF: Final = "sundial.worker.agents:offline_demo_agent"
@@ -35,12 +36,17 @@ class AgentRequest:
     schedule_id: str = ""
     tenant_id: str = ""
     user_id: str = ""
-    #: Restricted operations this run may perform; an agent with tools must refuse the others.
+    #: Restricted operations this run may perform: the worker's policy (never the task's own
+    #: context). An agent with tools must call ``allows`` before every tool call.
     allowed_operations: tuple[str, ...] = ()
 
     def allows(self, operation: str) -> bool:
-        """Whether a tool call for ``operation`` is permitted (unrestricted ones always are)."""
-        return operation not in RESTRICTED_OPERATIONS or operation in self.allowed_operations
+        """Whether a tool call for ``operation`` is permitted (unrestricted ones always are).
+
+        The name is normalised as the refusal check does (``sendEmail``, ``SEND-EMAIL``).
+        """
+        restricted = operation_name(operation)
+        return restricted is None or restricted in self.allowed_operations
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -22,6 +22,7 @@ import sys
 from datetime import timedelta
 from typing import Any, NoReturn
 
+from sundial.domain.restricted import parse_allowed_operations
 from sundial.errors import SettingsError
 from sundial.settings import Settings, load_settings, read_api_key
 from sundial.worker.agents import DEMO_AGENT_REF, Agent, AgentLoadError, is_offline_demo, load_agent
@@ -70,11 +71,13 @@ def run_command(args: argparse.Namespace) -> int:
                         stream=sys.stderr)
     try:
         agent = load_agent(args.agent)
-        connect_options = temporal_connect_options(load_settings())
+        settings = load_settings()
+        connect_options = temporal_connect_options(settings)
+        allowed = allowed_operations(settings)
     except (AgentLoadError, SettingsError, OSError) as exc:
         log.error("sundial worker: %s", exc)
         return 2
-    exit_now(asyncio.run(_serve(args, agent, connect_options)))
+    exit_now(asyncio.run(_serve(args, agent, connect_options, allowed)))
 
 
 def exit_now(code: int) -> NoReturn:
@@ -88,6 +91,14 @@ def exit_now(code: int) -> NoReturn:
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
+
+
+def allowed_operations(settings: Settings) -> tuple[str, ...]:
+    """The restricted operations this worker allows, any spelling; SettingsError names an unknown one."""
+    try:
+        return parse_allowed_operations(",".join(settings.worker_allowed_operations))
+    except ValueError as exc:
+        raise SettingsError(f"SUNDIAL_WORKER_ALLOWED_OPERATIONS: {exc}") from None
 
 
 def temporal_connect_options(settings: Settings) -> dict[str, Any]:
@@ -113,7 +124,8 @@ def describe_agent(ref: str) -> str:
     return f"agent {ref}"
 
 
-async def _serve(args: argparse.Namespace, agent: Agent, connect_options: dict[str, Any]) -> int:
+async def _serve(args: argparse.Namespace, agent: Agent, connect_options: dict[str, Any],
+                 allowed_operations: tuple[str, ...] = ()) -> int:
     from temporalio.client import Client
 
     stop = asyncio.Event()
@@ -125,12 +137,14 @@ async def _serve(args: argparse.Namespace, agent: Agent, connect_options: dict[s
     except RuntimeError as exc:
         log.error("sundial worker: cannot reach Temporal at %s: %s", args.address, exc)
         return 1
-    log.info("sundial worker: %s; task queue %s, Temporal %s namespace %s, at most %d agent runs at once",
-             describe_agent(args.agent), args.task_queue, args.address, args.namespace, args.max_concurrent)
+    log.info("sundial worker: %s; task queue %s, Temporal %s namespace %s, at most %d agent runs at once; "
+             "restricted operations allowed: %s", describe_agent(args.agent), args.task_queue, args.address,
+             args.namespace, args.max_concurrent, ", ".join(allowed_operations) or "none")
     try:
         await run_worker(client, args.task_queue, agent, stop,
                          max_concurrent_activities=args.max_concurrent,
-                         graceful_shutdown=timedelta(seconds=args.graceful_shutdown_seconds))
+                         graceful_shutdown=timedelta(seconds=args.graceful_shutdown_seconds),
+                         allowed_operations=allowed_operations)
     except Exception as exc:  # one clear line instead of a traceback
         log.error("sundial worker: the worker failed: %s", exc)
         return 1

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Final
 
@@ -38,14 +39,19 @@ def build_worker(
     *,
     max_concurrent_activities: int = DEFAULT_MAX_CONCURRENT_ACTIVITIES,
     graceful_shutdown: timedelta = DEFAULT_GRACEFUL_SHUTDOWN,
+    allowed_operations: Sequence[str] = (),
 ) -> Worker:
-    """A Temporal worker for the reference workflow; ``agent`` is a callable or ``module:function``."""
+    """A Temporal worker for the reference workflow; ``agent`` is a callable or ``module:function``.
+
+    ``allowed_operations``: the restricted operations its runs may perform (none by default).
+    """
     callable_agent = load_agent(agent) if isinstance(agent, str) else agent
+    activities = AgentActivities(callable_agent, allowed_operations)
     return Worker(
         client,
         task_queue=task_queue,
         workflows=[ScheduledTaskWorkflow],
-        activities=[AgentActivities(callable_agent).run_agent],
+        activities=[activities.run_agent, activities.allowed_operations],
         max_concurrent_activities=max_concurrent_activities,
         graceful_shutdown_timeout=graceful_shutdown,
     )
@@ -59,13 +65,14 @@ async def run_worker(
     *,
     max_concurrent_activities: int = DEFAULT_MAX_CONCURRENT_ACTIVITIES,
     graceful_shutdown: timedelta = DEFAULT_GRACEFUL_SHUTDOWN,
+    allowed_operations: Sequence[str] = (),
 ) -> None:
     """Poll ``task_queue`` until ``stop`` is set or this task is cancelled; then shut down.
 
     Raises what the worker raised when it failed on its own (e.g. an unknown namespace).
     """
     worker = build_worker(client, task_queue, agent, max_concurrent_activities=max_concurrent_activities,
-                          graceful_shutdown=graceful_shutdown)
+                          graceful_shutdown=graceful_shutdown, allowed_operations=allowed_operations)
     stop = stop or asyncio.Event()
     running = asyncio.create_task(worker.run(), name=f"sundial-worker-{task_queue}")
     stopping = asyncio.create_task(stop.wait(), name=f"sundial-worker-stop-{task_queue}")

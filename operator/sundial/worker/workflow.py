@@ -2,7 +2,8 @@
 
 The workflow is the part of a run Temporal records, so the rules that must hold for
 every run live here rather than in the agent: restricted operations are refused
-before any agent runs, the agent gets the run's budget and a deadline inside the run
+before any agent runs (by the worker's policy, read through a local activity so the
+history records it; the agent activity checks it again), the agent gets the run's budget and a deadline inside the run
 timeout, and a run that spent more than its budget fails. Every failure carries a
 ``TaskResult`` as its first detail so run accounting sees the cost of failed runs too
 (see ``contract.py`` for where exactly).
@@ -32,11 +33,9 @@ with workflow.unsafe.imports_passed_through():
         TaskInput,
         TaskResult,
         activity_timeouts,
-        allowed_operations,
         parse_task_result,
-        refusal_message,
-        refused_operations,
     )
+    from sundial.domain.restricted import POLICY_ACTIVITY_NAME, refusal_message, refused_operations
     from sundial.worker.agents import AgentRequest
 
 #: Rounding slack when comparing a reported cost with the budget.
@@ -49,9 +48,11 @@ class ScheduledTaskWorkflow:
 
     @workflow.run
     async def run(self, task: dict[str, Any]) -> dict[str, Any]:
+        allowed = await workflow.execute_local_activity(  # the worker's policy, recorded in the history
+            POLICY_ACTIVITY_NAME, result_type=list, start_to_close_timeout=timedelta(seconds=10))
         try:
             task_input = TaskInput.from_dict(task)
-            refused = refused_operations(task_input.task_query, task_input.task_context)
+            refused = refused_operations(task_input.task_query, task_input.task_context, allowed)
         except ValueError as exc:
             raise _fail(FailureType.INVALID_INPUT, f"invalid task input: {exc}", retryable=False) from None
         if refused:
@@ -68,7 +69,7 @@ class ScheduledTaskWorkflow:
             schedule_id=task_input.schedule_id,
             tenant_id=task_input.tenant_id,
             user_id=task_input.user_id,
-            allowed_operations=allowed_operations(task_input.task_context),
+            allowed_operations=tuple(str(name) for name in allowed),
         )
         try:
             raw = await workflow.execute_activity(
@@ -100,8 +101,8 @@ def _from_activity_error(exc: ActivityError) -> ApplicationError:
     if isinstance(cause, ApplicationError):
         message = cause.message
         outcome = parse_task_result(cause.details) or TaskResult(STATUS_FAILED, error_message=message)
-        kind = cause.type if cause.type in (FailureType.AGENT_FAILED, FailureType.AGENT_TIMEOUT) \
-            else FailureType.AGENT_FAILED
+        kinds = (FailureType.AGENT_FAILED, FailureType.AGENT_TIMEOUT, FailureType.RESTRICTED_OPERATION)
+        kind = cause.type if cause.type in kinds else FailureType.AGENT_FAILED
         return _fail(kind, message, outcome.failed(message), retryable=not cause.non_retryable)
     if isinstance(cause, ActivityTimeoutError):
         message = f"the agent activity timed out ({cause.type.name if cause.type else 'unknown'})"
