@@ -46,7 +46,8 @@ async def test_a_stuck_resource_leaves_the_shared_window_and_is_retried_alone_wi
     gateway: TemporalGateway, temporal_client: Client, task_queue: str
 ) -> None:
     kube, queue, now = RefusingKube(), task_queue, [datetime.now(UTC)]
-    ctx = OperatorContext(settings=Settings(), temporal=gateway, kube=kube, cluster_id=f"stuck-{uuid.uuid4()}",
+    ctx = OperatorContext(settings=Settings(allowed_task_queues=("*",)), temporal=gateway, kube=kube,
+                          cluster_id=f"stuck-{uuid.uuid4()}",
                           logger=logging.getLogger("test"), clock=lambda: now[0])
     good = await add_schedule(ctx, kube, "good", queue, scripted_query())
     stuck = await add_schedule(ctx, kube, "stuck", queue, scripted_query())
