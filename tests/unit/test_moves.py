@@ -43,3 +43,14 @@ async def test_an_old_temporal_namespace_that_is_gone_holds_nothing_to_delete() 
     with pytest.raises(TemporalNamespaceNotFound):  # the current namespace missing is the reconcile's to report
         await retire_previous_schedule(ctx, {"metadata": {}}, identity,
                                        {"temporal": {"scheduleId": "sundial.x.team-a.news", "namespace": "new"}})
+
+
+def test_an_id_recorded_under_another_cluster_id_is_moved_not_adopted() -> None:
+    from sundial.domain.adoption import adopted_schedule_id
+
+    now = ScheduleIdentity("new-cluster", "team-a", "news", "u1").schedule_id
+    before = ScheduleIdentity("old-cluster", "team-a", "news", "u1").schedule_id
+    body = {"metadata": {}, "status": {"temporal": {"scheduleId": before}}}
+    assert adopted_schedule_id(body, now) is None  # moves.py deletes it and the new ID is created
+    taken = {"metadata": {}, "status": {"temporal": {"scheduleId": "legacy-nightly-report"}}}
+    assert adopted_schedule_id(taken, now) == "legacy-nightly-report"  # an adopted one stays

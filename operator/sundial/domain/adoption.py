@@ -204,6 +204,12 @@ def recreate_window(next_fires: tuple[datetime, ...], now: datetime, margin: tim
     return upcoming[0] - now + margin
 
 
+def moved_deterministic(recorded: str, deterministic: str) -> bool:
+    """``recorded`` is this resource's deterministic ID under another cluster ID (the setting changed)."""
+    old, new = parse_schedule_id(recorded), parse_schedule_id(deterministic)
+    return old is not None and new is not None and old[1:] == new[1:] and old[0] != new[0]
+
+
 def adopted_schedule_id(body: Mapping[str, Any], deterministic: str) -> str | None:
     """The Temporal ID this resource runs under when it is not the deterministic one.
 
@@ -212,7 +218,9 @@ def adopted_schedule_id(body: Mapping[str, Any], deterministic: str) -> str | No
     """
     recorded = ((body.get("status") or {}).get("temporal") or {}).get("scheduleId")
     if recorded:
-        return None if recorded == deterministic else str(recorded)
+        if recorded == deterministic or moved_deterministic(str(recorded), deterministic):
+            return None  # its own ID under an earlier SUNDIAL_CLUSTER_ID: moved (controller/moves.py), not adopted
+        return str(recorded)
     wanted = ((body.get("metadata") or {}).get("annotations") or {}).get(ADOPT_ANNOTATION)
     return str(wanted).strip() or None if wanted else None
 
