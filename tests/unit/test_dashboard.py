@@ -10,7 +10,7 @@ from typing import Any
 from tests.support.counters import FakeKube, FakeTemporal
 
 from sundial.controller.metrics import OperatorMetrics, bind_operator
-from sundial.domain.drift import IndexedSchedule
+from sundial.domain.indexed import IndexedSchedule
 from sundial.domain.schedule_metrics import FAMILIES
 
 DASHBOARD = Path(__file__).resolve().parents[2] / "helm" / "sundial" / "files" / "dashboard.json"

@@ -11,12 +11,10 @@ import pytest
 from sundial.domain.desired import ListedSchedule, ObservedSchedule, RecentAction, ScheduleIdentity
 from sundial.domain.drift import (
     Drift,
-    IndexedSchedule,
     Ownership,
     confirm_drift,
     drift_of,
     firing_change,
-    indexed_from_body,
     is_orphan,
     next_run_patch,
     orphan_action,
@@ -24,6 +22,7 @@ from sundial.domain.drift import (
     ownership,
     plan_sweep,
 )
+from sundial.domain.indexed import IndexedSchedule, indexed_from_body
 
 CLUSTER = "cluster-a"
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)

@@ -6,8 +6,9 @@ import dataclasses
 from datetime import UTC, datetime, timedelta
 
 from sundial.domain.desired import DesiredSchedule, ListedSchedule, ObservedSchedule, Recorded, plan
-from sundial.domain.drift import IndexedSchedule, Ownership, is_orphan, ownership, plan_sweep
+from sundial.domain.drift import Ownership, is_orphan, ownership, plan_sweep
 from sundial.domain.identity import INSTALL_ID, ScheduleIdentity, identity_from_memo
+from sundial.domain.indexed import IndexedSchedule
 
 CLUSTER = "copied-cluster-id"
 OURS = ScheduleIdentity(CLUSTER, "team-a", "news", "uid-1", install_id="install-a")

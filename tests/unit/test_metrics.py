@@ -13,7 +13,7 @@ from tests.support.counters import FakeKube, FakeTemporal
 
 from sundial.controller.metrics import CONTENT_TYPE, OperatorMetrics, bind_operator, record_reconcile, serve_metrics
 from sundial.devstack.processes import free_port
-from sundial.domain.drift import IndexedSchedule
+from sundial.domain.indexed import IndexedSchedule
 from sundial.domain.schedule_metrics import ScheduleMetrics, metrics_from_body
 
 SAMPLE = re.compile(r'^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)*\})? \S+$')

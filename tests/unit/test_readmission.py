@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sundial.domain.drift import IndexedSchedule
+from sundial.domain.indexed import IndexedSchedule
 from sundial.domain.readmission import readmissions
 from sundial.domain.rules import Limits
 

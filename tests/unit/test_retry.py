@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sundial.domain.drift import IndexedSchedule, indexed_from_body
+from sundial.domain.indexed import IndexedSchedule, indexed_from_body
 from sundial.domain.retry import RetryBook, backoff_seconds, needs_retry
 
 

@@ -10,7 +10,7 @@ from tests.support.counters import FakeKube, FakeTemporal
 
 from sundial.controller.metrics import OperatorMetrics, bind_operator
 from sundial.devstack.go_tools import ensure_promtool
-from sundial.domain.drift import IndexedSchedule
+from sundial.domain.indexed import IndexedSchedule
 from sundial.domain.schedule_metrics import FAMILIES, ScheduleMetrics, metrics_from_body, render
 
 BODY: dict[str, Any] = {

@@ -18,7 +18,7 @@ from sundial.controller.context import OperatorContext
 from sundial.controller.metrics import OperatorMetrics
 from sundial.controller.sweeper import ORPHAN_NOTE, SweepConfig, Sweeper
 from sundial.domain.desired import ObservedSchedule, ScheduleIdentity
-from sundial.domain.drift import IndexedSchedule, indexed_from_body
+from sundial.domain.indexed import IndexedSchedule, indexed_from_body
 from sundial.settings import Settings
 
 CLUSTER = "cluster-a"

@@ -28,7 +28,7 @@ from sundial.controller.metrics import METRICS, bind_operator, serve_metrics
 from sundial.controller.reconcile import reconcile
 from sundial.controller.sweeper import SweepConfig, Sweeper
 from sundial.domain.admission import CREATOR_ANNOTATION
-from sundial.domain.drift import IndexedSchedule, Key
+from sundial.domain.indexed import IndexedSchedule, Key
 from sundial.domain.schedule_metrics import ScheduleMetrics
 from sundial.domain.validation import Peers
 from sundial.logs import decision

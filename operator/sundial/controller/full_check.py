@@ -12,8 +12,9 @@ from collections.abc import Awaitable, Callable, Mapping
 from sundial.controller.context import OperatorContext
 from sundial.controller.metrics import OperatorMetrics
 from sundial.domain.desired import ObservedSchedule, ScheduleIdentity
-from sundial.domain.drift import Drift, IndexedSchedule, Key, SweepPlan, confirm_drift
+from sundial.domain.drift import Drift, SweepPlan, confirm_drift
 from sundial.domain.full_check import next_slice, slice_size
+from sundial.domain.indexed import IndexedSchedule, Key
 
 
 class RollingFullCheck:

@@ -23,7 +23,7 @@ from sundial.controller.background import BackgroundTasks, Indexes, start_backgr
 from sundial.controller.context import OperatorContext
 from sundial.controller.liveness import WatcherWatch
 from sundial.controller.reconcile import finalize, reconcile
-from sundial.domain.drift import IndexedSchedule, indexed_from_body
+from sundial.domain.indexed import IndexedSchedule, indexed_from_body
 from sundial.domain.schedule_metrics import ScheduleMetrics, metrics_from_body
 from sundial.domain.validation import Peers
 

@@ -29,7 +29,7 @@ from sundial.domain.schedule_metrics import ScheduleMetrics
 from sundial.domain.schedule_metrics import render as render_schedules
 
 if TYPE_CHECKING:
-    from sundial.domain.drift import IndexedSchedule
+    from sundial.domain.indexed import IndexedSchedule
     from sundial.ports import KubeCounters, TemporalCounters
 
 P = ParamSpec("P")

@@ -13,7 +13,7 @@ from typing import Any
 
 import kopf
 
-from sundial.domain.drift import Key, indexed_from_body
+from sundial.domain.indexed import Key, indexed_from_body
 from sundial.domain.rules import LIMIT_REACHED
 from sundial.logs import decision
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from sundial.controller.annotation_requests import handle_annotation_requests
 from sundial.controller.context import OperatorContext
-from sundial.domain.drift import Key, indexed_from_body
+from sundial.domain.indexed import Key, indexed_from_body
 from sundial.domain.retry import needs_retry
 from sundial.domain.validation import Peers
 from sundial.logs import decision

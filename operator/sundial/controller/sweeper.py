@@ -3,10 +3,8 @@
 kopf is edge-triggered: nothing happens when someone edits a schedule in Temporal, when a
 resource vanished while the operator was down, or when a quota place frees up. Every
 ``SUNDIAL_RESYNC_SECONDS`` this loop lists this cluster's Temporal schedules in pages, holds
-them against the ``kopf.index`` of the resources and lets ``domain.drift.plan_sweep`` decide:
-an idle sweep is O(N / page size) list calls and no Kubernetes call. Only what the plan names
-gets I/O, and a suspicion from the eventually consistent list is confirmed first (a describe
-and a GET):
+them against the ``kopf.index`` of the resources and lets ``domain.drift.plan_sweep`` decide: an
+idle sweep is O(N / page size) list calls, no Kubernetes call. A suspicion is confirmed first:
 
     drift (missing, edited, paused/unpaused, replaced) -> reconcile; Warning Event DriftRepaired
     ended (no next run; endAt passed, maxRuns used)    -> reconcile, which marks it Completed
@@ -24,9 +22,10 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from contextlib import suppress
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sundial.adapters.kube import ScheduleResourceNotFound
+from sundial.controller.context import OperatorContext
 from sundial.controller.full_check import RollingFullCheck, compare_fully
 from sundial.controller.metrics import METRICS, OperatorMetrics, record_sweep
 from sundial.controller.readmission import readmit
@@ -34,26 +33,12 @@ from sundial.controller.retries import retry_one
 from sundial.controller.sweep_config import SweepConfig as SweepConfig  # re-exported
 from sundial.domain import status as st
 from sundial.domain.desired import ListedSchedule, ObservedSchedule, ScheduleIdentity, cluster_prefix
-from sundial.domain.drift import (
-    Drift,
-    FiringChange,
-    IndexedSchedule,
-    Key,
-    SweepPlan,
-    confirm_drift,
-    indexed_from_body,
-    is_orphan,
-    orphan_action,
-    plan_sweep,
-)
+from sundial.domain.drift import Drift, FiringChange, SweepPlan, confirm_drift, is_orphan, orphan_action, plan_sweep
+from sundial.domain.indexed import IndexedSchedule, Key, indexed_from_body
 from sundial.domain.readmission import readmissions
 from sundial.domain.retry import RetryBook, needs_retry
 from sundial.errors import ScheduleNotFound
 from sundial.logs import decision
-
-if TYPE_CHECKING:
-    pass
-from sundial.controller.context import OperatorContext
 
 Repair = Callable[[Mapping[str, Any], Sequence[tuple[str, str]]], Awaitable[None]]
 WARNING, NORMAL = "Warning", "Normal"

@@ -1,12 +1,12 @@
 """What one sweep should do, decided from a Temporal list page and the resource index alone.
 
 Pure: no I/O, ``now`` is a parameter. The sweeper lists this cluster's Temporal schedules in
-pages, snapshots the ``kopf.index`` of resources (``IndexedSchedule``, built here from each
-body) and asks ``plan_sweep``. A list entry carries memo, pause state, next action times and
-the ``listed`` part of a fingerprint, so an idle sweep costs O(N / page size) list calls and
-decides "nothing" without a describe or a Kubernetes read. A list's suspicion is confirmed first
-(``confirm_drift``); orphans are acted on when seen in two sweeps in a row. Ours = memo
-``managed-by: sundial``, this cluster's ID and the ID derived from that memo; others: untouched.
+pages, snapshots the ``kopf.index`` of resources (``domain.indexed``) and asks ``plan_sweep``.
+A list entry carries memo, pause state, next action times and the ``listed`` part of a
+fingerprint, so an idle sweep costs O(N / page size) list calls and decides "nothing" without a
+describe or a Kubernetes read. A list's suspicion is confirmed first (``confirm_drift``);
+orphans are acted on when seen in two sweeps in a row. Ours = memo ``managed-by: sundial``,
+this cluster's ID and the ID derived from that memo; others: untouched.
 """
 
 from __future__ import annotations
@@ -17,14 +17,10 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sundial.domain.adoption import adopted_id
 from sundial.domain.completion import end_reason
 from sundial.domain.desired import ListedSchedule, ObservedSchedule, fingerprint_matches
-from sundial.domain.status import FIRING, OVERDUE, PAUSED, local_time, rfc3339
-
-Key = tuple[str, str]  # (namespace, name)
-SETTLED_PHASES = ("Active", "Paused")
-TRIGGER_ANNOTATION = "sundial.dev/trigger-requested"  # adapters.kube's name; the domain imports no adapter
+from sundial.domain.indexed import IndexedSchedule, Key
+from sundial.domain.status import OVERDUE, local_time, rfc3339
 
 
 class Drift(StrEnum):
@@ -44,63 +40,6 @@ class Ownership(StrEnum):
     OTHER_INSTALL = "other-install"  # this cluster ID, another operator install: a conflict to report
     UNMANAGED = "unmanaged"
     UNWATCHED = "unwatched"  # ours, but in a namespace this (namespace-scoped) operator does not watch
-
-
-@dataclass(frozen=True)
-class IndexedSchedule:
-    """What the sweep needs to know about one ``Schedule`` resource, kept in a kopf index."""
-
-    uid: str
-    generation: int = 0
-    observed_generation: int | None = None
-    phase: str | None = None
-    deleting: bool = False
-    expected_paused: bool = False  # spec.paused or status.accounting.autoPause (the reconcile's rule)
-    status_paused: bool = False  # the Paused condition is True: the last reconcile paused it
-    fingerprint: str | None = None  # status.temporal.fingerprint recorded after the last write
-    next_run_time: str | None = None
-    time_zone: str = "UTC"
-    firing: str | None = None  # the Firing condition's status, "True"/"False", None when absent
-    firing_reason: str | None = None
-    max_runs: int | None = None  # spec.maxRuns
-    refusal: str | None = None  # the Stalled reason while Stalled=True (e.g. ScheduleLimitReached)
-    trigger_waiting: bool = False  # a sundial trigger not yet acknowledged, waiting for Temporal
-    adopted: bool = False  # runs under an adopted (not deterministic) ID: not listed by the sweep
-
-    @property
-    def settled(self) -> bool:
-        """Synced at its current generation, no pause or resume in flight (an automatic pause
-        written but not yet applied, a resume requested), not going away: the only state drift
-        is judged in."""
-        return (self.phase in SETTLED_PHASES and not self.deleting and bool(self.fingerprint)
-                and self.observed_generation == self.generation and self.status_paused == self.expected_paused)
-
-
-def indexed_from_body(body: Mapping[str, Any]) -> IndexedSchedule:
-    """The index entry of one resource body (tolerant of missing status)."""
-    meta, spec = body.get("metadata") or {}, body.get("spec") or {}
-    status = body.get("status") or {}
-    conditions = {c.get("type"): c for c in status.get("conditions") or []}
-    firing: Mapping[str, Any] = conditions.get(FIRING) or {}
-    stalled: Mapping[str, Any] = conditions.get("Stalled") or {}
-    auto_pause = (status.get("accounting") or {}).get("autoPause")
-    return IndexedSchedule(
-        uid=str(meta.get("uid") or ""), generation=int(meta.get("generation") or 0),
-        observed_generation=status.get("observedGeneration"), phase=status.get("phase"),
-        deleting=bool(meta.get("deletionTimestamp")),
-        expected_paused=bool(spec.get("paused")) or bool(auto_pause),
-        status_paused=(conditions.get(PAUSED) or {}).get("status") == "True",
-        fingerprint=(status.get("temporal") or {}).get("fingerprint"),
-        next_run_time=status.get("nextRunTime"), time_zone=str(spec.get("timeZone") or "UTC"),
-        firing=firing.get("status"), firing_reason=firing.get("reason"), max_runs=spec.get("maxRuns"),
-        refusal=stalled.get("reason") if stalled.get("status") == "True" else None,
-        trigger_waiting=_trigger_waiting(meta, status), adopted=bool(adopted_id(status)))
-
-
-def _trigger_waiting(meta: Mapping[str, Any], status: Mapping[str, Any]) -> bool:
-    requested, requests = (meta.get("annotations") or {}).get(TRIGGER_ANNOTATION), status.get("requests") or {}
-    waiting = str(requests.get("triggerResult")).startswith("waiting")
-    return bool(requested) and requested != requests.get("trigger") and waiting
 
 
 def ownership(entry: ListedSchedule | ObservedSchedule, cluster_id: str, install_id: str = "") -> Ownership:

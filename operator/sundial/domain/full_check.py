@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
-from sundial.domain.drift import Key
+from sundial.domain.indexed import Key
 
 
 def slice_size(count: int, resync_seconds: float, full_check_seconds: float) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from sundial.domain.drift import IndexedSchedule, Key
+from sundial.domain.indexed import IndexedSchedule, Key
 from sundial.domain.rules import LIMIT_REACHED, Limits, namespace_quota_refusal
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sundial.domain.drift import IndexedSchedule, Key
+from sundial.domain.indexed import IndexedSchedule, Key
 
 TRIGGER_WAITING = "waiting"  # status.requests.triggerResult prefix while a trigger waits for Temporal
 
