@@ -36,3 +36,15 @@ def test_other_refusals_and_resources_going_away_are_not_readmitted() -> None:
     index = {("ns", "a"): IndexedSchedule(uid="u", phase="Invalid", refusal="IntervalTooShort"),
              ("ns", "b"): IndexedSchedule(uid="u", phase="Invalid", refusal="ScheduleLimitReached", deleting=True)}
     assert readmissions(index, namespace_of("a", "b"), Limits(max_per_namespace=10)) == []
+
+
+def test_a_schedule_over_its_creators_quota_waits_for_a_place_there_too() -> None:
+    # the namespace has room, but alice already has her two schedules (in other namespaces):
+    # re-admitting would only be refused again, at the cost of a read and a reconcile every sweep
+    alice = IndexedSchedule(uid="u", phase="Active", creator="alice")
+    waiting = IndexedSchedule(uid="u", phase="Invalid", refusal="ScheduleLimitReached", creator="alice")
+    index = {("x", "a"): alice, ("y", "b"): alice, ("ns", "c"): waiting}
+    by_namespace = {"x": [(STAMPS["a"], "a")], "y": [(STAMPS["b"], "b")], "ns": [(STAMPS["c"], "c")]}
+    assert readmissions(index, by_namespace, Limits(max_per_namespace=10, max_per_user=2)) == []
+    del index[("y", "b")], by_namespace["y"]
+    assert readmissions(index, by_namespace, Limits(max_per_namespace=10, max_per_user=2)) == [("ns", "c")]

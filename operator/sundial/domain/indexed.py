@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sundial.domain.admission import CREATOR_ANNOTATION
 from sundial.domain.adoption import adopted_id
 from sundial.domain.status import FIRING, PAUSED
 
@@ -38,6 +39,7 @@ class IndexedSchedule:
     refusal: str | None = None  # the Stalled reason while Stalled=True (e.g. ScheduleLimitReached)
     trigger_waiting: bool = False  # a sundial trigger not yet acknowledged, waiting for Temporal
     adopted: bool = False  # runs under an adopted (not deterministic) ID: not listed by the sweep
+    creator: str = ""  # the sundial.dev/created-by annotation: the per-creator quota's key
 
     @property
     def settled(self) -> bool:
@@ -66,7 +68,8 @@ def indexed_from_body(body: Mapping[str, Any]) -> IndexedSchedule:
         next_run_time=status.get("nextRunTime"), time_zone=str(spec.get("timeZone") or "UTC"),
         firing=firing.get("status"), firing_reason=firing.get("reason"), max_runs=spec.get("maxRuns"),
         refusal=stalled.get("reason") if stalled.get("status") == "True" else None,
-        trigger_waiting=_trigger_waiting(meta, status), adopted=bool(adopted_id(status)))
+        trigger_waiting=_trigger_waiting(meta, status), adopted=bool(adopted_id(status)),
+        creator=str((meta.get("annotations") or {}).get(CREATOR_ANNOTATION) or ""))
 
 
 def _trigger_waiting(meta: Mapping[str, Any], status: Mapping[str, Any]) -> bool:
