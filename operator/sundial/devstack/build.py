@@ -57,6 +57,13 @@ def cache_root() -> Path:
     return Path(base) / "sundial"
 
 
+def bin_cache() -> Path:
+    """The folder of built binaries (``<cache root>/bin``), created on first use."""
+    cache = cache_root() / "bin"
+    cache.mkdir(parents=True, exist_ok=True)
+    return cache
+
+
 def _go() -> str:
     go = shutil.which("go")
     if go is None:
@@ -168,8 +175,7 @@ def wheel_binary(name: str, package: str) -> Path:
 
 def ensure_binaries(log_to_stderr: bool = True) -> Binaries:
     """Build what is missing, reuse what is cached, and return every binary's path."""
-    cache = cache_root() / "bin"
-    cache.mkdir(parents=True, exist_ok=True)
+    cache = bin_cache()
     log = cache_root() / "build.log"
     steps = [("kube-apiserver", build_kube_apiserver), ("etcd", build_etcd), ("helm", build_helm)]
     built: dict[str, Path] = {}

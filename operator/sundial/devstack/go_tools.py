@@ -11,16 +11,10 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from sundial.devstack.build import _build_in_wrapper, _run_go, cache_root
+from sundial.devstack.build import _build_in_wrapper, _run_go, bin_cache, cache_root
 
 CLI_UTILS_VERSION = "v0.37.2"  # sigs.k8s.io/cli-utils: kstatus, the status library Flux uses
 PROMETHEUS_VERSION = "v0.316.0"  # the Go module of Prometheus 3.x
-
-
-def _cache() -> Path:
-    cache = cache_root() / "bin"
-    cache.mkdir(parents=True, exist_ok=True)
-    return cache
 
 
 def build_promtool(cache: Path, log: Path) -> Path:
@@ -36,7 +30,7 @@ def build_promtool(cache: Path, log: Path) -> Path:
 
 def ensure_promtool() -> Path:
     """promtool, built on first use and cached by version."""
-    return build_promtool(_cache(), cache_root() / "build.log")
+    return build_promtool(bin_cache(), cache_root() / "build.log")
 
 
 KSTATUS_MAIN = """\
@@ -102,4 +96,4 @@ def build_kstatus(cache: Path, log: Path) -> Path:
 
 def ensure_kstatus() -> Path:
     """The kstatus CLI, built on first use and cached by cli-utils version (~40 s once)."""
-    return build_kstatus(_cache(), cache_root() / "build.log")
+    return build_kstatus(bin_cache(), cache_root() / "build.log")
