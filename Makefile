@@ -39,8 +39,10 @@ test-integration: install
 test-e2e: install control-plane
 	$(BIN)/pytest -m e2e $(PYTEST_ARGS)
 
-crds: install  ## regenerate crds/ from the pydantic models
+crds: install  ## regenerate crds/ and the status TypedDicts (domain/status_dicts.py) from the pydantic models
 	$(BIN)/python -m sundial.domain.crd > crds/sundial.dev_schedules.yaml
+	$(BIN)/python -m sundial.domain.status_codegen > operator/sundial/domain/status_dicts.py.new
+	mv operator/sundial/domain/status_dicts.py.new operator/sundial/domain/status_dicts.py
 
 docs: install  ## regenerate docs/reference.md from the models, settings, conditions and CLI
 	$(BIN)/python -m sundial.reference > docs/reference.md

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from sundial.domain.desired import DesiredSchedule, ListedSchedule, ObservedSchedule, ScheduleIdentity
 from sundial.domain.run_records import RunInfo, RunOutcome
+from sundial.domain.status import Status
 
 
 class TemporalCounters(Protocol):
@@ -109,7 +110,7 @@ class KubePort(KubeCounters, Protocol):
 
     async def list_schedules(self, namespace: str | None = None) -> list[dict[str, Any]]: ...
 
-    async def patch_status(self, namespace: str, name: str, status: dict[str, Any],
+    async def patch_status(self, namespace: str, name: str, status: Status,
                            resource_version: str | None = None) -> str | None:
         """Merge-patch ``status`` (only on ``resource_version`` when given: KubeConflict otherwise); the new
         resourceVersion, None when the resource is gone (not an error)."""

@@ -2,7 +2,7 @@
 
 Every ``Schedule`` spec and status field comes from the pydantic models (their docstrings are
 also the CRD's descriptions, so ``kubectl explain`` says the same), the settings from
-``settings.SETTINGS``, the condition types and reasons from ``domain.status``, and the
+``settings.SETTINGS``, the condition types and reasons from ``domain.conditions``, and the
 commands from the CLI's own parser.
 """
 
@@ -20,40 +20,14 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from sundial import cli
-from sundial.domain import status as st
+from sundial.domain import conditions
 from sundial.domain.models import Model, ScheduleSpec
 from sundial.domain.status_models import ScheduleStatus
 from sundial.settings import SETTINGS
 
-#: What each condition type and reason constant of ``domain.status`` means (a test fails when one is missing).
-MEANINGS = {
-    st.READY: "The Temporal schedule matches the spec (True), or why it cannot (False).",
-    st.PAUSED: "The schedule does not fire: paused by the spec or automatically (True).",
-    st.RECONCILING: "The operator is changing the Temporal schedule to match a new spec.",
-    st.STALLED: "The spec is refused (invalid, over a limit, or rejected by Temporal); the last good schedule stays.",
-    st.FIRING: "Runs start when due (True), or the next run time passed without a run (False, Overdue).",
-    st.SYNCED: "Ready: the Temporal schedule matches the spec.",
-    st.ACTIVE: "Paused=False: the schedule fires.",
-    st.USER_REQUESTED: "Paused=True because spec.paused is true (spec.pauseReason says why).",
-    st.CONSECUTIVE_FAILURES: "Paused=True automatically after policy.maxConsecutiveFailures failed runs in a row.",
-    st.BUDGET_EXHAUSTED: "Paused=True automatically: the runs' total cost reached policy.maxTotalBudgetUSD.",
-    st.TEMPORAL_UNAVAILABLE: "Ready=False: Temporal did not answer; the operator retries with backoff.",
-    st.TEMPORAL_REJECTED: "Stalled=True: Temporal refused the schedule (its message is kept).",
-    st.TEMPORAL_UNAUTHORIZED: "Ready=False: Temporal refused the operator's credentials or grants; retried with "
-                              "backoff, recovers by itself once an admin fixes them.",
-    st.TEMPORAL_NAMESPACE_NOT_FOUND: "Ready=False: the operator's Temporal namespace does not exist; retried with "
-                                     "backoff, recovers by itself once it is created.",
-    st.INSTALL_CONFLICT: "Ready=False: the schedule at this ID was written by another operator install with the "
-                         "same cluster ID; nothing is touched (docs/operations-security.md).",
-    st.SPEC_VALID: "Stalled=False: the spec passed every rule.",
-    st.DELETING: "The resource is being deleted; the Temporal schedule goes first.",
-    st.OVERDUE: "Firing=False: the next run time passed the grace period without a run.",
-    st.ON_TIME: "Firing=True: runs start when due.",
-    st.PENDING: "Ready=False before the first sync: the Temporal schedule is not created yet.",
-    st.PROGRESSING: "Reconciling=True: a new generation of the spec is being applied to Temporal.",
-    st.COMPLETED: "Ready=True, phase Completed: the schedule can never fire again (endAt passed or maxRuns used).",
-}
-CONDITION_TYPES = (st.READY, st.PAUSED, st.RECONCILING, st.STALLED, st.FIRING)
+#: What each condition type and reason means: from ``domain.conditions``, the one place they are named.
+MEANINGS = conditions.MEANINGS
+CONDITION_TYPES = tuple(conditions.TYPES)
 
 
 def _cell(text: str) -> str:
@@ -171,7 +145,7 @@ def render() -> str:
     lines += _table(header, field_rows(ScheduleStatus, "status"))
     lines += ["## Conditions", "", "Condition types:", ""]
     lines += _table(("type", "meaning"), [f"| `{t}` | {MEANINGS[t]} |" for t in CONDITION_TYPES])
-    reasons = sorted(v for k, v in vars(st).items() if k.isupper() and isinstance(v, str) and v not in CONDITION_TYPES)
+    reasons = sorted(conditions.REASONS)
     lines += ["Reasons set by the operator (refusals add the rule's own reason, e.g. `IntervalTooShort`):", ""]
     lines += _table(("reason", "meaning"), [f"| `{r}` | {MEANINGS[r]} |" for r in reasons])
     lines += ["## Operator settings (environment variables)", "",

@@ -21,6 +21,7 @@ from tests.support.scripted_agent import scripted_query
 from sundial.adapters.temporal import TemporalGateway
 from sundial.controller.accounting import AccountingState, account_once
 from sundial.controller.context import OperatorContext
+from sundial.domain.status import Status
 from sundial.settings import Settings
 
 
@@ -31,7 +32,7 @@ class RefusingKube(MemoryKube):
         super().__init__()
         self.refused: set[str] = set()
 
-    async def patch_status(self, namespace: str, name: str, status: dict[str, Any],
+    async def patch_status(self, namespace: str, name: str, status: Status,
                            resource_version: str | None = None) -> None:
         if name in self.refused and ("runs" in status or "accounting" in status):
             raise RuntimeError(f"admission webhook denied the status of {name}")

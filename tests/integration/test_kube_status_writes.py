@@ -18,7 +18,9 @@ from sundial.controller.context import OperatorContext
 from sundial.devstack.controlplane import LocalControlPlane
 from sundial.devstack.operator_process import OperatorProcess
 from sundial.devstack.processes import free_port
+from sundial.domain import conditions as cond
 from sundial.domain import status as st
+from sundial.domain.status import Status
 from sundial.errors import KubeConflict, KubeForbidden, KubeNotFound, KubeUnavailable
 from sundial.settings import Settings
 
@@ -31,7 +33,7 @@ class CountingGateway(KubeGateway):
 
     conflicts = 0
 
-    async def patch_status(self, namespace: str, name: str, status: dict[str, Any],
+    async def patch_status(self, namespace: str, name: str, status: Status,
                            resource_version: str | None = None) -> str | None:
         try:
             return await super().patch_status(namespace, name, status, resource_version)
@@ -63,8 +65,8 @@ def seeded(api: client.ApiClient) -> tuple[str, dict[str, Any]]:
     kube = Kube(api)
     namespace = kube.new_namespace(webhook=False)  # no operator runs here to serve the webhooks
     kube.create(namespace, "s", SPEC)
-    conditions = st.with_condition([], st.READY, True, st.SYNCED, "", 1, datetime.fromisoformat(T0))
-    conditions = st.with_condition(conditions, st.FIRING, True, st.ON_TIME, "", 1, datetime.fromisoformat(T0))
+    conditions = st.with_condition([], cond.READY, True, cond.SYNCED, "", 1, datetime.fromisoformat(T0))
+    conditions = st.with_condition(conditions, cond.FIRING, True, cond.ON_TIME, "", 1, datetime.fromisoformat(T0))
     client.CustomObjectsApi(api).patch_namespaced_custom_object_status(
         "sundial.dev", "v1alpha1", namespace, "schedules", "s",
         {"status": {"phase": "Active", "conditions": conditions, "temporal": {"scheduleId": "x"}}})
@@ -77,13 +79,13 @@ async def test_two_writers_of_conditions_both_keep_their_condition(api: client.A
     # the sweeper's watchdog reads the same version and writes Firing=False first
     watchdog = context(CountingGateway(api))
     read_by_watchdog = Kube(api).get(namespace, "s")
-    before = dict(read_by_watchdog["status"])
-    overdue = st.with_condition(before["conditions"], st.FIRING, False, st.OVERDUE, "late", 1, now)
+    before = st.status_of(read_by_watchdog).copy()
+    overdue = st.with_condition(before["conditions"], cond.FIRING, False, cond.OVERDUE, "late", 1, now)
     await watchdog.write_status(read_by_watchdog, before, {**before, "conditions": overdue})
     # the reconcile, working from its older read, then writes Ready=False and phase Error
     gateway = CountingGateway(api)
     reconcile = context(gateway)
-    previous = dict(read_by_reconcile["status"])
+    previous = st.status_of(read_by_reconcile).copy()
     await reconcile.write_status(read_by_reconcile, previous,
                                  st.unavailable_status(previous, 1, "Temporal away", now))
 

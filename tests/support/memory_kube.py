@@ -13,10 +13,11 @@ from __future__ import annotations
 import copy
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from sundial.adapters.kube import ScheduleResourceNotFound
 from sundial.domain.patches import merged
+from sundial.domain.status import Status
 from sundial.errors import KubeConflict
 
 
@@ -60,11 +61,11 @@ class MemoryKube:
             raise ScheduleResourceNotFound(f"schedule {namespace}/{name} not found")
         return copy.deepcopy(self.bodies[namespace, name])
 
-    async def patch_status(self, namespace: str, name: str, status: dict[str, Any],
+    async def patch_status(self, namespace: str, name: str, status: Status,
                            resource_version: str | None = None) -> str | None:
         self._count("status")
         self.calls["patch"] += 1
-        self.patches.append((namespace, name, copy.deepcopy(status)))
+        self.patches.append((namespace, name, cast(dict[str, Any], copy.deepcopy(status))))
         body = self.bodies.get((namespace, name))
         if body is None:
             return None  # gone: not an error, as with the real API

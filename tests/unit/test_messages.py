@@ -76,9 +76,11 @@ def test_condition_messages_are_bounded() -> None:
 def test_recent_run_errors_from_a_worker_are_bounded() -> None:
     info = RunInfo("s", "w", "r", "FAILED", NOW, NOW)
     record = run_record(ClosedRun(info, "FAILED", error="E" * 2_000_000, model="m" * 10_000))
-    assert len(record["error"]) <= MESSAGE_LIMIT
-    assert "2000000 characters" in record["error"]
-    assert len(record["model"]) <= 255
+    error, model = record["error"], record["model"]
+    assert error is not None and model is not None
+    assert len(error) <= MESSAGE_LIMIT
+    assert "2000000 characters" in error
+    assert len(model) <= 255
 
 
 def test_bounded_leaves_short_printable_messages_alone() -> None:

@@ -10,6 +10,7 @@ import pytest
 from sundial.controller.context import OperatorContext
 from sundial.controller.moves import previous_place, retire_previous_schedule
 from sundial.domain.identity import ScheduleIdentity
+from sundial.domain.status import Status
 from sundial.errors import TemporalNamespaceNotFound
 from sundial.settings import Settings
 
@@ -38,7 +39,7 @@ async def test_an_old_temporal_namespace_that_is_gone_holds_nothing_to_delete() 
     ctx = OperatorContext(settings=Settings(temporal_namespace="new"), temporal=cast(Any, GoneNamespace("new")),
                           kube=cast(Any, None), cluster_id="c", logger=logging.getLogger("test"))
     identity = ScheduleIdentity("c", "team-a", "news", "u1")
-    status = {"temporal": {"scheduleId": identity.schedule_id, "namespace": "old"}}
+    status: Status = {"temporal": {"scheduleId": identity.schedule_id, "namespace": "old"}}
     await retire_previous_schedule(ctx, {"metadata": {}}, identity, status)  # no error: nothing fires there
     with pytest.raises(TemporalNamespaceNotFound):  # the current namespace missing is the reconcile's to report
         await retire_previous_schedule(ctx, {"metadata": {}}, identity,

@@ -17,6 +17,7 @@ import pytest
 from sundial.controller.context import OperatorContext
 from sundial.controller.reconcile import reconcile
 from sundial.domain.desired import ObservedSchedule, ScheduleIdentity
+from sundial.domain.status import Status
 from sundial.domain.validation import Peers
 from sundial.settings import Settings
 
@@ -44,7 +45,7 @@ class RecordingKube:
         self.status: dict[str, Any] = {}
         self.events: list[tuple[str, str]] = []
 
-    async def patch_status(self, namespace: str, name: str, patch: dict[str, Any],
+    async def patch_status(self, namespace: str, name: str, patch: Status,
                            resource_version: str | None = None) -> None:
         self.status.update(patch)
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from sundial.controller.reconcile import backoff_seconds, effective_pause, recorded_from_status
+from sundial.domain import conditions as cond
 from sundial.domain.desired import Recorded
 from sundial.domain.models import ScheduleSpec
 from sundial.domain.patches import merged
+from sundial.domain.status import Status
 
 SPEC = {"schedule": "0 9 * * *", "task": {"query": "q"}}
 
@@ -35,7 +37,7 @@ def test_recorded_hashes_need_both_values() -> None:
 
 
 def test_spec_pause_wins_over_an_automatic_pause() -> None:
-    status = {"accounting": {"autoPause": {"reason": "BudgetExhausted", "message": "spent $5 of $5"}}}
+    status: Status = {"accounting": {"autoPause": {"reason": "BudgetExhausted", "message": "spent $5 of $5"}}}
     paused_spec = ScheduleSpec.from_body({**SPEC, "paused": True, "pauseReason": "freeze"})
     assert effective_pause(paused_spec, status) is not None
     assert effective_pause(paused_spec, status).reason == "UserRequested"  # type: ignore[union-attr]
@@ -54,7 +56,7 @@ def test_a_first_sync_says_firing_and_later_syncs_leave_the_watchdogs_verdict() 
     firing = [c for c in first["conditions"] if c["type"] == "Firing"]
     assert [(c["status"], c["reason"]) for c in firing] == [("True", "OnTime")]
     late = st.with_condition(first["conditions"], "Firing", False, "Overdue", "late", 1, now)
-    overdue = {**first, "conditions": late}
+    overdue: st.Status = {**first, "conditions": late}
     again = st.synced_status(overdue, 2, {}, None, "UTC", None, now, wrote_to_temporal=True)
     assert [(c["status"], c["reason"]) for c in again["conditions"] if c["type"] == "Firing"] == [("False", "Overdue")]
 
@@ -69,11 +71,13 @@ def test_a_rebased_write_reapplies_only_the_conditions_this_writer_changed() -> 
     from sundial.domain import status as st
 
     t0, t1 = datetime(2026, 12, 1, tzinfo=UTC), datetime(2026, 12, 1, 1, tzinfo=UTC)
-    base = st.with_condition([], st.READY, True, st.SYNCED, "", 1, t0)
-    base = st.with_condition(base, st.FIRING, True, st.ON_TIME, "", 1, t0)
-    previous = {"phase": "Active", "conditions": base}
-    theirs = {**previous, "conditions": st.with_condition(base, st.FIRING, False, st.OVERDUE, "late", 1, t1)}
-    ours = {"phase": "Error", "conditions": st.with_condition(base, st.READY, False, "TemporalUnavailable", "x", 1, t1)}
+    base = st.with_condition([], cond.READY, True, cond.SYNCED, "", 1, t0)
+    base = st.with_condition(base, cond.FIRING, True, cond.ON_TIME, "", 1, t0)
+    previous: st.Status = {"phase": "Active", "conditions": base}
+    theirs: st.Status = {**previous,
+                         "conditions": st.with_condition(base, cond.FIRING, False, cond.OVERDUE, "late", 1, t1)}
+    ours: st.Status = {"phase": "Error",
+                       "conditions": st.with_condition(base, cond.READY, False, "TemporalUnavailable", "x", 1, t1)}
     rebased = st.rebase(previous, ours, theirs)
     by_type = {c["type"]: (c["status"], c["reason"]) for c in rebased["conditions"]}
     assert by_type == {"Ready": ("False", "TemporalUnavailable"), "Firing": ("False", "Overdue")}

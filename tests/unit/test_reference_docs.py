@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sundial import reference
-from sundial.domain import status as st
+from sundial.domain import conditions
 from sundial.domain.models import ScheduleSpec
 from sundial.domain.status_models import ScheduleStatus
 from sundial.settings import SETTINGS
@@ -24,7 +24,7 @@ def test_every_spec_and_status_field_every_setting_and_condition_constant_is_doc
             assert f"| `{prefix}.{info.alias or name}` |" in text
     for setting in SETTINGS:
         assert f"| `{setting.env}` |" in text
-    constants = {v for k, v in vars(st).items() if k.isupper() and isinstance(v, str)}
+    constants = {v for k, v in vars(conditions).items() if k.isupper() and isinstance(v, str)}
     assert constants <= set(reference.MEANINGS), "give each condition type and reason a meaning in MEANINGS"
     for constant in constants:
         assert f"| `{constant}` | {reference.MEANINGS[constant]} |" in text

@@ -11,6 +11,7 @@ import pytest
 from temporalio.service import RPCError, RPCStatusCode
 
 from sundial.adapters.temporal_mapping import translate
+from sundial.domain import conditions as cond
 from sundial.domain import status as st
 from sundial.errors import (
     ScheduleNotFound,
@@ -25,14 +26,14 @@ from sundial.errors import (
 def test_refused_credentials_are_temporary_and_say_so(code: RPCStatusCode) -> None:
     error = translate(RPCError("Request unauthorized.", code, b""), "describe schedule")
     assert isinstance(error, TemporalUnauthorized) and isinstance(error, TemporalUnavailable)
-    assert error.reason == st.TEMPORAL_UNAUTHORIZED
+    assert error.reason == cond.TEMPORAL_UNAUTHORIZED
     assert "credentials" in str(error)
 
 
 def test_a_missing_namespace_is_temporary_but_a_missing_schedule_is_not_found() -> None:
     missing = translate(RPCError("Namespace nope is not found.", RPCStatusCode.NOT_FOUND, b""), "list")
     assert isinstance(missing, TemporalNamespaceNotFound) and isinstance(missing, TemporalUnavailable)
-    assert missing.reason == st.TEMPORAL_NAMESPACE_NOT_FOUND
+    assert missing.reason == cond.TEMPORAL_NAMESPACE_NOT_FOUND
     assert "SUNDIAL_TEMPORAL_NAMESPACE" in str(missing)
     schedule = translate(RPCError("schedule not found for ID: sundial.abc.namespace-a.x",
                                   RPCStatusCode.NOT_FOUND, b""), "describe")
@@ -48,10 +49,10 @@ def test_a_refusal_of_the_operator_is_never_stalled() -> None:
     from datetime import UTC, datetime
 
     status = st.unavailable_status({}, 3, "Request unauthorized.", datetime(2026, 12, 1, tzinfo=UTC),
-                                   st.TEMPORAL_UNAUTHORIZED)
+                                   cond.TEMPORAL_UNAUTHORIZED)
     reasons = {c["type"]: (c["status"], c["reason"]) for c in status["conditions"]}
     assert reasons == {"Ready": ("False", "TemporalUnauthorized"), "Reconciling": ("True", "TemporalUnauthorized")}
     assert status["phase"] == "Pending"  # never synced: not Invalid, nothing in the spec is wrong
     synced = st.unavailable_status({"temporal": {"scheduleId": "s"}}, 3, "x", datetime(2026, 12, 1, tzinfo=UTC),
-                                   st.TEMPORAL_NAMESPACE_NOT_FOUND)
+                                   cond.TEMPORAL_NAMESPACE_NOT_FOUND)
     assert synced["phase"] == "Error"

@@ -19,6 +19,7 @@ from kubernetes.client.exceptions import ApiException
 from urllib3.exceptions import HTTPError as TransportError
 
 from sundial.domain.admission import CREATOR_ANNOTATION as CREATOR_ANNOTATION  # its home is the domain
+from sundial.domain.status import Status
 from sundial.errors import KubeConflict, KubeError, KubeForbidden, KubeNotFound, KubeUnavailable
 
 GROUP, VERSION, PLURAL, KIND = "sundial.dev", "v1alpha1", "schedules", "Schedule"
@@ -113,7 +114,7 @@ class KubeGateway:
     def _custom(self) -> client.CustomObjectsApi:
         return client.CustomObjectsApi(self.api)
 
-    async def patch_status(self, namespace: str, name: str, status: dict[str, Any],
+    async def patch_status(self, namespace: str, name: str, status: Status,
                            resource_version: str | None = None) -> str | None:
         """Merge-patch ``status``; the new resourceVersion, or None when the Schedule is already gone.
 

@@ -40,7 +40,7 @@ import math
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -190,7 +190,7 @@ async def collect(runs: RunSource, schedule_id: str, query: Query) -> dict[str, 
     joined = {r.run_id: closed_run(r, o) for r, o in zip(closed, outcomes, strict=True)}
     costs = [j.cost_usd for j in joined.values()]
     shown = selection[start:end]
-    records = [run_record(joined.get(r.run_id) or r) for r in shown]
+    records: list[Mapping[str, Any]] = [run_record(joined.get(r.run_id) or r) for r in shown]
     if query.show_io:  # one first-event read per run shown, none for the rest of the selection
         inputs = await asyncio.gather(*(runs.run_input(r.workflow_id, r.run_id) for r in shown))
         records = [{**record, **run_io(task_input, _result(joined.get(r.run_id)), query.result_chars)}

@@ -48,9 +48,9 @@ from sundial.controller.budget_stop import cancel_open_runs
 from sundial.controller.context import WARNING, OperatorContext
 from sundial.controller.metrics import METRICS
 from sundial.controller.reconcile import reconcile
+from sundial.domain import status as st
 from sundial.domain.desired import ScheduleIdentity, cluster_prefix
 from sundial.domain.models import HistorySpec, PolicySpec
-from sundial.domain.patches import changed_leaves
 from sundial.domain.run_records import RunInfo, RunOutcome, closed_run, parse_time
 from sundial.domain.runs import SAFETY_LAG, HistoryLimits, Ledger, auto_pause_decision, fold, uncounted, with_running
 from sundial.domain.validation import Peers
@@ -196,7 +196,7 @@ class _Sweep:
         self.report.kube_calls += 1
         if body["metadata"].get("uid") != t.uid or body["metadata"].get("deletionTimestamp"):
             raise ScheduleResourceNotFound(f"schedule {t.key} was replaced or is being deleted")
-        previous, spec = dict(body.get("status") or {}), body.get("spec") or {}
+        previous, spec = st.status_of(body).copy(), body.get("spec") or {}
         ledger, not_before = Ledger.from_status(previous), parse_time(body["metadata"].get("creationTimestamp"))
         limits, policy = _rules(spec)
         await self._read_outcomes(uncounted(ledger, closed, window, not_before))
@@ -206,9 +206,9 @@ class _Sweep:
         pause = auto_pause_decision(new, policy.max_consecutive_failures, policy.max_total_budget_usd, self.now,
                                     int(body["metadata"].get("generation") or 0))
         new = replace(new, auto_pause=pause) if pause else new
-        status = {**previous, **new.to_status()}
+        status: st.Status = {**previous, **new.to_status()}
         if new.differs_from(ledger) or refresh:
-            patch = changed_leaves(previous, status)  # leaves only: a concurrent resume keeps its own
+            patch = st.status_patch(previous, status)  # leaves only: a concurrent resume keeps its own
             if patch:  # on the version read: a write in between (e.g. a resume) makes it retry next sweep
                 await self.ctx.kube.patch_status(t.namespace, t.name, patch,
                                                  resource_version=body["metadata"].get("resourceVersion"))

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from sundial.controller.budget_stop import stop_due
+from sundial.domain import conditions as cond
 from sundial.domain import status as st
 from sundial.domain.adoption import adopted_id
 from sundial.domain.run_records import parse_time
@@ -44,7 +45,7 @@ class Tracked:
 
 def tracked_from_body(body: Mapping[str, Any]) -> Tracked:
     """The index entry of one resource body (pure; for ``kopf.index``)."""
-    meta, status = body.get("metadata") or {}, body.get("status") or {}
+    meta, status = body.get("metadata") or {}, st.status_of(body)
     ledger = Ledger.from_status(status)
     return Tracked(str(meta.get("namespace") or ""), str(meta.get("name") or ""), str(meta.get("uid") or ""),
                    str(meta.get("creationTimestamp") or ""), bool(meta.get("deletionTimestamp")),
@@ -54,11 +55,11 @@ def tracked_from_body(body: Mapping[str, Any]) -> Tracked:
 
 def pause_pending(body: Mapping[str, Any]) -> bool:
     """The status holds an automatic pause that the Paused condition does not show yet."""
-    status = body.get("status") or {}
+    status = st.status_of(body)
     pause = (status.get("accounting") or {}).get("autoPause")
     if not pause or (body.get("spec") or {}).get("paused"):
         return False  # spec.paused pauses already, with its own reason (UserRequested)
-    paused: Mapping[str, Any] = next((c for c in status.get("conditions") or [] if c.get("type") == st.PAUSED), {})
+    paused = st.condition(status, cond.PAUSED) or {}
     return not (paused.get("status") == "True" and paused.get("reason") == pause.get("reason"))
 
 

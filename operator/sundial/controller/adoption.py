@@ -21,6 +21,7 @@ from sundial.controller.context import NORMAL, OperatorContext
 from sundial.domain.adoption import adoption_refusal, recreate_window
 from sundial.domain.desired import DesiredSchedule, ObservedSchedule, ScheduleIdentity
 from sundial.domain.run_records import RunInfo
+from sundial.domain.status import status_of
 from sundial.errors import TemporalRejected
 from sundial.ports import RunsPort
 
@@ -50,7 +51,7 @@ async def take_over(ctx: OperatorContext, body: Mapping[str, Any], identity: Sch
     if len(schedule_id.encode()) > MAX_ID_BYTES or not schedule_id.isprintable() or set(schedule_id) & set("'\"\\"):
         raise AdoptionRefused(f"sundial.dev/adopt: {schedule_id[:80]!r} is not a schedule ID Sundial can adopt "
                               f"(printable, no quotes or backslashes, at most {MAX_ID_BYTES} bytes)")
-    recorded = ((body.get("status") or {}).get("temporal") or {}).get("scheduleId")
+    recorded = (status_of(body).get("temporal") or {}).get("scheduleId")
     if observed is None:
         if recorded != schedule_id:
             raise AdoptionRefused(f"sundial.dev/adopt: Temporal schedule {schedule_id} not found in namespace "

@@ -19,7 +19,8 @@ from sundial.controller.reconcile import auto_paused, clear_auto_pause, reconcil
 from sundial.domain.messages import bounded
 from sundial.domain.retry import TRIGGER_WAITING
 from sundial.domain.run_records import parse_time
-from sundial.domain.status import rfc3339
+from sundial.domain.status import Status, rfc3339, status_of
+from sundial.domain.status_dicts import RequestAcksDict
 from sundial.domain.validation import Peers
 from sundial.errors import TemporalError, TemporalUnavailable
 
@@ -27,7 +28,7 @@ from sundial.errors import TemporalError, TemporalUnavailable
 def pending(body: Mapping[str, Any], annotation: str, key: str) -> str | None:
     """The annotation's value when the operator has not acknowledged it yet."""
     value = ((body.get("metadata") or {}).get("annotations") or {}).get(annotation)
-    acked = ((body.get("status") or {}).get("requests") or {}).get(key)
+    acked = (status_of(body).get("requests") or {}).get(key)
     return value if value and value != acked else None
 
 
@@ -53,7 +54,7 @@ def resume_reason(body: Mapping[str, Any]) -> str:
 async def _resume(ctx: OperatorContext, body: Mapping[str, Any], token: str, peers: Peers) -> None:
     """Clear an automatic pause; the reason goes to the Event and (``requests.resumeNote``) the
     Paused condition's message."""
-    previous = dict(body.get("status") or {})
+    previous = status_of(body).copy()
     reason = resume_reason(body)
     why = "sundial resume" + (f": {reason}" if reason else "")
     if not auto_paused(previous):  # clear_auto_pause posts AutoPauseCleared with ``why`` otherwise
@@ -63,7 +64,7 @@ async def _resume(ctx: OperatorContext, body: Mapping[str, Any], token: str, pee
     await reconcile(ctx, {**body, "status": status}, peers)
 
 
-def trigger_refusal(status: Mapping[str, Any], now: datetime, interval_minutes: int) -> str | None:
+def trigger_refusal(status: Status, now: datetime, interval_minutes: int) -> str | None:
     """Why a trigger may not start a run now, or None (pure).
 
     Not while an automatic pause holds (a spent budget or a failure streak is not lifted by a
@@ -82,12 +83,12 @@ def trigger_refusal(status: Mapping[str, Any], now: datetime, interval_minutes: 
 
 
 async def _trigger(ctx: OperatorContext, body: Mapping[str, Any], token: str) -> None:
-    previous = dict(body.get("status") or {})
+    previous = status_of(body).copy()
     schedule_id = (previous.get("temporal") or {}).get("scheduleId")
     interval = ctx.settings.trigger_min_interval_minutes
     interval = ctx.settings.min_interval_minutes if interval is None else interval
     refusal = trigger_refusal(previous, ctx.clock(), interval)
-    started: dict[str, str] = {}
+    started: RequestAcksDict = {}
     meta = body["metadata"]
     acting = (meta["namespace"], meta["name"], token)
     if acting in _ACTING:  # the event handler and the sweeper's retry must not both start a run
@@ -127,7 +128,7 @@ def _forget_old(acting: dict[tuple[str, str, str], None], keep: int = 10_000) ->
         acting.pop(next(iter(acting)))
 
 
-async def _trigger_waits(ctx: OperatorContext, body: Mapping[str, Any], previous: Mapping[str, Any],
+async def _trigger_waits(ctx: OperatorContext, body: Mapping[str, Any], previous: Status,
                          message: str) -> None:
     """Temporal is away: the request stays unacknowledged and the sweeper retries it with backoff
     (``sundial.domain.retry``). Written (and announced) once, so the wait makes no event storm."""

@@ -15,13 +15,14 @@ from typing import Any
 from sundial.adapters.kube import BACKFILL_ANNOTATION
 from sundial.controller.context import NORMAL, WARNING, OperatorContext
 from sundial.domain.backfill import BackfillInvalid, parse_request, plan_for_resource
+from sundial.domain.status import status_of
 from sundial.errors import TemporalError
 
 
 def pending_backfill(body: Mapping[str, Any]) -> str | None:
     """The annotation's value when the operator has not acknowledged it yet."""
     value = ((body.get("metadata") or {}).get("annotations") or {}).get(BACKFILL_ANNOTATION)
-    acked = ((body.get("status") or {}).get("requests") or {}).get("backfill")
+    acked = (status_of(body).get("requests") or {}).get("backfill")
     return str(value) if value and value != acked else None
 
 
@@ -41,7 +42,7 @@ async def handle_backfill(ctx: OperatorContext, body: Mapping[str, Any], value: 
         result = f"refused: {exc}"
         await ctx.event(body, WARNING, "BackfillRefused", str(exc))
     else:
-        schedule_id = str(((body.get("status") or {}).get("temporal") or {}).get("scheduleId"))
+        schedule_id = str((status_of(body).get("temporal") or {}).get("scheduleId"))
         span = f"{request.start.isoformat()} to {request.end.isoformat()}"
         try:
             if planned.runs:

@@ -13,18 +13,19 @@ from datetime import datetime
 from typing import Any
 
 from sundial.controller.context import WARNING, OperatorContext
-from sundial.domain import status as st
+from sundial.domain import conditions as cond
 from sundial.domain.run_records import RunInfo
+from sundial.domain.status import Status, status_of
 from sundial.ports import RunsPort
 
 
-def budget_paused(status: Mapping[str, Any]) -> bool:
+def budget_paused(status: Status) -> bool:
     """An automatic pause for BudgetExhausted holds: no run of this schedule may go on spending."""
     pause = (status.get("accounting") or {}).get("autoPause") or {}
-    return bool(pause.get("reason") == st.BUDGET_EXHAUSTED)
+    return bool(pause.get("reason") == cond.BUDGET_EXHAUSTED)
 
 
-def stop_due(status: Mapping[str, Any]) -> bool:
+def stop_due(status: Status) -> bool:
     """The budget is spent and the status still counts open runs: the next sweep must read this resource
     (a kopf index entry says so; see ``accounting.Tracked.pause_pending``)."""
     return budget_paused(status) and int((status.get("runs") or {}).get("running") or 0) > 0
@@ -34,7 +35,7 @@ async def cancel_open_runs(ctx: OperatorContext, runs: RunsPort, body: Mapping[s
                            running: Sequence[RunInfo], not_before: datetime | None = None) -> int:
     """While a BudgetExhausted pause holds, cancel each open run of this resource (started at or after
     ``not_before``, its creation); a Warning Event names them. Returns how many were cancelled."""
-    if not budget_paused(body.get("status") or {}):
+    if not budget_paused(status_of(body)):
         return 0
     mine = [run for run in running if not_before is None or run.started_at >= not_before]
     cancelled = [run for run in mine if await runs.cancel_run(run.workflow_id, run.run_id)]

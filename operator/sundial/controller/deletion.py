@@ -42,7 +42,7 @@ async def wait_for_temporal(ctx: OperatorContext, body: Mapping[str, Any], previ
     generation = int(body["metadata"].get("generation") or 0)
     message = (f"waiting for Temporal to delete the schedule ({exc.reason}): {exc}; set the annotation "
                f"{SKIP_CLEANUP_ANNOTATION}=true to release it without Temporal")
-    written = {**previous, **st.deleting_status(previous, generation, "deleting the Temporal schedule",
+    written: st.Status = {**previous, **st.deleting_status(previous, generation, "deleting the Temporal schedule",
                                                 ctx.clock())}
     await ctx.write_status(body, written, st.deleting_status(previous, generation, message, ctx.clock()))
     return kopf.TemporaryError(message, delay=delay)

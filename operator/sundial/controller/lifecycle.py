@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sundial.controller.context import NORMAL, OperatorContext
+from sundial.domain import conditions as cond
 from sundial.domain import status as st
 from sundial.domain.completion import end_reason
 from sundial.domain.desired import DesiredSchedule, ObservedSchedule, Recorded, ScheduleIdentity, spec_hash
@@ -31,7 +32,7 @@ async def stays_completed(ctx: OperatorContext, body: Mapping[str, Any], identit
                           generation: int) -> bool:
     """A Completed schedule whose Temporal schedule is gone (Temporal removes ended schedules in its
     own time) is left so, unless the spec changed what is written to Temporal (e.g. a later endAt)."""
-    if previous.get("phase") != st.COMPLETED or recorded is None or recorded.spec_hash != spec_hash(desired):
+    if previous.get("phase") != cond.COMPLETED or recorded is None or recorded.spec_hash != spec_hash(desired):
         return False
     try:
         await ctx.temporal.describe(identity.schedule_id)
@@ -47,8 +48,8 @@ async def with_completion(ctx: OperatorContext, body: Mapping[str, Any], previou
     why = end_reason(observed, ctx.clock())
     if why is None:
         return new
-    if previous.get("phase") != st.COMPLETED:
-        await ctx.event(body, NORMAL, st.COMPLETED, f"the schedule will not fire again: {why}")
+    if previous.get("phase") != cond.COMPLETED:
+        await ctx.event(body, NORMAL, cond.COMPLETED, f"the schedule will not fire again: {why}")
     return st.completed_status(new, f"completed: {why}", int(new.get("observedGeneration") or 0), ctx.clock())
 
 
@@ -58,6 +59,6 @@ async def mark_reconciling(ctx: OperatorContext, body: Mapping[str, Any], previo
     synced), so ``kubectl wait`` and GitOps tools never read the old Ready as the new spec's."""
     if previous.get("observedGeneration") == generation and previous.get("phase"):
         return previous
-    new = {**previous, **st.reconciling_status(previous, generation, ctx.clock())}
+    new: st.Status = {**previous, **st.reconciling_status(previous, generation, ctx.clock())}
     await ctx.write_status(body, previous, new)
     return new

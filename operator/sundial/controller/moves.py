@@ -19,10 +19,11 @@ from typing import Any
 
 from sundial.controller.context import NORMAL, WARNING, OperatorContext
 from sundial.domain.desired import ScheduleIdentity
+from sundial.domain.status import Status
 from sundial.errors import ScheduleNotFound, TemporalNamespaceNotFound
 
 
-def previous_place(status: Mapping[str, Any], default_namespace: str) -> tuple[str, str] | None:
+def previous_place(status: Status, default_namespace: str) -> tuple[str, str] | None:
     """(Temporal namespace, schedule ID) that ``status.temporal`` records, if any."""
     temporal = status.get("temporal") or {}
     schedule_id = temporal.get("scheduleId")
@@ -33,7 +34,7 @@ def previous_place(status: Mapping[str, Any], default_namespace: str) -> tuple[s
 
 
 async def retire_previous_schedule(ctx: OperatorContext, body: Mapping[str, Any], identity: ScheduleIdentity,
-                                   status: Mapping[str, Any]) -> None:
+                                   status: Status) -> None:
     """Delete this resource's schedule at the place ``status.temporal`` names, when that place moved."""
     current = ctx.settings.temporal_namespace
     place = previous_place(status, current)

@@ -35,10 +35,11 @@ from typing import Any
 from sundial.adapters.kube import CREATOR_ANNOTATION, PROBE_ANNOTATION
 from sundial.controller.context import NORMAL, WARNING, OperatorContext
 from sundial.controller.reconcile import auto_paused, clear_auto_pause, reconcile
+from sundial.domain.conditions import BUDGET_EXHAUSTED
 from sundial.domain.patches import merged
 from sundial.domain.probe import MAX_ERROR, failed_probe_message, one_line, probe_workflow_id, valid_token
 from sundial.domain.run_records import COMPLETED, RunOutcome
-from sundial.domain.status import BUDGET_EXHAUSTED, rfc3339
+from sundial.domain.status import Status, rfc3339, status_of
 from sundial.domain.translate import desired_from_spec
 from sundial.domain.validation import Peers, check_spec
 from sundial.errors import SpecInvalid, TemporalError, TemporalUnavailable
@@ -54,7 +55,7 @@ _probes: dict[str, asyncio.Task[None]] = {}
 def pending_probe(body: Mapping[str, Any]) -> str | None:
     """The probe request's token when it has not been acted on to the end."""
     value = ((body.get("metadata") or {}).get("annotations") or {}).get(PROBE_ANNOTATION)
-    acked = ((body.get("status") or {}).get("requests") or {}).get("probe")
+    acked = (status_of(body).get("requests") or {}).get("probe")
     return value if value and value != acked else None
 
 
@@ -69,7 +70,7 @@ def start_probe(ctx: OperatorContext, body: Mapping[str, Any], token: str, reaso
 
 
 async def _probe(ctx: OperatorContext, body: dict[str, Any], token: str, reason: str, peers: Peers) -> None:
-    meta, status = body["metadata"], dict(body.get("status") or {})
+    meta, status = body["metadata"], status_of(body).copy()
     schedule_id = (status.get("temporal") or {}).get("scheduleId")
     try:
         if not valid_token(token):
@@ -131,7 +132,7 @@ async def _conclude(ctx: OperatorContext, body: Mapping[str, Any], token: str, w
     fresh = await ctx.kube.get_schedule(meta["namespace"], meta["name"])
     if fresh["metadata"].get("uid") != meta["uid"] or pending_probe(fresh) != token:
         return  # deleted, or a newer request replaced this one: it decides
-    previous = dict(fresh.get("status") or {})
+    previous = status_of(fresh).copy()
     if outcome is not None and outcome.status == COMPLETED:
         why = f"probe run {workflow_id} succeeded" + (f"; sundial resume: {reason}" if reason else "")
         note = f"resumed at {rfc3339(ctx.clock())} after probe run {workflow_id} succeeded" + (
@@ -142,8 +143,8 @@ async def _conclude(ctx: OperatorContext, body: Mapping[str, Any], token: str, w
         await reconcile(ctx, {**fresh, "status": status}, peers)
         return
     error = _error(outcome, limit)
-    patch: dict[str, Any] = {"requests": {"probe": token, "probeRun": workflow_id,
-                                          "probeResult": f"failed: {one_line(error, MAX_ERROR)}"}}
+    patch: Status = {"requests": {"probe": token, "probeRun": workflow_id,
+                                  "probeResult": f"failed: {one_line(error, MAX_ERROR)}"}}
     auto = auto_paused(previous)
     if auto:
         patch["accounting"] = {"autoPause": {"message": failed_probe_message(str(auto.get("message") or ""),

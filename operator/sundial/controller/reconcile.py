@@ -24,7 +24,8 @@ from sundial.controller.deletion import release_without_cleanup, skip_temporal_c
 from sundial.controller.lifecycle import mark_reconciling, stays_completed, with_completion, with_runs_used
 from sundial.controller.metrics import record_reconcile
 from sundial.controller.moves import retire_previous_schedule
-from sundial.controller.stops import INTERNAL_ERROR, pause_over_quota, report_internal_error
+from sundial.controller.stops import pause_over_quota, report_internal_error
+from sundial.domain import conditions as cond
 from sundial.domain import status as st
 from sundial.domain.admission import CREATOR_ANNOTATION
 from sundial.domain.desired import (
@@ -37,8 +38,8 @@ from sundial.domain.desired import (
     spec_hash,
 )
 from sundial.domain.models import ScheduleSpec
-from sundial.domain.patches import merged
 from sundial.domain.rules import LIMIT_REACHED
+from sundial.domain.status_dicts import AutoPauseDict, TemporalRefDict
 from sundial.domain.translate import desired_from_spec, spec_pause
 from sundial.domain.validation import Peers, check_spec, quota_problems
 from sundial.errors import (
@@ -55,46 +56,46 @@ def backoff_seconds(retry: int) -> float:
     return float(min(60, 2 ** min(retry, 6)))
 
 
-def recorded_from_status(status: Mapping[str, Any]) -> Recorded | None:
+def recorded_from_status(status: st.Status) -> Recorded | None:
     temporal = status.get("temporal") or {}
-    if temporal.get("specHash") and temporal.get("fingerprint"):
-        return Recorded(spec_hash=temporal["specHash"], fingerprint=temporal["fingerprint"])
+    spec_hash_, fingerprint = temporal.get("specHash"), temporal.get("fingerprint")
+    if spec_hash_ and fingerprint:
+        return Recorded(spec_hash=spec_hash_, fingerprint=fingerprint)
     return None
 
 
-def auto_paused(status: Mapping[str, Any]) -> dict[str, Any] | None:
+def auto_paused(status: st.Status) -> AutoPauseDict | None:
     """The automatic pause recorded by run accounting, if one is in force."""
-    auto: dict[str, Any] | None = (status.get("accounting") or {}).get("autoPause")
-    return auto or None
+    return (status.get("accounting") or {}).get("autoPause") or None
 
 
 async def clear_auto_pause(
     ctx: OperatorContext, body: Mapping[str, Any], previous: st.Status, why: str,
-    extra: Mapping[str, Any] | None = None,
+    extra: st.Status | None = None,
 ) -> st.Status:
     """Lift an automatic pause and reset the failure streak (a resume, or a spec change).
 
     A nested merge patch that names only those two keys (plus ``extra``), so counters that run
     accounting writes at the same time are never overwritten with older values.
     """
-    patch: dict[str, Any] = {"accounting": {"autoPause": None}, "runs": {"consecutiveFailures": 0},
-                             **(extra or {})}
+    patch: st.Status = {"accounting": {"autoPause": None}, "runs": {"consecutiveFailures": 0}, **(extra or {})}
     meta = body["metadata"]
     await ctx.kube.patch_status(meta["namespace"], meta["name"], patch)
     auto = auto_paused(previous)
     if auto:
         await ctx.event(body, NORMAL, "AutoPauseCleared", f"automatic pause ({auto.get('reason')}) lifted: {why}")
-    return merged(previous, patch)
+    return st.merged_status(previous, patch)
 
 
-def effective_pause(spec: ScheduleSpec, status: Mapping[str, Any]) -> st.PauseState | None:
+def effective_pause(spec: ScheduleSpec, status: st.Status) -> st.PauseState | None:
     """``spec.paused`` wins; otherwise an automatic pause recorded by run accounting."""
     declared = spec_pause(spec)
     if declared is not None:
         return declared
     auto = auto_paused(status)
     if auto:
-        return st.PauseState(auto["reason"], auto.get("message") or auto["reason"])
+        reason = auto.get("reason") or ""
+        return st.PauseState(reason, auto.get("message") or reason)
     return None
 
 
@@ -112,12 +113,12 @@ async def reconcile(ctx: OperatorContext, body: Mapping[str, Any], peers: Peers,
         raise
     except Exception as exc:
         message = f"{type(exc).__name__}: {exc}"
-        await report_internal_error(ctx, body, dict(body.get("status") or {}), message)
-        raise kopf.TemporaryError(f"{INTERNAL_ERROR}: {message}", delay=backoff_seconds(retry)) from exc
+        await report_internal_error(ctx, body, st.status_of(body).copy(), message)
+        raise kopf.TemporaryError(f"{cond.INTERNAL_ERROR}: {message}", delay=backoff_seconds(retry)) from exc
 
 
 async def _reconcile(ctx: OperatorContext, body: Mapping[str, Any], peers: Peers, retry: int) -> None:
-    meta, previous = body["metadata"], dict(body.get("status") or {})
+    meta, previous = body["metadata"], st.status_of(body).copy()
     generation = int(meta.get("generation") or 0)
     now = ctx.clock()
     creator = (meta.get("annotations") or {}).get(CREATOR_ANNOTATION, "")
@@ -149,11 +150,11 @@ async def _reconcile(ctx: OperatorContext, body: Mapping[str, Any], peers: Peers
         await report_unavailable(ctx, body, previous, str(exc), exc.reason)
         raise kopf.TemporaryError(str(exc), delay=backoff_seconds(retry)) from exc
     except InstallConflict as exc:  # an admin's problem, not the spec's: report, touch nothing, look again
-        await report_unavailable(ctx, body, previous, str(exc), st.INSTALL_CONFLICT)
+        await report_unavailable(ctx, body, previous, str(exc), cond.INSTALL_CONFLICT)
         raise kopf.TemporaryError(str(exc), delay=backoff_seconds(6)) from exc
     except (TemporalRejected, ScheduleConflict) as exc:
-        reason = "ScheduleConflict" if isinstance(exc, ScheduleConflict) else getattr(exc, "reason",
-                                                                                       st.TEMPORAL_REJECTED)
+        reason = (cond.SCHEDULE_CONFLICT if isinstance(exc, ScheduleConflict)
+                  else getattr(exc, "reason", cond.TEMPORAL_REJECTED))
         await refuse(ctx, body, previous, reason, str(exc))
         raise kopf.PermanentError(str(exc)) from exc
     new = st.synced_status(
@@ -173,7 +174,7 @@ class InstallConflict(ScheduleConflict):
     """The ID is held by this resource's name in another operator install with the same cluster ID."""
 
 
-def temporal_ref(ctx: OperatorContext, desired: DesiredSchedule, observed: ObservedSchedule) -> dict[str, Any]:
+def temporal_ref(ctx: OperatorContext, desired: DesiredSchedule, observed: ObservedSchedule) -> TemporalRefDict:
     return {
         "namespace": ctx.settings.temporal_namespace, "scheduleId": observed.schedule_id,
         "workflowType": desired.workflow_type, "taskQueue": desired.task_queue,
@@ -246,25 +247,21 @@ async def refuse(ctx: OperatorContext, body: Mapping[str, Any], previous: st.Sta
     """Invalid spec or quota: Stalled + Warning Event; the last good Temporal schedule stays as it was."""
     generation = int(body["metadata"].get("generation") or 0)
     new = st.refused_status(previous, generation, reason, message, ctx.clock())
-    stalled = _condition(previous, st.STALLED)
+    stalled = st.condition(previous, cond.STALLED)
     if not (stalled and stalled.get("status") == "True" and stalled.get("message") == message):
         await ctx.event(body, WARNING, reason, message)
     await ctx.write_status(body, previous, new)
 
 
 async def report_unavailable(ctx: OperatorContext, body: Mapping[str, Any], previous: st.Status,
-                             message: str, reason: str = st.TEMPORAL_UNAVAILABLE) -> None:
+                             message: str, reason: str = cond.TEMPORAL_UNAVAILABLE) -> None:
     """Ready=False with ``reason`` (one Warning Event when the reason first appears); retried later."""
     generation = int(body["metadata"].get("generation") or 0)
-    ready = _condition(previous, st.READY)
+    ready = st.condition(previous, cond.READY)
     if not (ready and ready.get("reason") == reason):
         await ctx.event(body, WARNING, reason, message)
     await ctx.write_status(body, previous, st.unavailable_status(previous, generation, message, ctx.clock(),
                                                                  reason))
-
-
-def _condition(status: Mapping[str, Any], type_: str) -> dict[str, Any] | None:
-    return next((c for c in status.get("conditions") or [] if c.get("type") == type_), None)
 
 
 async def finalize(ctx: OperatorContext, body: Mapping[str, Any], retry: int = 0) -> None:
@@ -275,7 +272,7 @@ async def finalize(ctx: OperatorContext, body: Mapping[str, Any], retry: int = 0
     to release the finalizer without touching Temporal (``release_without_cleanup``).
     """
     identity = ctx.identity(body)
-    previous = dict(body.get("status") or {})
+    previous = st.status_of(body).copy()
     generation = int(body["metadata"].get("generation") or 0)
     if skip_temporal_cleanup(body):
         await release_without_cleanup(ctx, body, identity.schedule_id)

@@ -26,7 +26,7 @@ ATTEMPTS = 5
 
 
 class StatusPort(Protocol):
-    async def patch_status(self, namespace: str, name: str, status: dict[str, Any],
+    async def patch_status(self, namespace: str, name: str, status: st.Status,
                            resource_version: str | None = None) -> str | None: ...
 
     async def get_schedule(self, namespace: str, name: str) -> dict[str, Any]: ...
@@ -68,7 +68,7 @@ async def write_status(kube: StatusPort, chain: VersionChain, body: Mapping[str,
                 fresh = await kube.get_schedule(namespace, name)
             except KubeNotFound:
                 return  # gone: nothing to write
-            changes = st.rebase(previous, new, dict(fresh.get("status") or {}))
+            changes = st.rebase(previous, new, st.status_of(fresh).copy())
             version = (fresh.get("metadata") or {}).get("resourceVersion")
             if not changes:
                 return

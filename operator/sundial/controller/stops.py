@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sundial.controller.context import WARNING, OperatorContext
+from sundial.domain import conditions as cond
 from sundial.domain import status as st
 from sundial.domain.messages import bounded
 from sundial.domain.rules import LIMIT_REACHED
@@ -24,10 +25,10 @@ async def report_internal_error(ctx: OperatorContext, body: Mapping[str, Any], p
                                 message: str) -> None:
     """Ready=False, reason InternalError, and a Warning Event the first time this message shows."""
     generation = int(body["metadata"].get("generation") or 0)
-    ready = next((c for c in previous.get("conditions") or [] if c.get("type") == st.READY), None)
+    ready = next((c for c in previous.get("conditions") or [] if c.get("type") == cond.READY), None)
     if not (ready and ready.get("reason") == INTERNAL_ERROR and ready.get("message") == message):
         await ctx.event(body, WARNING, INTERNAL_ERROR, message)
-    conditions = st.with_condition(list(previous.get("conditions") or []), st.READY, False, INTERNAL_ERROR,
+    conditions = st.with_condition(list(previous.get("conditions") or []), cond.READY, False, INTERNAL_ERROR,
                                    message, generation, ctx.clock())
     await ctx.write_status(body, previous, {"phase": "Error", "conditions": conditions})
 

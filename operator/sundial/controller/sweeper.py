@@ -31,6 +31,7 @@ from sundial.controller.metrics import METRICS, OperatorMetrics, record_sweep
 from sundial.controller.readmission import readmit
 from sundial.controller.retries import retry_one
 from sundial.controller.sweep_config import SweepConfig as SweepConfig  # re-exported
+from sundial.domain import conditions as cond
 from sundial.domain import status as st
 from sundial.domain.desired import ListedSchedule, ObservedSchedule, ScheduleIdentity, cluster_prefix
 from sundial.domain.drift import Drift, FiringChange, SweepPlan, confirm_drift, is_orphan, orphan_action, plan_sweep
@@ -231,7 +232,7 @@ class Sweeper:
                  schedule_id=schedule_id, resource=f"{identity.namespace}/{identity.name}", uid=identity.uid,
                  policy=policy)
 
-    async def _next_run(self, key: Key, patch: dict[str, Any]) -> None:
+    async def _next_run(self, key: Key, patch: st.Status) -> None:
         namespace, name = key
         try:
             await self.ctx.kube.patch_status(namespace, name, patch)
@@ -248,18 +249,18 @@ class Sweeper:
             body = await self._get(namespace, name)
             if body is None:
                 return
-            previous = dict(body.get("status") or {})
+            previous = st.status_of(body).copy()
             current = indexed_from_body(body)
-            overdue_now = current.firing == "False" and current.firing_reason == st.OVERDUE
+            overdue_now = current.firing == "False" and current.firing_reason == cond.OVERDUE
             if overdue_now == (not change.firing):
                 return  # someone else already flipped it
             generation = int(body["metadata"].get("generation") or 0)
-            reason = st.ON_TIME if change.firing else st.OVERDUE
-            conditions = st.with_condition(list(previous.get("conditions") or []), st.FIRING, change.firing,
+            reason = cond.ON_TIME if change.firing else cond.OVERDUE
+            conditions = st.with_condition(list(previous.get("conditions") or []), cond.FIRING, change.firing,
                                            reason, change.message, generation, self.ctx.clock())
             await self.ctx.write_status(body, previous, {**previous, "conditions": conditions})
             if not change.firing:
-                await self.ctx.event(body, WARNING, st.OVERDUE, change.message)
+                await self.ctx.event(body, WARNING, cond.OVERDUE, change.message)
             elif not current.expected_paused:
                 await self.ctx.event(body, NORMAL, "Firing", change.message)
         except Exception as exc:

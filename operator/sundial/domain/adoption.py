@@ -19,6 +19,7 @@ from sundial.domain.desired import (
     identity_from_memo,
     parse_schedule_id,
 )
+from sundial.domain.status import Status, status_of
 
 Range = tuple[int, int, int]  # Temporal's (start, end, step); end < start means just start
 #: Cron fields in order, with the full range each one covers ("*").
@@ -216,7 +217,7 @@ def adopted_schedule_id(body: Mapping[str, Any], deterministic: str) -> str | No
     Once the status records an ID, that ID stays (a later edit of the annotation never makes
     a second schedule); before that, ``sundial.dev/adopt`` names the schedule to take over.
     """
-    recorded = ((body.get("status") or {}).get("temporal") or {}).get("scheduleId")
+    recorded = (status_of(body).get("temporal") or {}).get("scheduleId")
     if recorded:
         if recorded == deterministic or moved_deterministic(str(recorded), deterministic):
             return None  # its own ID under an earlier SUNDIAL_CLUSTER_ID: moved (controller/moves.py), not adopted
@@ -225,7 +226,7 @@ def adopted_schedule_id(body: Mapping[str, Any], deterministic: str) -> str | No
     return str(wanted).strip() or None if wanted else None
 
 
-def adopted_id(status: Mapping[str, Any]) -> str:
+def adopted_id(status: Status) -> str:
     """The adopted Temporal ID a resource runs under, or "" for its own deterministic one."""
     schedule_id = str((status.get("temporal") or {}).get("scheduleId") or "")
     return schedule_id if schedule_id and parse_schedule_id(schedule_id) is None else ""

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sundial.domain.cron import InvalidCronExpression, fire_times, parse_cron
 from sundial.domain.desired import OVERLAP_POLICIES
 from sundial.domain.models import ScheduleSpec, parse_model
+from sundial.domain.status import status_of
 from sundial.errors import SpecInvalid
 
 #: ``--max-runs`` when none is given.
@@ -119,7 +120,7 @@ def parse_request(value: str) -> BackfillRequest:
 
 def plan_for_resource(request: BackfillRequest, body: Mapping[str, Any], now: datetime) -> BackfillPlan:
     """``plan_backfill`` for a Schedule resource body: its spec and its status.cost.totalUSD."""
-    status = body.get("status") or {}
+    status = status_of(body)
     phase = status.get("phase")
     if phase in ("Invalid", "Deleting", None) or not (status.get("temporal") or {}).get("scheduleId"):
         raise BackfillInvalid(f"the schedule is {phase or 'not synced yet'}")

@@ -15,12 +15,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
 
 from sundial.domain.completion import end_reason
+from sundial.domain.conditions import OVERDUE
 from sundial.domain.desired import ListedSchedule, ObservedSchedule, fingerprint_matches
 from sundial.domain.indexed import IndexedSchedule, Key
-from sundial.domain.status import OVERDUE, local_time, rfc3339
+from sundial.domain.status import Status, local_time, rfc3339
 
 
 class Drift(StrEnum):
@@ -154,7 +154,7 @@ def firing_change(key: Key, indexed: IndexedSchedule, entry: ListedSchedule, now
     return None
 
 
-def next_run_patch(indexed: IndexedSchedule, entry: ListedSchedule) -> dict[str, Any] | None:
+def next_run_patch(indexed: IndexedSchedule, entry: ListedSchedule) -> Status | None:
     """``nextRunTime``/``nextRunTimeLocal`` from the list entry, when they changed; else None.
 
     Only when the entry reflects our last write (its fingerprint matches and the pause
@@ -179,7 +179,7 @@ class SweepPlan:
     orphans_seen: frozenset[str] = frozenset()  # schedule IDs that look orphaned in this sweep
     orphans_due: tuple[ListedSchedule, ...] = ()  # ... and did in the previous sweep too
     foreign: tuple[str, ...] = ()  # schedule IDs with this cluster ID written by another operator install
-    next_runs: tuple[tuple[Key, dict[str, Any]], ...] = ()
+    next_runs: tuple[tuple[Key, Status], ...] = ()
     firing: tuple[FiringChange, ...] = ()
     listed: int = 0
     ignored: dict[Ownership, int] = field(default_factory=dict)
@@ -226,7 +226,7 @@ def plan_sweep(cluster_id: str, entries: Iterable[ListedSchedule], index: Mappin
             if entry.schedule_id in previous_orphans:
                 orphans_due.append(entry)
     drift: list[tuple[Key, Drift]] = []
-    next_runs: list[tuple[Key, dict[str, Any]]] = []
+    next_runs: list[tuple[Key, Status]] = []
     firing: list[FiringChange] = []
     overdue = 0
     for key, indexed in index.items():

@@ -12,7 +12,9 @@ from typing import Any
 
 from sundial.domain.admission import CREATOR_ANNOTATION
 from sundial.domain.adoption import adopted_id
-from sundial.domain.status import FIRING, PAUSED
+from sundial.domain.conditions import FIRING, PAUSED, STALLED
+from sundial.domain.status import Status, conditions_by_type, status_of
+from sundial.domain.status_dicts import ConditionDict
 
 Key = tuple[str, str]  # (namespace, name)
 SETTLED_PHASES = ("Active", "Paused")
@@ -53,10 +55,10 @@ class IndexedSchedule:
 def indexed_from_body(body: Mapping[str, Any]) -> IndexedSchedule:
     """The index entry of one resource body (tolerant of missing status)."""
     meta, spec = body.get("metadata") or {}, body.get("spec") or {}
-    status = body.get("status") or {}
-    conditions = {c.get("type"): c for c in status.get("conditions") or []}
-    firing: Mapping[str, Any] = conditions.get(FIRING) or {}
-    stalled: Mapping[str, Any] = conditions.get("Stalled") or {}
+    status = status_of(body)
+    conditions = conditions_by_type(status)
+    firing: ConditionDict = conditions.get(FIRING) or {}
+    stalled: ConditionDict = conditions.get(STALLED) or {}
     auto_pause = (status.get("accounting") or {}).get("autoPause")
     return IndexedSchedule(
         uid=str(meta.get("uid") or ""), generation=int(meta.get("generation") or 0),
@@ -72,7 +74,7 @@ def indexed_from_body(body: Mapping[str, Any]) -> IndexedSchedule:
         creator=str((meta.get("annotations") or {}).get(CREATOR_ANNOTATION) or ""))
 
 
-def _trigger_waiting(meta: Mapping[str, Any], status: Mapping[str, Any]) -> bool:
+def _trigger_waiting(meta: Mapping[str, Any], status: Status) -> bool:
     requested, requests = (meta.get("annotations") or {}).get(TRIGGER_ANNOTATION), status.get("requests") or {}
     waiting = str(requests.get("triggerResult")).startswith("waiting")
     return bool(requested) and requested != requests.get("trigger") and waiting

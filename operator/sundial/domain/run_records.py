@@ -17,6 +17,7 @@ from typing import Any, Final
 from sundial.domain.contract import TaskResult
 from sundial.domain.messages import MESSAGE_LIMIT, bounded
 from sundial.domain.status import rfc3339
+from sundial.domain.status_dicts import RunRecordDict
 
 COMPLETED: Final = "COMPLETED"
 RUNNING: Final = "RUNNING"
@@ -99,7 +100,7 @@ def closed_run(info: RunInfo, outcome: RunOutcome | None) -> ClosedRun:
     )
 
 
-def run_record(run: ClosedRun | RunInfo) -> dict[str, Any]:
+def run_record(run: ClosedRun | RunInfo) -> RunRecordDict:
     """The wire form of a run (``status.recentRuns[]`` and ``sundial runs -o json``)."""
     info = run.info if isinstance(run, ClosedRun) else run
     duration = None

@@ -32,13 +32,15 @@ Consecutive failures follow close time; a success resets them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final
+from typing import Final, cast
 
+from sundial.domain.conditions import BUDGET_EXHAUSTED, CONSECUTIVE_FAILURES
 from sundial.domain.run_records import COMPLETED, ClosedRun, RunInfo, parse_time, rfc3339_or_none, run_record
-from sundial.domain.status import BUDGET_EXHAUSTED, CONSECUTIVE_FAILURES, rfc3339
+from sundial.domain.status import Status, rfc3339
+from sundial.domain.status_dicts import AutoPauseDict, CostStatusDict, RunRecordDict, RunWatermarkDict
 
 #: How far behind "now" the watermark stays: longer than visibility delay plus clock skew.
 SAFETY_LAG: Final = timedelta(minutes=2)
@@ -58,10 +60,10 @@ class Ledger:
     last_run_usd: float | None = None
     last_run_time: datetime | None = None
     last_successful_time: datetime | None = None
-    recent_runs: tuple[dict[str, Any], ...] = ()
+    recent_runs: tuple[RunRecordDict, ...] = ()
     closed_through: datetime | None = None
     counted_ids: frozenset[str] = frozenset()
-    auto_pause: dict[str, Any] | None = None
+    auto_pause: AutoPauseDict | None = None
     #: The newest counted failure's error, from this fold only (not stored: ``recentRuns`` may keep none).
     last_error: str | None = field(default=None, compare=False)
     counted_closed: tuple[tuple[str, datetime], ...] = ()  # close times of counted IDs, where known
@@ -71,7 +73,7 @@ class Ledger:
         return self.cost_micros / _MICRO
 
     @classmethod
-    def from_status(cls, status: Mapping[str, Any]) -> Ledger:
+    def from_status(cls, status: Status) -> Ledger:
         runs, cost = status.get("runs") or {}, status.get("cost") or {}
         accounting = status.get("accounting") or {}
         counted = [str(entry) for entry in accounting.get("countedIds") or ()]
@@ -84,24 +86,26 @@ class Ledger:
             last_run_usd=float(last_usd) if last_usd is not None else None,
             last_run_time=parse_time(status.get("lastRunTime")),
             last_successful_time=parse_time(status.get("lastSuccessfulTime")),
-            recent_runs=tuple(dict(r) for r in status.get("recentRuns") or ()),
+            recent_runs=tuple(r.copy() for r in status.get("recentRuns") or ()),
             closed_through=parse_time(accounting.get("closedThrough")),
             counted_ids=frozenset(entry.partition("@")[0] for entry in counted),
             counted_closed=tuple(sorted(_closed_entries(counted))),
-            auto_pause=dict(accounting["autoPause"]) if accounting.get("autoPause") else None,
+            auto_pause=auto.copy() if (auto := accounting.get("autoPause")) else None,
         )
 
-    def to_status(self) -> dict[str, Any]:
+    def to_status(self) -> Status:
         """The top-level status fields this ledger owns (whole objects: the status patch merges by key)."""
-        status: dict[str, Any] = {
+        cost: CostStatusDict = {"totalUSD": self.total_usd}
+        if self.last_run_usd is not None:
+            cost["lastRunUSD"] = self.last_run_usd
+        accounting: RunWatermarkDict = {"closedThrough": rfc3339_or_none(self.closed_through),
+                                        "countedIds": self.counted_entries()}
+        if self.auto_pause:
+            accounting["autoPause"] = self.auto_pause
+        status: Status = {
             "runs": {"total": self.total, "succeeded": self.succeeded, "failed": self.failed,
                      "running": self.running, "consecutiveFailures": self.consecutive_failures},
-            "cost": {"totalUSD": self.total_usd} | (
-                {"lastRunUSD": self.last_run_usd} if self.last_run_usd is not None else {}),
-            "recentRuns": list(self.recent_runs),
-            "accounting": {"closedThrough": rfc3339_or_none(self.closed_through),
-                           "countedIds": self.counted_entries()}
-            | ({"autoPause": self.auto_pause} if self.auto_pause else {}),
+            "cost": cost, "recentRuns": list(self.recent_runs), "accounting": accounting,
         }
         if self.last_run_time is not None:
             status["lastRunTime"] = rfc3339(self.last_run_time)
@@ -152,7 +156,8 @@ def fold(
     for run in fresh:
         counted = _count(counted, run)
     # nulls left out: the CRD's schema would prune them anyway, and stored == computed keeps writes idle
-    records = [{k: v for k, v in run_record(run).items() if v is not None} for run in fresh if run.final]
+    records = [cast(RunRecordDict, {k: v for k, v in run_record(run).items() if v is not None})
+               for run in fresh if run.final]
     closed = {**dict(ledger.counted_closed), **{i: run.closed_at for i, run in unique.items()}}
     kept = {i: at for i, at in closed.items() if at >= new_watermark and (i in unique or i in ledger.counted_ids)}
     return replace(
@@ -211,14 +216,14 @@ def with_running(ledger: Ledger, running: Iterable[RunInfo], not_before: datetim
 
 
 def bounded_history(
-    records: Iterable[Mapping[str, Any]], limits: HistoryLimits
-) -> tuple[dict[str, Any], ...]:
+    records: Iterable[RunRecordDict], limits: HistoryLimits
+) -> tuple[RunRecordDict, ...]:
     """Newest first; at most ``limits.successful`` completed and ``limits.failed`` other runs."""
-    unique = {str(r.get("runId") or r.get("workflowId")): dict(r) for r in records}
+    unique = {str(r.get("runId") or r.get("workflowId")): r.copy() for r in records}
     newest = sorted(unique.values(), reverse=True, key=lambda r: (
         parse_time(r.get("closedAt")) or datetime.min.replace(tzinfo=UTC),
         str(r.get("startedAt") or ""), str(r.get("workflowId")), str(r.get("runId"))))
-    kept: list[dict[str, Any]] = []
+    kept: list[RunRecordDict] = []
     successes = failures = 0
     for record in newest:
         if record.get("status") == COMPLETED:
@@ -235,7 +240,7 @@ def bounded_history(
 def auto_pause_decision(
     ledger: Ledger, max_consecutive_failures: int, max_total_budget_usd: float | None, now: datetime,
     generation: int | None = None,
-) -> dict[str, Any] | None:
+) -> AutoPauseDict | None:
     """``status.accounting.autoPause`` to set now, or ``None`` (also when one is in force already).
 
     Consecutive failures are checked first. The budget is a standing condition: a resume
@@ -257,7 +262,7 @@ def auto_pause_decision(
                    f"${max_total_budget_usd:.4f}")
     else:
         return None
-    decision: dict[str, Any] = {"reason": reason, "message": message[:1000], "since": rfc3339(now)}
+    decision: AutoPauseDict = {"reason": reason, "message": message[:1000], "since": rfc3339(now)}
     if generation is not None:
         decision["generation"] = generation
     return decision

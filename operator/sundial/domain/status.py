@@ -1,43 +1,69 @@
 """Turn what the reconcile saw into the resource's status: phase and kstatus conditions.
 
 Pure: ``now`` is a parameter. Conditions follow cert-manager's rules: reasons are the
-documented constants below, ``lastTransitionTime`` moves only when a condition's status
+constants of :mod:`sundial.domain.conditions`, ``lastTransitionTime`` moves only when a condition's status
 flips, and ``status_changes`` returns only what differs, so an idle reconcile or sweep
 writes nothing to Kubernetes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal, cast
 from zoneinfo import ZoneInfo
 
+from sundial.domain.conditions import (
+    ACTIVE,
+    COMPLETED,
+    DELETING,
+    FIRING,
+    ON_TIME,
+    PAUSED,
+    PENDING,
+    PROGRESSING,
+    READY,
+    RECONCILING,
+    SPEC_VALID,
+    STALLED,
+    SYNCED,
+    TEMPORAL_UNAVAILABLE,
+)
 from sundial.domain.messages import bounded
+from sundial.domain.patches import changed_leaves, merged
+from sundial.domain.status_dicts import ConditionDict, ScheduleStatusDict, TemporalRefDict
 
-# Condition types
-READY, PAUSED, RECONCILING, STALLED, FIRING = "Ready", "Paused", "Reconciling", "Stalled", "Firing"
+#: The status as the operator builds and reads it: a plain dict, typed by the generated TypedDict.
+Status = ScheduleStatusDict
 
-# Reasons
-SYNCED = "Synced"
-ACTIVE = "Active"
-USER_REQUESTED = "UserRequested"
-CONSECUTIVE_FAILURES = "ConsecutiveFailures"
-BUDGET_EXHAUSTED = "BudgetExhausted"
-TEMPORAL_UNAVAILABLE = "TemporalUnavailable"
-TEMPORAL_REJECTED = "TemporalRejected"
-TEMPORAL_UNAUTHORIZED = "TemporalUnauthorized"  # the operator's credentials or grants; retried
-TEMPORAL_NAMESPACE_NOT_FOUND = "TemporalNamespaceNotFound"  # the operator's Temporal namespace; retried
-INSTALL_CONFLICT = "InstallConflict"  # another operator install uses this cluster ID; nothing touched
-SPEC_VALID = "SpecValid"
-DELETING = "Deleting"
-OVERDUE = "Overdue"
-ON_TIME = "OnTime"
-PENDING = "Pending"
-PROGRESSING = "Progressing"
-COMPLETED = "Completed"
 
-Status = dict[str, Any]
+def status_of(body: Mapping[str, Any]) -> Status:
+    """A resource's status, typed: the one place an untyped body's status becomes a ``Status``.
+
+    Not validated (that would cost CPU per schedule on every sweep): the operator is its only writer.
+    """
+    return cast(Status, body.get("status") or {})
+
+
+def merged_status(status: Status, patch: Status) -> Status:
+    """``status`` after the JSON merge patch ``patch``: what the apiserver will hold."""
+    return cast(Status, merged(status, patch))  # a merge patch of a status is a status
+
+
+def status_patch(previous: Status, new: Status) -> Status:
+    """The merge patch that sets what ``new`` changes from ``previous``, leaf by leaf (``changed_leaves``)."""
+    return cast(Status, changed_leaves(previous, new))  # a subset of ``new``'s leaves
+
+
+def conditions_by_type(status: Status) -> dict[str, ConditionDict]:
+    """``status.conditions`` by type (one pass, for readers of several)."""
+    return {c.get("type") or "": c for c in status.get("conditions") or ()}
+
+
+def condition(status: Status, type_: str) -> ConditionDict | None:
+    """The condition of this type in ``status``, if there is one."""
+    return next((c for c in status.get("conditions") or () if c.get("type") == type_), None)
 
 
 def rfc3339(moment: datetime) -> str:
@@ -51,21 +77,21 @@ def local_time(moment: datetime, zone: str) -> str:
 
 
 def with_condition(
-    conditions: list[dict[str, Any]], type_: str, status: bool, reason: str, message: str,
+    conditions: list[ConditionDict], type_: str, status: bool, reason: str, message: str,
     generation: int, now: datetime,
-) -> list[dict[str, Any]]:
+) -> list[ConditionDict]:
     """A copy of ``conditions`` with one condition set; the transition time moves only on a flip."""
-    wanted = "True" if status else "False"
+    wanted: Literal["True", "False"] = "True" if status else "False"
     previous = next((c for c in conditions if c.get("type") == type_), None)
     transition = rfc3339(now)
-    if previous is not None and previous.get("status") == wanted and previous.get("lastTransitionTime"):
-        transition = previous["lastTransitionTime"]
-    condition = {
+    if previous is not None and previous.get("status") == wanted:
+        transition = previous.get("lastTransitionTime") or transition
+    changed: ConditionDict = {
         "type": type_, "status": wanted, "reason": reason, "message": bounded(message),
         "observedGeneration": generation, "lastTransitionTime": transition,
     }
     others = [c for c in conditions if c.get("type") != type_]
-    return sorted([*others, condition], key=lambda c: _CONDITION_ORDER.get(c["type"], 99))
+    return sorted([*others, changed], key=lambda c: _CONDITION_ORDER.get(c["type"], 99))
 
 
 _CONDITION_ORDER = {READY: 0, PAUSED: 1, RECONCILING: 2, STALLED: 3, FIRING: 4}
@@ -80,7 +106,7 @@ class PauseState:
 
 
 def synced_status(
-    previous: Status, generation: int, temporal_ref: dict[str, Any], next_run: datetime | None,
+    previous: Status, generation: int, temporal_ref: TemporalRefDict, next_run: datetime | None,
     zone: str, pause: PauseState | None, now: datetime, wrote_to_temporal: bool,
 ) -> Status:
     """Temporal matches the spec (or was just brought to it)."""
@@ -176,7 +202,8 @@ def completed_kept(previous: Status, generation: int, now: datetime) -> Status:
 
 def status_changes(previous: Status, new: Status) -> Status:
     """Only the top-level fields of ``new`` that differ from ``previous`` (empty: write nothing)."""
-    return {key: value for key, value in new.items() if previous.get(key) != value}
+    changes = {key: value for key, value in new.items() if previous.get(key) != value}
+    return cast(Status, changes)  # a subset of ``new``'s keys, each with its value
 
 
 def rebase(previous: Status, new: Status, current: Status) -> Status:
@@ -190,5 +217,5 @@ def rebase(previous: Status, new: Status, current: Status) -> Status:
         touched = {t for t in after if before.get(t) != after[t]} | (set(before) - set(after))
         kept = [c for c in current.get("conditions") or [] if c.get("type") not in touched]
         ours["conditions"] = sorted([*kept, *(after[t] for t in touched if t in after)],
-                                    key=lambda c: _CONDITION_ORDER.get(c.get("type"), 99))
+                                    key=lambda c: _CONDITION_ORDER.get(c.get("type") or "", 99))
     return status_changes(current, ours)

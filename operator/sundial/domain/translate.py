@@ -9,11 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sundial.domain.conditions import USER_REQUESTED
 from sundial.domain.contract import run_envelope
 from sundial.domain.desired import DesiredSchedule, ScheduleIdentity, task_input
 from sundial.domain.durations import parse_duration
 from sundial.domain.models import MAX_CATCHUP_WINDOW, MAX_JITTER, ScheduleSpec
-from sundial.domain.status import USER_REQUESTED, PauseState
+from sundial.domain.status import PauseState
 
 
 @dataclass(frozen=True)
