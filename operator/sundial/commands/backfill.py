@@ -26,6 +26,7 @@ from sundial.domain.backfill import (
     plan_for_resource,
 )
 from sundial.domain.desired import OVERLAP_POLICIES
+from sundial.domain.status import status_of
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -75,7 +76,7 @@ async def _wait_for_result(kube: KubeGateway, namespace: str, name: str, value: 
     """``status.requests.backfillResult`` once the operator acknowledged ``value``; None on timeout."""
     deadline = time.monotonic() + wait_seconds
     while time.monotonic() < deadline:
-        requests = ((await kube.get_schedule(namespace, name)).get("status") or {}).get("requests") or {}
+        requests = status_of(await kube.get_schedule(namespace, name)).get("requests") or {}
         if requests.get("backfill") == value:
             return str(requests.get("backfillResult") or "")
         await asyncio.sleep(0.3)

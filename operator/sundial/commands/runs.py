@@ -52,7 +52,7 @@ from sundial.commands.runs_table import duration_text, io_lines, render_table
 from sundial.commands.schedule_actions import current_namespace
 from sundial.domain.desired import ScheduleIdentity
 from sundial.domain.run_records import ClosedRun, RunInfo, RunOutcome, closed_run, run_io, run_record
-from sundial.domain.status import rfc3339
+from sundial.domain.status import rfc3339, status_of
 from sundial.errors import SundialError, TemporalError
 from sundial.settings import load_settings, read_api_key
 
@@ -237,7 +237,7 @@ async def _runs(args: argparse.Namespace) -> int:
     try:
         kube = KubeGateway(load_api_client())
         body = await kube.get_schedule(namespace, args.name)
-        temporal_ref = (body.get("status") or {}).get("temporal") or {}
+        temporal_ref = status_of(body).get("temporal") or {}
         schedule_id = temporal_ref.get("scheduleId") or ScheduleIdentity(
             settings.cluster_id or await kube.cluster_uid(), namespace, args.name, body["metadata"]["uid"]
         ).schedule_id

@@ -38,6 +38,8 @@ from sundial.adapters.kube import (
     ScheduleResourceNotFound,
     load_api_client,
 )
+from sundial.domain.conditions import PAUSED
+from sundial.domain.status import condition, status_of
 
 TIMEOUT, PROBE_TIMEOUT = 30.0, 600.0
 #: Longest ``--reason``: it goes into an annotation, an Event and a condition message.
@@ -133,9 +135,8 @@ def already_paused(body: Mapping[str, Any]) -> str | None:
     spec = body.get("spec") or {}
     if not spec.get("paused"):
         return None
-    conditions = (body.get("status") or {}).get("conditions") or []
-    paused: Mapping[str, Any] = next((c for c in conditions if c.get("type") == "Paused"), {})
-    since = (f"since {paused['lastTransitionTime']}" if paused.get("status") == "True"
+    paused = condition(status_of(body), PAUSED) or {}
+    since = (f"since {paused.get('lastTransitionTime')}" if paused.get("status") == "True"
              and paused.get("lastTransitionTime") else "(not applied by the operator yet)")
     return f"{since}: {spec.get('pauseReason') or 'no reason given'}"
 
@@ -179,12 +180,12 @@ async def _probe(kube: KubeGateway, namespace: str, name: str, reason: str, wait
     await kube.patch_schedule(namespace, name, {
         "metadata": {"annotations": {PROBE_ANNOTATION: token, RESUME_REASON_ANNOTATION: reason}}})
     if not await _wait_for_ack(kube, namespace, name, "probe", token, wait_seconds):
-        requests = ((await kube.get_schedule(namespace, name)).get("status") or {}).get("requests") or {}
+        requests = status_of(await kube.get_schedule(namespace, name)).get("requests") or {}
         run = requests.get("probeRun") or f"of {namespace}/{name}"
         raise CommandError(f"probe run {run} has not finished within {wait_seconds:g}s; the schedule stays paused "
                            "until it succeeds (the operator lifts the pause then)")
     body = await kube.get_schedule(namespace, name)
-    requests = (body.get("status") or {}).get("requests") or {}
+    requests = status_of(body).get("requests") or {}
     result, run = str(requests.get("probeResult") or ""), requests.get("probeRun") or f"of {namespace}/{name}"
     if result != "succeeded":
         raise CommandError(f"probe run {run} {result}; schedule {namespace}/{name} stays paused")
@@ -207,7 +208,7 @@ async def _trigger(args: argparse.Namespace) -> int:
         raise CommandError(f"run of {namespace}/{args.name} requested; the operator has not confirmed "
                            f"within {args.timeout:g}s")
     body = await kube.get_schedule(namespace, args.name)
-    outcome = ((body.get("status") or {}).get("requests") or {}).get("triggerResult", "started")
+    outcome = (status_of(body).get("requests") or {}).get("triggerResult", "started")
     if outcome != "started":
         raise CommandError(f"run of {namespace}/{args.name}: {outcome}")
     print(f"run of {namespace}/{args.name}: {outcome}")
@@ -220,7 +221,7 @@ async def _wait_for_ack(kube: KubeGateway, namespace: str, name: str, key: str, 
     deadline = time.monotonic() + wait_seconds
     while time.monotonic() < deadline:
         body = await kube.get_schedule(namespace, name)
-        if ((body.get("status") or {}).get("requests") or {}).get(key) == token:
+        if (status_of(body).get("requests") or {}).get(key) == token:
             return True
         await asyncio.sleep(0.3)
     return False

@@ -19,16 +19,16 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 from sundial.controller.context import OperatorContext
 from sundial.domain import status as st
+from sundial.domain.conditions import ACCOUNTING_STUCK, COUNTED, RUN_ACCOUNTING
 from sundial.domain.run_records import RunInfo
 from sundial.logs import decision
 from sundial.ports import RunsPort
 
 log = logging.getLogger("sundial.controller.accounting")
-RUN_ACCOUNTING, ACCOUNTING_STUCK, COUNTED = "RunAccounting", "AccountingStuck", "Counted"
 
 
 @dataclass
@@ -150,9 +150,9 @@ async def set_accounting_condition(ctx: OperatorContext, namespace: str, name: s
     """``RunAccounting`` on the resource, on the version read (a concurrent write wins; best effort)."""
     try:
         body = await ctx.kube.get_schedule(namespace, name)
-        previous: Mapping[str, Any] = body.get("status") or {}
+        previous = st.status_of(body)
         generation = int(body["metadata"].get("generation") or 0)
-        conditions = st.with_condition(list(previous.get("conditions") or []), RUN_ACCOUNTING, ok,
+        conditions = st.with_condition(st.conditions_of(previous), RUN_ACCOUNTING, ok,
                                        COUNTED if ok else ACCOUNTING_STUCK, message[:1000], generation, ctx.clock())
         await ctx.kube.patch_status(namespace, name, {"conditions": conditions},
                                     resource_version=body["metadata"].get("resourceVersion"))

@@ -18,17 +18,15 @@ from sundial.domain.messages import bounded
 from sundial.domain.rules import LIMIT_REACHED
 from sundial.errors import ScheduleNotFound
 
-INTERNAL_ERROR = "InternalError"
-
 
 async def report_internal_error(ctx: OperatorContext, body: Mapping[str, Any], previous: st.Status,
                                 message: str) -> None:
     """Ready=False, reason InternalError, and a Warning Event the first time this message shows."""
     generation = int(body["metadata"].get("generation") or 0)
-    ready = next((c for c in previous.get("conditions") or [] if c.get("type") == cond.READY), None)
-    if not (ready and ready.get("reason") == INTERNAL_ERROR and ready.get("message") == message):
-        await ctx.event(body, WARNING, INTERNAL_ERROR, message)
-    conditions = st.with_condition(list(previous.get("conditions") or []), cond.READY, False, INTERNAL_ERROR,
+    ready = st.condition(previous, cond.READY)
+    if not (ready and ready.get("reason") == cond.INTERNAL_ERROR and ready.get("message") == message):
+        await ctx.event(body, WARNING, cond.INTERNAL_ERROR, message)
+    conditions = st.with_condition(st.conditions_of(previous), cond.READY, False, cond.INTERNAL_ERROR,
                                    message, generation, ctx.clock())
     await ctx.write_status(body, previous, {"phase": "Error", "conditions": conditions})
 

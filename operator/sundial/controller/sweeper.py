@@ -256,7 +256,7 @@ class Sweeper:
                 return  # someone else already flipped it
             generation = int(body["metadata"].get("generation") or 0)
             reason = cond.ON_TIME if change.firing else cond.OVERDUE
-            conditions = st.with_condition(list(previous.get("conditions") or []), cond.FIRING, change.firing,
+            conditions = st.with_condition(st.conditions_of(previous), cond.FIRING, change.firing,
                                            reason, change.message, generation, self.ctx.clock())
             await self.ctx.write_status(body, previous, {**previous, "conditions": conditions})
             if not change.firing:

@@ -17,6 +17,17 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
+from sundial.domain.conditions import (
+    BUDGET_EXHAUSTED,
+    CONSECUTIVE_FAILURES,
+    FIRING,
+    OVERDUE,
+    PAUSED,
+    STALLED,
+    USER_REQUESTED,
+)
+from sundial.domain.status import conditions_by_type, status_of
+
 #: Family name -> (type, help). The order is the exposition's.
 FAMILIES: dict[str, tuple[str, str]] = {
     "sundial_schedule_info": ("gauge", "One series per Schedule with its Temporal schedule ID, zone and cron."),
@@ -34,8 +45,8 @@ FAMILIES: dict[str, tuple[str, str]] = {
     "sundial_schedule_overdue": ("gauge", "1 when a next run time passed with no run started (Firing=False)."),
     "sundial_schedule_stalled": ("gauge", "1 when the spec is refused (Stalled=True), with the refusal's reason."),
 }
-_PAUSE_REASONS = {"UserRequested": "user", "ConsecutiveFailures": "ConsecutiveFailures",
-                  "BudgetExhausted": "BudgetExhausted"}
+_PAUSE_REASONS = {USER_REQUESTED: "user", CONSECUTIVE_FAILURES: CONSECUTIVE_FAILURES,
+                  BUDGET_EXHAUSTED: BUDGET_EXHAUSTED}
 _DEFAULT_FAILURE_LIMIT = 3
 
 
@@ -120,10 +131,10 @@ class ScheduleMetrics:
 def metrics_from_body(body: Mapping[str, Any]) -> ScheduleMetrics:
     """The entry of one resource body (tolerant of a missing or partial status and an invalid spec)."""
     meta, spec = body.get("metadata") or {}, body.get("spec") or {}
-    status = body.get("status") or {}
+    status = status_of(body)
     spec = spec if isinstance(spec, Mapping) else {}
-    conditions = {c.get("type"): c for c in status.get("conditions") or [] if isinstance(c, Mapping)}
-    paused, stalled, firing = (conditions.get(t) or {} for t in ("Paused", "Stalled", "Firing"))
+    conditions = conditions_by_type(status)
+    paused, stalled, firing = (conditions.get(t) or {} for t in (PAUSED, STALLED, FIRING))
     policy: Mapping[str, Any] = spec["policy"] if isinstance(spec.get("policy"), Mapping) else {}
     runs = status.get("runs") or {}
     limit = _float(policy.get("maxConsecutiveFailures"))
@@ -139,7 +150,7 @@ def metrics_from_body(body: Mapping[str, Any]) -> ScheduleMetrics:
         failure_limit=_DEFAULT_FAILURE_LIMIT if limit is None else limit,
         cost_usd=_float((status.get("cost") or {}).get("totalUSD")) or 0.0,
         budget_usd=_float(policy.get("maxTotalBudgetUSD")),
-        overdue=firing.get("status") == "False" and firing.get("reason") == "Overdue",
+        overdue=firing.get("status") == "False" and firing.get("reason") == OVERDUE,
         stalled_reason=str(stalled.get("reason") or "") if stalled.get("status") == "True" else None,
     )
 

@@ -56,9 +56,15 @@ def status_patch(previous: Status, new: Status) -> Status:
     return cast(Status, changed_leaves(previous, new))  # a subset of ``new``'s leaves
 
 
+def conditions_of(status: Status) -> list[ConditionDict]:
+    """A copy of ``status.conditions`` (none: empty), for ``with_condition``."""
+    return list(status.get("conditions") or ())
+
+
 def conditions_by_type(status: Status) -> dict[str, ConditionDict]:
-    """``status.conditions`` by type (one pass, for readers of several)."""
-    return {c.get("type") or "": c for c in status.get("conditions") or ()}
+    """``status.conditions`` by type (one pass, for readers of several). An entry that is not an object
+    is skipped: the metrics scrape reads every status and must not fail on one."""
+    return {c.get("type") or "": c for c in status.get("conditions") or () if isinstance(c, Mapping)}
 
 
 def condition(status: Status, type_: str) -> ConditionDict | None:
@@ -110,7 +116,7 @@ def synced_status(
     zone: str, pause: PauseState | None, now: datetime, wrote_to_temporal: bool,
 ) -> Status:
     """Temporal matches the spec (or was just brought to it)."""
-    conditions = list(previous.get("conditions") or [])
+    conditions = conditions_of(previous)
     conditions = with_condition(conditions, READY, True, SYNCED, "Temporal schedule matches the spec",
                                 generation, now)
     if pause is None:
@@ -140,7 +146,7 @@ def resumed_message(previous: Status) -> str:
 
 def refused_status(previous: Status, generation: int, reason: str, message: str, now: datetime) -> Status:
     """The spec breaks a rule: Stalled, and Ready=False. The last good Temporal schedule stays."""
-    conditions = list(previous.get("conditions") or [])
+    conditions = conditions_of(previous)
     conditions = with_condition(conditions, READY, False, reason, message, generation, now)
     conditions = with_condition(conditions, RECONCILING, False, reason, "", generation, now)
     conditions = with_condition(conditions, STALLED, True, reason, message, generation, now)
@@ -155,7 +161,7 @@ def never_synced(previous: Status) -> bool:
 def reconciling_status(previous: Status, generation: int, now: datetime) -> Status:
     """A spec change is about to be applied: Reconciling=True, and ``phase: Pending`` (Ready=False)
     on a resource never synced. ``observedGeneration`` moves only once the change is applied."""
-    conditions = list(previous.get("conditions") or [])
+    conditions = conditions_of(previous)
     conditions = with_condition(conditions, RECONCILING, True, PROGRESSING, f"applying generation {generation}",
                                 generation, now)
     if not never_synced(previous):
@@ -169,14 +175,14 @@ def unavailable_status(previous: Status, generation: int, message: str, now: dat
     """Temporal did not answer, or not for us yet (``reason``): Ready=False, Reconciling=True, retried
     with backoff; never Stalled (nothing in the spec is wrong). A resource never synced stays
     ``Pending``; one that was synced shows ``Error``."""
-    conditions = list(previous.get("conditions") or [])
+    conditions = conditions_of(previous)
     conditions = with_condition(conditions, READY, False, reason, message, generation, now)
     conditions = with_condition(conditions, RECONCILING, True, reason, message, generation, now)
     return {"phase": PENDING if never_synced(previous) else "Error", "conditions": conditions}
 
 
 def deleting_status(previous: Status, generation: int, message: str, now: datetime) -> Status:
-    conditions = list(previous.get("conditions") or [])
+    conditions = conditions_of(previous)
     conditions = with_condition(conditions, READY, False, DELETING, message, generation, now)
     return {"phase": "Deleting", "conditions": conditions}
 
@@ -188,14 +194,14 @@ def with_run_limit(synced: Status, limited: bool, remaining: int) -> Status:
 
 def completed_status(synced: Status, message: str, generation: int, now: datetime) -> Status:
     """The Temporal schedule can never fire again: phase Completed, Ready=True reason Completed."""
-    conditions = with_condition(list(synced.get("conditions") or []), READY, True, COMPLETED, message,
+    conditions = with_condition(conditions_of(synced), READY, True, COMPLETED, message,
                                 generation, now)
     return {**synced, "phase": COMPLETED, "conditions": conditions, "nextRunTime": None, "nextRunTimeLocal": None}
 
 
 def completed_kept(previous: Status, generation: int, now: datetime) -> Status:
     """Still Completed at a new generation that changes nothing in Temporal (e.g. a description edit)."""
-    conditions = with_condition(list(previous.get("conditions") or []), RECONCILING, False, COMPLETED, "",
+    conditions = with_condition(conditions_of(previous), RECONCILING, False, COMPLETED, "",
                                 generation, now)
     return {**previous, "observedGeneration": generation, "conditions": conditions}
 
@@ -212,10 +218,9 @@ def rebase(previous: Status, new: Status, current: Status) -> Status:
     replace ``current``'s, so the other writer's condition survives. Empty: nothing left to write."""
     ours = status_changes(previous, new)
     if "conditions" in ours:
-        before = {c.get("type"): c for c in previous.get("conditions") or []}
-        after = {c.get("type"): c for c in new.get("conditions") or []}
+        before, after = conditions_by_type(previous), conditions_by_type(new)
         touched = {t for t in after if before.get(t) != after[t]} | (set(before) - set(after))
-        kept = [c for c in current.get("conditions") or [] if c.get("type") not in touched]
+        kept = [c for c in conditions_of(current) if (c.get("type") or "") not in touched]
         ours["conditions"] = sorted([*kept, *(after[t] for t in touched if t in after)],
                                     key=lambda c: _CONDITION_ORDER.get(c.get("type") or "", 99))
     return status_changes(current, ours)
