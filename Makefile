@@ -24,7 +24,7 @@ dev: install control-plane  ## Temporal + local Kubernetes + CRDs + operator + w
 	$(BIN)/sundial dev $(ARGS)
 
 lint: install
-	$(BIN)/ruff check operator tests bench deploy
+	$(BIN)/ruff check operator tests bench deploy tools
 	$(BIN)/mypy
 
 test: install control-plane lint  ## every tier: unit, integration (Temporal), e2e (kube-apiserver + Temporal)
