@@ -2,7 +2,8 @@
 
 Each request is an annotation value (a timestamp). The operator acts when the value
 differs from the one acknowledged in ``status.requests``, then writes the value there:
-one action per request, also across operator restarts.
+one action per request, also across operator restarts. Within one process the claim in
+``controller.acted`` also holds while the acknowledgement is on its way (a stale body, a retry).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sundial.adapters.kube import RESUME_ANNOTATION, RESUME_REASON_ANNOTATION, TRIGGER_ANNOTATION
+from sundial.controller.acted import ACTED
 from sundial.controller.backfill import handle_backfill_request
 from sundial.controller.context import NORMAL, WARNING, OperatorContext
 from sundial.controller.probes import pending_probe, start_probe
@@ -34,13 +36,17 @@ def pending(body: Mapping[str, Any], annotation: str, key: str) -> str | None:
 
 async def handle_annotation_requests(ctx: OperatorContext, body: Mapping[str, Any], peers: Peers) -> None:
     resume = pending(body, RESUME_ANNOTATION, "resume")
-    if resume is not None:
-        await _resume(ctx, body, resume, peers)
+    if resume is not None and ACTED.claim(body, "resume", resume):
+        try:
+            await _resume(ctx, body, resume, peers)
+        except BaseException:
+            ACTED.release(body, "resume", resume)  # resuming twice starts nothing: the next sight retries
+            raise
     probe = pending_probe(body)
     if probe is not None:  # its own task: a probe run takes as long as a run
         start_probe(ctx, body, probe, resume_reason(body), peers)
     trigger = pending(body, TRIGGER_ANNOTATION, "trigger")
-    if trigger is not None:
+    if trigger is not None and ACTED.claim(body, "trigger", trigger):  # the handler and the retry: one run
         await _trigger(ctx, body, trigger)
     await handle_backfill_request(ctx, body)  # sundial.dev/backfill-requested, if pending
 
@@ -90,9 +96,6 @@ async def _trigger(ctx: OperatorContext, body: Mapping[str, Any], token: str) ->
     refusal = trigger_refusal(previous, ctx.clock(), interval)
     started: RequestAcksDict = {}
     meta = body["metadata"]
-    acting = (meta["namespace"], meta["name"], token)
-    if acting in _ACTING:  # the event handler and the sweeper's retry must not both start a run
-        return
     if previous.get("phase") in ("Invalid", "Deleting", None) or not schedule_id:
         result = f"refused: the schedule is {previous.get('phase') or 'not synced yet'}"
         await ctx.event(body, WARNING, "TriggerRefused", result)
@@ -100,11 +103,10 @@ async def _trigger(ctx: OperatorContext, body: Mapping[str, Any], token: str) ->
         result = refusal
         await ctx.event(body, WARNING, "TriggerRefused", result)
     else:
-        _ACTING[acting] = None
         try:
             await ctx.temporal.trigger(schedule_id)
         except TemporalUnavailable as exc:
-            _ACTING.pop(acting, None)  # not started: may be tried again
+            ACTED.release(body, "trigger", token)  # not started: the sweeper's retry may act
             await _trigger_waits(ctx, body, previous, str(exc))
             return
         except TemporalError as exc:
@@ -113,19 +115,8 @@ async def _trigger(ctx: OperatorContext, body: Mapping[str, Any], token: str) ->
         else:
             result, started = "started", {"lastTriggerAt": rfc3339(ctx.clock())}
             await ctx.event(body, NORMAL, "Triggered", "started one run now (sundial trigger)")
-        finally:
-            _forget_old(_ACTING)
     await ctx.kube.patch_status(meta["namespace"], meta["name"],
                                 {"requests": {"trigger": token, "triggerResult": bounded(result), **started}})
-
-
-_ACTING: dict[tuple[str, str, str], None] = {}  # trigger requests acted on (or being) in this process
-
-
-def _forget_old(acting: dict[tuple[str, str, str], None], keep: int = 10_000) -> None:
-    """Bounded memory: the acknowledgement in status guards older requests."""
-    while len(acting) > keep:
-        acting.pop(next(iter(acting)))
 
 
 async def _trigger_waits(ctx: OperatorContext, body: Mapping[str, Any], previous: Status,

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sundial.adapters.kube import BACKFILL_ANNOTATION
+from sundial.controller.acted import ACTED
 from sundial.controller.context import NORMAL, WARNING, OperatorContext
 from sundial.domain.backfill import BackfillInvalid, parse_request, plan_for_resource
 from sundial.domain.status import status_of
@@ -27,9 +28,9 @@ def pending_backfill(body: Mapping[str, Any]) -> str | None:
 
 
 async def handle_backfill_request(ctx: OperatorContext, body: Mapping[str, Any]) -> None:
-    """Act on a pending backfill request, if there is one."""
+    """Act on a pending backfill request, if there is one and this process has not taken it already."""
     value = pending_backfill(body)
-    if value is not None:
+    if value is not None and ACTED.claim(body, "backfill", value):
         await handle_backfill(ctx, body, value)
 
 
