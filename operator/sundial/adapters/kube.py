@@ -227,6 +227,20 @@ class KubeGateway:
             raise ScheduleResourceNotFound(f"schedule {namespace}/{name} not found", 404) from exc
         return body
 
+    async def get_peering(self, name: str, namespace: str | None = None) -> dict[str, Any] | None:
+        """kopf's peering object (ClusterKopfPeering, or KopfPeering in ``namespace``); None when absent."""
+        group, version = "kopf.dev", "v1"
+        try:
+            if namespace:
+                found = await _call(f"get kopfpeering {namespace}/{name}", self._custom.get_namespaced_custom_object,
+                                    group, version, namespace, "kopfpeerings", name)
+            else:
+                found = await _call(f"get clusterkopfpeering {name}", self._custom.get_cluster_custom_object,
+                                    group, version, "clusterkopfpeerings", name)
+        except KubeNotFound:
+            return None
+        return cast(dict[str, Any], found)
+
     async def list_schedules(self, namespace: str | None = None) -> list[dict[str, Any]]:
         if namespace:
             result: Any = await _call(f"list schedules in {namespace}", self._custom.list_namespaced_custom_object,

@@ -29,7 +29,7 @@ import asyncio
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -237,22 +237,32 @@ class _Sweep:
 
 
 async def run_accounting_loop(ctx: OperatorContext, interval_seconds: float, stop_event: asyncio.Event,
-                              tracked: Callable[[], Iterable[Tracked]] | None = None) -> None:
-    """Sweep every ``interval_seconds`` until ``stop_event`` is set; a failed sweep is logged, never fatal."""
+                              tracked: Callable[[], Iterable[Tracked]] | None = None,
+                              active: Callable[[], Awaitable[bool]] | None = None) -> None:
+    """Sweep every ``interval_seconds`` until ``stop_event`` is set; a failed sweep is logged, never fatal.
+    A standby peer (``active`` false, ``controller.peering``) skips its turns and starts afresh after."""
     state = AccountingState()
     while not stop_event.is_set():
-        try:
-            report = await account_once(ctx, state, tracked=tracked)
-        except Exception as exc:  # Temporal or Kubernetes away: try again next time
-            METRICS.accounting_sweeps.inc(result="error")
-            decision(log, "accounting-sweep-failed", f"run accounting sweep failed: {exc}", logging.WARNING,
-                     error=type(exc).__name__)
+        if active is None or await active():
+            await _account_logged(ctx, state, tracked)
         else:
-            METRICS.accounting_sweeps.inc(result="ok")
-            if report.new_runs or report.status_patches or report.failures:
-                decision(log, "accounting-sweep", "run accounting sweep done", schedules=report.schedules,
-                         closed_listed=report.closed_listed, new_runs=report.new_runs,
-                         patches=report.status_patches, auto_paused=len(report.auto_paused) or None,
-                         failures=len(report.failures) or None, seconds=round(report.seconds, 3))
+            state = AccountingState()  # what the active peer counted meanwhile is not in this memory
         with suppress(TimeoutError):
             await asyncio.wait_for(stop_event.wait(), interval_seconds)
+
+
+async def _account_logged(ctx: OperatorContext, state: AccountingState,
+                          tracked: Callable[[], Iterable[Tracked]] | None) -> None:
+    try:
+        report = await account_once(ctx, state, tracked=tracked)
+    except Exception as exc:  # Temporal or Kubernetes away: try again next time
+        METRICS.accounting_sweeps.inc(result="error")
+        decision(log, "accounting-sweep-failed", f"run accounting sweep failed: {exc}", logging.WARNING,
+                 error=type(exc).__name__)
+    else:
+        METRICS.accounting_sweeps.inc(result="ok")
+        if report.new_runs or report.status_patches or report.failures:
+            decision(log, "accounting-sweep", "run accounting sweep done", schedules=report.schedules,
+                     closed_listed=report.closed_listed, new_runs=report.new_runs,
+                     patches=report.status_patches, auto_paused=len(report.auto_paused) or None,
+                     failures=len(report.failures) or None, seconds=round(report.seconds, 3))

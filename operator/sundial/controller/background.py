@@ -25,6 +25,7 @@ from sundial.controller.accounting import Tracked, index_reader, run_accounting_
 from sundial.controller.context import OperatorContext
 from sundial.controller.credentials import follow_api_key_file
 from sundial.controller.metrics import METRICS, bind_operator, serve_metrics
+from sundial.controller.peering import PeerGate, peer_gate
 from sundial.controller.reconcile import reconcile
 from sundial.controller.sweeper import SweepConfig, Sweeper
 from sundial.domain.admission import CREATOR_ANNOTATION
@@ -69,6 +70,7 @@ class BackgroundTasks:
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     runners: list[web.AppRunner] = field(default_factory=list)
     sweeper: Sweeper | None = None
+    gate: PeerGate | None = None
 
     def spawn(self, name: str, coro: Coroutine[Any, Any, None]) -> None:
         self.tasks.append(asyncio.create_task(coro, name=f"sundial {name}"))
@@ -92,6 +94,14 @@ async def _repair(ctx: OperatorContext, indexes: Indexes, body: Mapping[str, Any
     await reconcile(ctx, body, peers)
 
 
+def _gate(ctx: OperatorContext, options: object) -> PeerGate:
+    """The peering gate: ``sundial run`` drew the priority it gave kopf (``OperatorOptions.peering_priority``)."""
+    if not isinstance(ctx.kube, KubeGateway):
+        return PeerGate()
+    return peer_gate(ctx.settings.peering_name, getattr(options, "peering_priority", None), ctx.kube.get_peering,
+                     tuple(getattr(options, "namespaces", ()) or ()))
+
+
 async def start_background_tasks(ctx: OperatorContext, options: object, indexes: Indexes) -> BackgroundTasks:
     """Start the metrics endpoint and every background loop of the operator."""
     background = BackgroundTasks()
@@ -105,9 +115,12 @@ async def start_background_tasks(ctx: OperatorContext, options: object, indexes:
     own = dataclasses.replace(ctx, kube=own_kube)  # the sweeper's own Kubernetes calls
     sweeper = Sweeper(own, indexes.by_key, indexes.by_namespace, functools.partial(_repair, own, indexes), config)
     background.sweeper = sweeper
-    background.spawn("sweeper", sweeper.run(background.stop))
+    # With several replicas only kopf's active peer runs the loops (``peering``); the API key and
+    # the metrics endpoint are every replica's own.
+    gate = background.gate = _gate(ctx, options)
+    background.spawn("sweeper", sweeper.run(background.stop, gate))
     background.spawn("accounting", run_accounting_loop(ctx, ctx.settings.runs_poll_seconds, background.stop,
-                                                       tracked=index_reader(indexes.accounting)))
+                                                       tracked=index_reader(indexes.accounting), active=gate))
     key_file = ctx.settings.temporal_api_key_file
     if key_file is not None and isinstance(ctx.temporal, TemporalGateway):
         client = ctx.temporal.client
@@ -120,5 +133,6 @@ async def start_background_tasks(ctx: OperatorContext, options: object, indexes:
     decision(ctx.logger, "background-started", "background tasks started", metrics_port=port or None,
              bind_address=ctx.settings.bind_address,
              resync_seconds=config.interval_seconds, orphan_policy=config.orphan_policy,
-             overdue_grace_seconds=config.overdue_grace.total_seconds(), page_size=config.page_size)
+             overdue_grace_seconds=config.overdue_grace.total_seconds(), page_size=config.page_size,
+             peering=ctx.settings.peering_name)
     return background

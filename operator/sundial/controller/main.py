@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import secrets
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ class OperatorOptions:
     metrics_port: int = 9090
     log_format: str = "text"
     log_level: int = logging.INFO
+    peering_priority: int | None = None  # drawn by ``run_operator`` when peering is on; the loops need it too
 
 
 def url_host(address: str) -> str:
@@ -39,6 +41,10 @@ def run_operator(settings: Settings, options: OperatorOptions) -> None:
 
     allow_deep_json()  # a deeply nested Schedule must not kill the watch stream's JSON decoding
 
+    # Peering (several replicas): kopf pauses every operator of equal priority, so each process
+    # draws its own; the highest works, the others stand by (their loops too: ``controller.peering``).
+    priority = secrets.randbelow(2**31 - 1) + 1 if settings.peering_name else None
+    options = dataclasses.replace(options, peering_priority=priority)
     memo = kopf.Memo(sundial_settings=settings, sundial_options=options)
     liveness = (f"http://{url_host(settings.bind_address)}:{options.liveness_port}/healthz"
                 if options.liveness_port else None)
@@ -49,11 +55,9 @@ def run_operator(settings: Settings, options: OperatorOptions) -> None:
     asyncio.run(
         kopf.operator(
             settings=kopf_settings,
-            # Peering (several replicas): kopf pauses every operator of equal priority, so each
-            # process draws its own; the highest works, the others stand by.
             standalone=settings.peering_name is None,
             peering_name=settings.peering_name,
-            priority=secrets.randbelow(2**31 - 1) + 1 if settings.peering_name else None,
+            priority=priority,
             clusterwide=not options.namespaces,
             namespaces=options.namespaces,
             liveness_endpoint=liveness,

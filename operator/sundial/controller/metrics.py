@@ -138,6 +138,9 @@ class OperatorMetrics:
         self.sweep_interval = Gauge(registry, "sundial_sweep_interval_seconds",
                                     "The sweep period (SUNDIAL_RESYNC_SECONDS); the last sweep's age is compared "
                                     "to it.")
+        self.active_peer = Gauge(registry, "sundial_active_peer",
+                                 "1 in the process whose background loops run (standalone, or kopf peering's active "
+                                 "peer), 0 in a standby.")
         self.read_at_scrape = ReadAtScrape()
         self.per_schedule: Callable[[], Iterable[ScheduleMetrics]] = lambda: ()
         registry.register(self.read_at_scrape)

@@ -68,13 +68,17 @@ class Sweeper:
         self.kube_reads = 0
         self.logger = logging.getLogger("sundial.controller.sweeper")
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Sweep every ``interval_seconds`` until ``stop`` is set; a failed sweep is logged and retried."""
+    async def run(self, stop: asyncio.Event, active: Callable[[], Awaitable[bool]] | None = None) -> None:
+        """Sweep every ``interval_seconds`` until ``stop`` is set; a failed sweep is logged and retried.
+        A standby peer (``active`` false, ``controller.peering``) skips the sweep and forgets its orphans."""
         while not stop.is_set():
             with suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), self.config.interval_seconds)
             if stop.is_set():
                 return
+            if active is not None and not await active():
+                self.previous_orphans = frozenset()  # "two sweeps in a row" means two of this process's
+                continue
             try:
                 await self.sweep()
             except Exception as exc:  # a failed sweep must not end the loop
