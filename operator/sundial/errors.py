@@ -49,6 +49,14 @@ class TemporalUnavailable(TemporalError):
     reason = "TemporalUnavailable"
 
 
+class TemporalOutcomeUnknown(TemporalUnavailable):
+    """The call timed out or was cancelled on its way (DEADLINE_EXCEEDED, CANCELLED): Temporal may have done it.
+
+    Waited out like any outage by the idempotent calls (create, update, describe); a trigger is
+    not sent again after it, since a second one would start a second run.
+    """
+
+
 class TemporalAccessError(TemporalUnavailable):
     """The operator's own access to Temporal is broken: a credential, a grant, the namespace.
 

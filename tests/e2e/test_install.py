@@ -295,8 +295,8 @@ async def test_two_replicas_with_peering_one_works_and_the_other_takes_over(
         eventually("Ready after the failover", lambda: ready(kube, ns, "after-failover"), timeout=60)
         assert f"{ns}/after-failover" in standby.log()
         assert "Forbidden" not in active.log() + standby.log()
-        # The standby's sweeper runs too (background loops are not kopf handlers) and sees schedules it
-        # has not indexed; the orphan check re-reads them, so nothing of this cluster may be gone.
+        # The standby's loops stood by (controller/peering.py, test_peering_standby.py); whatever
+        # swept, nothing of this cluster may be gone.
         for sid in stage.keep.values():
             assert await schedule_exists(temporal_client, sid)
     finally:

@@ -13,12 +13,17 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
+from temporalio.service import RPCError, RPCStatusCode
 from tests.support.memory_kube import MemoryKube
 from tests.support.memory_temporal import MemoryTemporal
 
+from sundial.adapters.temporal_mapping import translate
 from sundial.controller.annotation_requests import handle_annotation_requests
 from sundial.controller.context import OperatorContext
+from sundial.domain.indexed import indexed_from_body
+from sundial.domain.retry import needs_retry
 from sundial.domain.validation import Peers
+from sundial.errors import TemporalOutcomeUnknown, TemporalUnavailable
 from sundial.settings import Settings
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -26,9 +31,10 @@ SPEC = {"schedule": "0 * * * *", "task": {"query": "q"}}
 BACKFILL = '{"from": "2026-11-22T00:00:00Z", "to": "2026-11-22T03:00:00Z"}'
 
 
-def synced(annotations: dict[str, str]) -> tuple[OperatorContext, MemoryKube, MemoryTemporal, dict[str, Any]]:
+def synced(annotations: dict[str, str], temporal: MemoryTemporal | None = None,
+           ) -> tuple[OperatorContext, MemoryKube, MemoryTemporal, dict[str, Any]]:
     """A synced Schedule carrying ``annotations``; returns the body as the first watch event shows it."""
-    kube, temporal = MemoryKube(), MemoryTemporal()
+    kube, temporal = MemoryKube(), temporal or MemoryTemporal()
     ctx = OperatorContext(settings=Settings(), temporal=temporal, kube=kube, cluster_id="cluster-a",
                           logger=logging.getLogger("test-requests-once"), clock=lambda: NOW)
     body = kube.add("team-a", "hourly", SPEC, annotations=annotations)
@@ -93,3 +99,36 @@ async def test_a_trigger_that_waited_for_temporal_is_tried_again() -> None:
     temporal.down = False
     await handle_annotation_requests(ctx, copy.deepcopy(kube.bodies["team-a", "hourly"]), Peers())
     assert len(temporal.triggered) == 1
+
+
+class TimesOutOnce(MemoryTemporal):
+    """The trigger reaches Temporal and starts the run, but the answer is lost: DEADLINE_EXCEEDED."""
+
+    timed_out = False
+
+    async def trigger(self, schedule_id: str, overlap: str = "AllowAll") -> None:
+        await super().trigger(schedule_id, overlap)
+        if not self.timed_out:
+            self.timed_out = True
+            raise translate(RPCError("Deadline Exceeded", RPCStatusCode.DEADLINE_EXCEEDED, b""), "trigger")
+
+
+async def test_a_trigger_that_timed_out_is_not_sent_again_it_may_have_started() -> None:
+    temporal = TimesOutOnce()
+    ctx, kube, _, stale = synced({"sundial.dev/trigger-requested": "2026-11-22T11:57:00.000004Z"}, temporal)
+    await handle_annotation_requests(ctx, copy.deepcopy(stale), Peers())
+    fresh = copy.deepcopy(kube.bodies["team-a", "hourly"])  # what the sweeper's retry would read
+    if needs_retry(indexed_from_body(fresh)):
+        await handle_annotation_requests(ctx, fresh, Peers())
+    await handle_annotation_requests(ctx, stale, Peers())
+    assert len(temporal.triggered) == 1, "a trigger whose answer was lost was sent again"
+    requests = kube.status("hourly")["requests"]
+    assert requests["trigger"] == "2026-11-22T11:57:00.000004Z" and requests["triggerResult"].startswith("unknown")
+    assert [e[2] for e in kube.events] == ["TriggerOutcomeUnknown"]
+
+
+def test_a_timeout_or_cancel_is_an_unknown_outcome_waited_out_like_an_outage_elsewhere() -> None:
+    for code in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED):
+        error = translate(RPCError("x", code, b""), "update")
+        assert isinstance(error, TemporalOutcomeUnknown) and isinstance(error, TemporalUnavailable)
+    assert not isinstance(translate(RPCError("x", RPCStatusCode.UNAVAILABLE, b""), "u"), TemporalOutcomeUnknown)

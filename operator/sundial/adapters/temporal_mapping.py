@@ -35,6 +35,7 @@ from sundial.errors import (
     ScheduleNotFound,
     TemporalError,
     TemporalNamespaceNotFound,
+    TemporalOutcomeUnknown,
     TemporalRejected,
     TemporalUnauthorized,
     TemporalUnavailable,
@@ -45,6 +46,7 @@ OVERLAP: dict[str, ScheduleOverlapPolicy] = {
     "BufferAll": ScheduleOverlapPolicy.BUFFER_ALL, "CancelOther": ScheduleOverlapPolicy.CANCEL_OTHER,
     "TerminateOther": ScheduleOverlapPolicy.TERMINATE_OTHER, "AllowAll": ScheduleOverlapPolicy.ALLOW_ALL,
 }
+_MAYBE_DONE = {RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED}  # sent; perhaps done
 _UNAVAILABLE = {RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED,
                 RPCStatusCode.RESOURCE_EXHAUSTED, RPCStatusCode.ABORTED, RPCStatusCode.CANCELLED}
 _UNAUTHORIZED = {RPCStatusCode.PERMISSION_DENIED, RPCStatusCode.UNAUTHENTICATED}
@@ -172,6 +174,8 @@ def translate(exc: BaseException, what: str) -> TemporalError:
         return TemporalUnauthorized(f"{message} (check the operator's Temporal credentials and grants)")
     if exc.status in _REJECTED:
         return TemporalRejected(message)
+    if exc.status in _MAYBE_DONE:
+        return TemporalOutcomeUnknown(message)
     if exc.status in _UNAVAILABLE:
         return TemporalUnavailable(message)
     return TemporalError(message)

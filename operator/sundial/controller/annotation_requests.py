@@ -24,7 +24,7 @@ from sundial.domain.run_records import parse_time
 from sundial.domain.status import Status, rfc3339, status_of
 from sundial.domain.status_dicts import RequestAcksDict
 from sundial.domain.validation import Peers
-from sundial.errors import TemporalError, TemporalUnavailable
+from sundial.errors import TemporalError, TemporalOutcomeUnknown, TemporalUnavailable
 
 
 def pending(body: Mapping[str, Any], annotation: str, key: str) -> str | None:
@@ -105,6 +105,9 @@ async def _trigger(ctx: OperatorContext, body: Mapping[str, Any], token: str) ->
     else:
         try:
             await ctx.temporal.trigger(schedule_id)
+        except TemporalOutcomeUnknown as exc:  # perhaps started: a second try could make two runs
+            result = f"unknown: {exc}; the run may have started (see sundial runs), trigger again if not"
+            await ctx.event(body, WARNING, "TriggerOutcomeUnknown", result)
         except TemporalUnavailable as exc:
             ACTED.release(body, "trigger", token)  # not started: the sweeper's retry may act
             await _trigger_waits(ctx, body, previous, str(exc))
