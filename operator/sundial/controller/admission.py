@@ -76,7 +76,7 @@ class AdmissionReviews:
         peers = Peers(namespace=self.admitted.with_index(f"ns:{namespace}", self.by_namespace.get(namespace, ())),
                       creator=self.admitted.with_index(f"user:{creator}", self.by_creator.get(creator, ())))
         now = self.ctx.clock()
-        verdict = admission.validate(request, peers, self.ctx.limits, now, self.operator_users)
+        verdict = admission.validate(request, peers, self.ctx.limits_for(namespace), now, self.operator_users)
         if verdict.allowed and request.get("operation") == "CREATE" and not request.get("dryRun") and name:
             stamp = now.isoformat()
             self.admitted.add(f"ns:{namespace}", name, stamp)

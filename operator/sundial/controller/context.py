@@ -19,6 +19,7 @@ from sundial.domain import status as st
 from sundial.domain.adoption import adopted_schedule_id
 from sundial.domain.desired import ScheduleIdentity
 from sundial.domain.messages import bounded
+from sundial.domain.policy import PolicyView
 from sundial.domain.rules import Limits
 from sundial.domain.translate import WorkflowDefaults
 from sundial.logs import decision
@@ -40,6 +41,7 @@ class OperatorContext:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     versions: VersionChain = field(default_factory=VersionChain)
     install_id: str = ""  # this operator install's identity in memos ("" in tests: not checked)
+    policies: PolicyView | None = None  # SchedulePolicies and namespace labels (kopf indexes); None: none
 
     @property
     def limits(self) -> Limits:
@@ -49,6 +51,10 @@ class OperatorContext:
                       workflow_types=s.allowed_workflow_types or (s.default_workflow_type,),
                       task_queues=s.allowed_task_queues or (s.default_task_queue,),
                       max_retry_attempts=s.max_retry_attempts)
+
+    def limits_for(self, namespace: str) -> Limits:
+        """The limits in force in ``namespace``: the settings, replaced where SchedulePolicies say so."""
+        return self.policies.limits_for(namespace, self.limits) if self.policies else self.limits
 
     @property
     def defaults(self) -> WorkflowDefaults:

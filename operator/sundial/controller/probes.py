@@ -85,7 +85,8 @@ async def _probe(ctx: OperatorContext, body: dict[str, Any], token: str, reason:
             return
         creator = (meta.get("annotations") or {}).get(CREATOR_ANNOTATION, "")
         try:
-            spec = check_spec(body.get("spec") or {}, meta, peers, ctx.limits, ctx.clock(), creator)
+            spec = check_spec(body.get("spec") or {}, meta, peers, ctx.limits_for(meta["namespace"]), ctx.clock(),
+                              creator)
         except SpecInvalid as exc:
             await _ack(ctx, body, token, f"refused: {exc.message}")
             return

@@ -28,16 +28,9 @@ from sundial.controller.stops import pause_over_quota, report_internal_error
 from sundial.domain import conditions as cond
 from sundial.domain import status as st
 from sundial.domain.admission import CREATOR_ANNOTATION
-from sundial.domain.desired import (
-    DesiredSchedule,
-    ObservedSchedule,
-    Plan,
-    Recorded,
-    ScheduleIdentity,
-    plan,
-    spec_hash,
-)
+from sundial.domain.desired import DesiredSchedule, ObservedSchedule, Plan, Recorded, ScheduleIdentity, plan, spec_hash
 from sundial.domain.models import ScheduleSpec
+from sundial.domain.policy import policies_named
 from sundial.domain.rules import LIMIT_REACHED
 from sundial.domain.status_dicts import AutoPauseDict, TemporalRefDict
 from sundial.domain.translate import desired_from_spec, spec_pause
@@ -122,15 +115,19 @@ async def _reconcile(ctx: OperatorContext, body: Mapping[str, Any], peers: Peers
     generation = int(meta.get("generation") or 0)
     now = ctx.clock()
     creator = (meta.get("annotations") or {}).get(CREATOR_ANNOTATION, "")
+    limits, admitted = ctx.limits_for(meta["namespace"]), previous.get("observedGeneration") == generation
     try:
-        spec = check_spec(body.get("spec") or {}, meta, peers, ctx.limits, now, creator,
-                          new=previous.get("observedGeneration") != generation or previous.get("phase") == "Invalid")
+        spec = check_spec(body.get("spec") or {}, meta, peers, limits, now, creator,
+                          new=not admitted or previous.get("phase") == "Invalid")
     except SpecInvalid as refusal:
         await refuse(ctx, body, previous, refusal.reason, refusal.message)
-        over_quota = quota_problems(meta, creator, peers, ctx.limits)  # also when listed after other problems
-        if refusal.reason == LIMIT_REACHED or over_quota:
+        over_quota = quota_problems(meta, creator, peers, limits)  # also when listed after other problems
+        # an admitted spec that a SchedulePolicy now refuses stops running too (docs/policies.md)
+        tightened = admitted and previous.get("phase") != "Invalid" and bool(policies_named(refusal.message))
+        if refusal.reason == LIMIT_REACHED or over_quota or tightened:
             try:
-                await pause_over_quota(ctx, body, over_quota[0].message if over_quota else refusal.message)
+                await pause_over_quota(ctx, body, over_quota[0].message if over_quota else refusal.message,
+                                       LIMIT_REACHED if over_quota else refusal.reason)
             except TemporalUnavailable as exc:  # the pause must happen: retried with backoff
                 raise kopf.TemporaryError(str(exc), delay=backoff_seconds(retry)) from exc
         raise kopf.PermanentError(refusal.message) from refusal

@@ -31,15 +31,17 @@ async def report_internal_error(ctx: OperatorContext, body: Mapping[str, Any], p
     await ctx.write_status(body, previous, {"phase": "Error", "conditions": conditions})
 
 
-async def pause_over_quota(ctx: OperatorContext, body: Mapping[str, Any], message: str) -> None:
-    """A schedule over a quota stops running: its Temporal schedule, if it has one, is paused, never
-    deleted (a place may free up; its history stays). The next successful reconcile resumes it."""
+async def pause_over_quota(ctx: OperatorContext, body: Mapping[str, Any], message: str,
+                           reason: str = LIMIT_REACHED) -> None:
+    """A schedule over a quota (or, ``reason``, over a limit a SchedulePolicy tightened) stops running: its
+    Temporal schedule, if it has one, is paused, never deleted (a place may free up; its history stays).
+    The next successful reconcile resumes it."""
     identity = ctx.identity(body)
     try:
         observed = await ctx.temporal.describe(identity.schedule_id)
     except ScheduleNotFound:
         return
-    note = bounded(f"{LIMIT_REACHED}: {message}")
+    note = bounded(f"{reason}: {message}")
     if observed.identity != identity or (observed.paused and observed.note == note):
         return
     await ctx.temporal.pause(identity.schedule_id, note)

@@ -113,7 +113,7 @@ class Sweeper:
         jobs += [self._next_run(key, patch) for key, patch in plan.next_runs]
         jobs += [self._firing(change) for change in plan.firing]
         jobs += [self._full_check(key, index[key]) for key in self.full_check.pick(index, plan)]
-        for key in readmissions(index, self._by_namespace(), self.ctx.limits):  # a place freed up
+        for key in readmissions(index, self._by_namespace(), self.ctx.limits_for):  # a place freed up
             jobs.append(self._guarded("readmit", key, readmit(key, self._siblings(key), self._get, self.repair,
                                                               self.logger)))
         for key in self.retries.pick([k for k, i in index.items() if needs_retry(i)], time.monotonic()):

@@ -8,17 +8,19 @@ no handler fires. The sweeper asks ``readmissions`` every sweep, from the resour
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from sundial.domain.indexed import IndexedSchedule, Key
 from sundial.domain.rules import LIMIT_REACHED, Limits, namespace_quota_refusal, user_quota_refusal
 
 
 def readmissions(index: Mapping[Key, IndexedSchedule], by_namespace: Mapping[str, Iterable[tuple[str, str]]],
-                 limits: Limits) -> list[Key]:
+                 limits: Limits | Callable[[str], Limits]) -> list[Key]:
     """The waiting (refused by a quota) schedules both quotas admit now, in quota order:
     (namespace, creationTimestamp, name). ``by_namespace`` maps a namespace to its schedules as
-    (creationTimestamp, name), the order the quota itself uses."""
+    (creationTimestamp, name), the order the quota itself uses. ``limits``: the same everywhere, or
+    those in force in a namespace (SchedulePolicies, ``domain.policy``)."""
+    limits_for = limits if callable(limits) else (lambda _: limits)
     waiting = [key for key, indexed in index.items()
                if indexed.refusal == LIMIT_REACHED and indexed.phase == "Invalid" and not indexed.deleting]
     created_at = {(namespace, name): stamp for namespace, members in by_namespace.items() for stamp, name in members}
@@ -31,7 +33,8 @@ def readmissions(index: Mapping[Key, IndexedSchedule], by_namespace: Mapping[str
         siblings = [(sibling, created or None) for created, sibling in by_namespace.get(namespace, ())]
         created = created_at.get((namespace, name))
         creator = index[(namespace, name)].creator
-        if namespace_quota_refusal(namespace, name, created, siblings, limits) is None and not (creator and (
-                user_quota_refusal(creator, f"{namespace}/{name}", created, by_creator[creator], limits))):
+        here = limits_for(namespace)
+        if namespace_quota_refusal(namespace, name, created, siblings, here) is None and not (creator and (
+                user_quota_refusal(creator, f"{namespace}/{name}", created, by_creator[creator], here))):
             admitted.append((namespace, created or "", name))
     return [(namespace, name) for namespace, _, name in sorted(admitted)]

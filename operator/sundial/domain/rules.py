@@ -40,7 +40,7 @@ from sundial.domain.cron import GapReport, InvalidCronExpression, describe_gap, 
 from sundial.domain.durations import format_duration
 from sundial.domain.messages import bounded
 from sundial.domain.models import ScheduleSpec
-from sundial.domain.run_limits import duration_problems, jitter_of, workflow_problems
+from sundial.domain.run_limits import duration_problems, jitter_of, policy_problems, workflow_problems
 from sundial.errors import SpecInvalid
 
 LIMIT_REACHED = "ScheduleLimitReached"
@@ -58,6 +58,18 @@ class Limits:
     workflow_types: tuple[str, ...] = ("ScheduledTaskWorkflow",)  # SUNDIAL_ALLOWED_WORKFLOW_TYPES; "*": any
     task_queues: tuple[str, ...] = ("sundial-tasks",)  # SUNDIAL_ALLOWED_TASK_QUEUES; "*": any
     max_retry_attempts: int = 5  # SUNDIAL_MAX_RETRY_ATTEMPTS
+    max_total_budget_usd: float | None = None  # a SchedulePolicy's cap on spec.policy.maxTotalBudgetUSD
+    time_zones: tuple[str, ...] = ()  # a SchedulePolicy's allowedTimeZones; empty: any
+    sources: tuple[tuple[str, str], ...] = ()  # field -> who set it (domain.policy); default: its variable
+
+    def source(self, name: str) -> str:
+        """Who set limit ``name``: 'SchedulePolicy "x"', or the operator's variable (refusals name it)."""
+        return dict(self.sources).get(name) or SETTING_OF.get(name, name)
+
+
+SETTING_OF = {"min_interval_minutes": "SCHEDULE_MIN_INTERVAL_MINS", "max_per_namespace": "SCHEDULE_MAX_PER_NAMESPACE",
+              "max_per_user": "SCHEDULE_MAX_PER_USER", "max_budget_usd": "SCHEDULE_MAX_BUDGET_USD",
+              "workflow_types": "SUNDIAL_ALLOWED_WORKFLOW_TYPES", "task_queues": "SUNDIAL_ALLOWED_TASK_QUEUES"}
 
 
 @lru_cache(maxsize=1)
@@ -110,14 +122,13 @@ def spec_violations(spec: ScheduleSpec, limits: Limits, now: datetime, *, new: b
         problem = _interval_problem(spec.schedule, gap_report(cron, zone, now), zone, limits, jitter)
         problems.extend([problem] if problem else [])
     if spec.max_budget_per_run_usd > limits.max_budget_usd:
-        problems.append(
-            SpecInvalid(
-                "BudgetExceeded",
-                "spec.maxBudgetPerRunUSD",
-                f"spec.maxBudgetPerRunUSD: {spec.max_budget_per_run_usd} is over the operator's cap of "
-                f"{float(limits.max_budget_usd)}",
-            )
-        )
+        source = limits.source("max_budget_usd")
+        whose = "the operator's" if source == SETTING_OF["max_budget_usd"] else "the"
+        problems.append(SpecInvalid("BudgetExceeded", "spec.maxBudgetPerRunUSD",
+                                    f"spec.maxBudgetPerRunUSD: {spec.max_budget_per_run_usd} is over {whose} cap of "
+                                    f"{float(limits.max_budget_usd)} ({source})"))
+    problems.extend(policy_problems(spec, (limits.max_total_budget_usd, limits.source("max_total_budget_usd")),
+                                    (limits.time_zones, limits.source("time_zones"))))
     if new and spec.end_at is not None and spec.end_at <= now:
         problems.append(_invalid("spec.endAt", f"{_stamp(spec.end_at)} has already passed (now {_stamp(now)}): "
                                                "the schedule would never run"))
@@ -126,7 +137,8 @@ def spec_violations(spec: ScheduleSpec, limits: Limits, now: datetime, *, new: b
             _invalid("spec.endAt", f"{_stamp(spec.end_at)} is not after spec.startAt {_stamp(spec.start_at)}")
         )
     problems.extend(duration_problems(spec))
-    problems.extend(workflow_problems(spec, limits.workflow_types, limits.task_queues, limits.max_retry_attempts))
+    problems.extend(workflow_problems(spec, limits.workflow_types, limits.task_queues, limits.max_retry_attempts,
+                                      (limits.source("workflow_types"), limits.source("task_queues"))))
     if spec.task is not None and spec.workflow.args is not None:
         problems.append(
             _invalid("spec.workflow.args", "only allowed when spec.task is absent (the task is the argument)")
@@ -174,7 +186,8 @@ def _interval_problem(
         how = f"has runs only {describe_gap(gap)} apart around daylight-saving changes in {zone.key}"
     else:
         how = f"has runs only {describe_gap(gap)} apart"
-    minimum = f"the minimum interval is {limits.min_interval_minutes} min"
+    source = limits.source("min_interval_minutes")
+    minimum = f"the minimum interval is {limits.min_interval_minutes} min ({source})"
     if gap >= limit:
         closest = describe_gap(max(gap - jitter, timedelta(0)))
         message = (f'spec.jitter: "{expression}" {how}, and a jitter of {format_duration(jitter)} can bring two '
@@ -244,7 +257,7 @@ def namespace_quota_refusal(
         siblings,
         limits.max_per_namespace,
         f"namespace {namespace}",
-        "SCHEDULE_MAX_PER_NAMESPACE",
+        limits.source("max_per_namespace"),
     )
 
 
@@ -263,6 +276,6 @@ def user_quota_refusal(
         siblings,
         limits.max_per_user,
         f"user {user}",
-        "SCHEDULE_MAX_PER_USER",
+        limits.source("max_per_user"),
         field="metadata.annotations",
     )

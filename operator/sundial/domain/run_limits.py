@@ -39,22 +39,47 @@ def duration_problems(spec: ScheduleSpec) -> list[SpecInvalid]:
 
 
 def workflow_problems(spec: ScheduleSpec, workflow_types: tuple[str, ...], task_queues: tuple[str, ...],
-                      max_attempts: int) -> list[SpecInvalid]:
+                      max_attempts: int, sources: tuple[str, str] = ("SUNDIAL_ALLOWED_WORKFLOW_TYPES",
+                                                                    "SUNDIAL_ALLOWED_TASK_QUEUES"),
+                      ) -> list[SpecInvalid]:
     """What a tenant may start: allowed workflow types and task queues (an omitted one is the operator's
-    default, always allowed; ``*`` allows any), and at most ``max_attempts`` attempts per run."""
+    default, always allowed; ``*`` allows any), and at most ``max_attempts`` attempts per run. ``sources``
+    name who set each list (the variable, or a SchedulePolicy)."""
     problems = []
     for field, value, allowed, setting in (
-        ("spec.workflow.type", spec.workflow.type, workflow_types, "SUNDIAL_ALLOWED_WORKFLOW_TYPES"),
-        ("spec.workflow.taskQueue", spec.workflow.task_queue, task_queues, "SUNDIAL_ALLOWED_TASK_QUEUES"),
+        ("spec.workflow.type", spec.workflow.type, workflow_types, sources[0]),
+        ("spec.workflow.taskQueue", spec.workflow.task_queue, task_queues, sources[1]),
     ):
         if value is not None and "*" not in allowed and value not in allowed:
             reason = "WorkflowTypeNotAllowed" if field.endswith("type") else "TaskQueueNotAllowed"
-            message = f'{field}: "{value}" is not allowed; allowed: {", ".join(allowed)} ({setting})'
+            shown = ", ".join(allowed) or "none"
+            message = f'{field}: "{value}" is not allowed; allowed: {shown} ({setting})'
             problems.append(SpecInvalid(reason, field, message))
     attempts = spec.workflow.retry.maximum_attempts
     if attempts > max_attempts:
         problems.append(_invalid("spec.workflow.retry.maximumAttempts", f"{attempts} is above the operator's "
                                  f"maximum of {max_attempts} (SUNDIAL_MAX_RETRY_ATTEMPTS)"))
+    return problems
+
+
+def policy_problems(spec: ScheduleSpec, total_budget: tuple[float | None, str],
+                    time_zones: tuple[tuple[str, ...], str]) -> list[SpecInvalid]:
+    """The limits only a SchedulePolicy sets: a cap on (and so a required) ``policy.maxTotalBudgetUSD``, and
+    the allowed time zones. Each pair is (limit, who set it); None or empty: no limit."""
+    problems = []
+    cap, source = total_budget
+    field = "spec.policy.maxTotalBudgetUSD"
+    total = spec.policy.max_total_budget_usd
+    if cap is not None and total is None:
+        problems.append(SpecInvalid("BudgetExceeded", field, f"{field}: required, at most {float(cap)} ({source})"))
+    elif cap is not None and total is not None and total > cap:
+        problems.append(SpecInvalid("BudgetExceeded", field, f"{field}: {total} is over the cap of {float(cap)} "
+                                                             f"({source})"))
+    zones, source = time_zones
+    if zones and spec.time_zone not in zones:
+        problems.append(SpecInvalid("TimeZoneNotAllowed", "spec.timeZone",
+                                    f'spec.timeZone: "{spec.time_zone}" is not allowed; allowed: '
+                                    f'{", ".join(zones)} ({source})'))
     return problems
 
 
