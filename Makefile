@@ -43,6 +43,7 @@ crds: install  ## regenerate crds/ and the status TypedDicts (domain/status_dict
 	$(BIN)/python -m sundial.domain.crd > crds/sundial.dev_schedules.yaml
 	$(BIN)/python -m sundial.domain.status_codegen > operator/sundial/domain/status_dicts.py.new
 	mv operator/sundial/domain/status_dicts.py.new operator/sundial/domain/status_dicts.py
+	$(BIN)/python -m sundial.domain.policy_crd > crds/sundial.dev_schedulepolicies.yaml
 
 docs: install  ## regenerate docs/reference.md from the models, settings, conditions and CLI
 	$(BIN)/python -m sundial.reference > docs/reference.md

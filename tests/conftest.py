@@ -85,9 +85,11 @@ def control_plane(binaries: Binaries) -> Iterator[LocalControlPlane]:
 @pytest.fixture(scope="session")
 def crds(control_plane: LocalControlPlane) -> None:
     """The committed CRD, installed on the real apiserver (e2e, and integration tests of the Kubernetes adapter)."""
-    crd_file = Path(__file__).resolve().parents[1] / "crds" / "sundial.dev_schedules.yaml"
+    crds = Path(__file__).resolve().parents[1] / "crds"
     kubectl = [str(control_plane.binaries.kubectl), "--kubeconfig", str(control_plane.kubeconfig)]
-    for args in (["apply", "--server-side", "-f", str(crd_file)],
-                 ["wait", "--for=condition=Established", "crd/schedules.sundial.dev", "--timeout=30s"]):
+    for args in (["apply", "--server-side", "-f", str(crds / "sundial.dev_schedules.yaml"),
+                  "-f", str(crds / "sundial.dev_schedulepolicies.yaml")],
+                 ["wait", "--for=condition=Established", "crd/schedules.sundial.dev",
+                  "crd/schedulepolicies.sundial.dev", "--timeout=30s"]):
         result = subprocess.run([*kubectl, *args], capture_output=True, text=True)
         assert result.returncode == 0, f"kubectl {' '.join(args)} failed: {result.stderr}"

@@ -113,8 +113,16 @@ def test_the_chart_crd_is_the_generated_crd() -> None:
     rendered = find(render({}, Path("/tmp")), "CustomResourceDefinition", "schedules.sundial.dev")
     assert rendered["spec"] == generated["spec"]
     assert rendered["metadata"]["annotations"] == {"helm.sh/resource-policy": "keep"}
-    unkept = find(render(OPTION_SETS["crds-not-kept"], Path("/tmp")), "CustomResourceDefinition", "sundial.dev")
+    unkept = find(render(OPTION_SETS["crds-not-kept"], Path("/tmp")), "CustomResourceDefinition",
+                  "schedules.sundial.dev")
     assert "annotations" not in unkept["metadata"]
+
+
+def test_the_chart_ships_the_generated_schedulepolicy_crd() -> None:
+    generated = yaml.safe_load((REPO / "crds" / "sundial.dev_schedulepolicies.yaml").read_text())
+    rendered = find(render({}, Path("/tmp")), "CustomResourceDefinition", "schedulepolicies.sundial.dev")
+    assert rendered["spec"] == generated["spec"] and rendered["spec"]["scope"] == "Cluster"
+    assert rendered["metadata"]["annotations"] == {"helm.sh/resource-policy": "keep"}
 
 
 def test_app_version_is_the_package_version() -> None:

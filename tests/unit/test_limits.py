@@ -95,10 +95,10 @@ def test_a_deep_object_within_the_bound_is_accepted() -> None:
     [
         ({"schedule": "0 * * * *", "jitter": "59m"}, "spec.jitter",
          'spec.jitter: "0 * * * *" runs every 60 min, and a jitter of 59m can bring two runs 1 min apart; '
-         "the minimum interval is 60 min"),
+         "the minimum interval is 60 min (SCHEDULE_MIN_INTERVAL_MINS)"),
         ({"schedule": "0 */2 * * *", "jitter": "61m"}, "spec.jitter",
          'spec.jitter: "0 */2 * * *" runs every 2 h, and a jitter of 1h1m can bring two runs 59 min apart; '
-         "the minimum interval is 60 min"),
+         "the minimum interval is 60 min (SCHEDULE_MIN_INTERVAL_MINS)"),
         ({"endAt": "2026-06-01T11:59:59Z"}, "spec.endAt",
          "spec.endAt: 2026-06-01T11:59:59Z has already passed (now 2026-06-01T12:00:00Z): the schedule would never "
          "run"),

@@ -95,6 +95,20 @@ triggerMinIntervalMinutes: SUNDIAL_TRIGGER_MIN_INTERVAL_MINS
   verbs: [create]
 {{- end }}
 
+{{/* SchedulePolicies (cluster-scoped) and the namespaces' labels they select by: read cluster-wide
+(so only without watchNamespaces); the operator writes only the policies' status. */}}
+{{- define "sundial.policyRules" }}
+- apiGroups: [sundial.dev]
+  resources: [schedulepolicies]
+  verbs: [get, list, watch]
+- apiGroups: [sundial.dev]
+  resources: [schedulepolicies/status]
+  verbs: [patch]
+- apiGroups: [""]
+  resources: [namespaces]
+  verbs: [list, watch]
+{{- end }}
+
 {{/* Impossible combinations stop the render with one line that says why. */}}
 {{- define "sundial.validate" -}}
 {{- if and (gt (int .Values.replicaCount) 1) (not .Values.peering.enabled) -}}

@@ -8,6 +8,7 @@ so the operator's event loop keeps going.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import secrets
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from sundial.domain.status import Status
 from sundial.errors import KubeConflict, KubeError, KubeForbidden, KubeNotFound, KubeUnavailable
 
 GROUP, VERSION, PLURAL, KIND = "sundial.dev", "v1alpha1", "schedules", "Schedule"
+POLICY_PLURAL = "schedulepolicies"
 RESUME_ANNOTATION = "sundial.dev/resume-requested"
 RESUME_REASON_ANNOTATION = "sundial.dev/resume-reason"  # why, for the Event and the Paused condition
 PROBE_ANNOTATION = "sundial.dev/probe-requested"  # sundial resume --probe
@@ -133,6 +135,13 @@ class KubeGateway:
             return None
         version = ((written or {}).get("metadata") or {}).get("resourceVersion") if isinstance(written, dict) else None
         return str(version) if version else None
+
+    async def patch_policy_status(self, name: str, status: dict[str, Any]) -> None:
+        """Merge-patch the status of the SchedulePolicy ``name`` (cluster-scoped); gone already: nothing."""
+        self._count("policy-status")
+        with contextlib.suppress(KubeNotFound):
+            await _call(f"patch status of SchedulePolicy {name}", self._custom.patch_cluster_custom_object_status,
+                        GROUP, VERSION, POLICY_PLURAL, name, {"status": status})
 
     async def post_event(
         self, namespace: str, name: str, uid: str, event_type: str, reason: str, message: str

@@ -26,6 +26,7 @@ from sundial.controller.context import OperatorContext
 from sundial.controller.credentials import follow_api_key_file
 from sundial.controller.metrics import METRICS, bind_operator, serve_metrics
 from sundial.controller.peering import PeerGate, peer_gate
+from sundial.controller.policies import PolicyWatch
 from sundial.controller.reconcile import reconcile
 from sundial.controller.sweeper import SweepConfig, Sweeper
 from sundial.domain.admission import CREATOR_ANNOTATION
@@ -44,6 +45,8 @@ class Indexes:
     accounting: Mapping[Key, Iterable[Tracked]]  # (namespace, name) -> what run accounting tracks
     metrics: Mapping[Key, Iterable[ScheduleMetrics]] | None = None  # (namespace, name) -> per-schedule metrics
     by_creator: Mapping[str, Iterable[tuple[str, str]]] = field(default_factory=dict)  # creator -> (ts, ns/name)
+    refused_by_policy: Mapping[str, Iterable[Key]] = field(default_factory=dict)  # policy -> Stalled naming it
+    policy_statuses: Mapping[str, Iterable[dict[str, Any]]] = field(default_factory=dict)  # policy -> status
 
 
 @dataclass
@@ -71,6 +74,7 @@ class BackgroundTasks:
     runners: list[web.AppRunner] = field(default_factory=list)
     sweeper: Sweeper | None = None
     gate: PeerGate | None = None
+    policy_watch: PolicyWatch | None = None
 
     def spawn(self, name: str, coro: Coroutine[Any, Any, None]) -> None:
         self.tasks.append(asyncio.create_task(coro, name=f"sundial {name}"))
@@ -119,6 +123,12 @@ async def start_background_tasks(ctx: OperatorContext, options: object, indexes:
     # the metrics endpoint are every replica's own.
     gate = background.gate = _gate(ctx, options)
     background.spawn("sweeper", sweeper.run(background.stop, gate))
+    if ctx.policies is not None:
+        write = own_kube.patch_policy_status if isinstance(own_kube, KubeGateway) else None
+        watch = PolicyWatch(own, ctx.policies, indexes.by_namespace, indexes.refused_by_policy,
+                            indexes.policy_statuses, functools.partial(_repair, own, indexes), write)
+        background.policy_watch = watch
+        background.spawn("policies", watch.run(background.stop, config.interval_seconds))
     background.spawn("accounting", run_accounting_loop(ctx, ctx.settings.runs_poll_seconds, background.stop,
                                                        tracked=index_reader(indexes.accounting), active=gate))
     key_file = ctx.settings.temporal_api_key_file

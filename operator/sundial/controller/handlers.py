@@ -24,6 +24,7 @@ from sundial.controller.context import OperatorContext
 from sundial.controller.liveness import WatcherWatch
 from sundial.controller.reconcile import finalize, reconcile
 from sundial.domain.indexed import IndexedSchedule, indexed_from_body
+from sundial.domain.policy import PolicyView
 from sundial.domain.schedule_metrics import ScheduleMetrics, metrics_from_body
 from sundial.domain.validation import Peers
 
@@ -46,7 +47,10 @@ async def startup(
     # kopf passes its indexes to startup handlers as live objects, filled as resources are listed
     indexes = Indexes(by_key=kwargs["schedules_by_key"], by_namespace=kwargs["schedules_by_namespace"],
                       accounting=kwargs["schedules_for_accounting"], metrics=kwargs["schedules_for_metrics"],
-                      by_creator=kwargs["schedules_by_creator"])
+                      by_creator=kwargs["schedules_by_creator"], policy_statuses=kwargs.get("policy_statuses", {}),
+                      refused_by_policy=kwargs.get("schedules_refused_by_policy", {}))
+    if "schedule_policies" in kwargs:  # served cluster-wide only (``policy_handlers``)
+        memo.ctx.policies = PolicyView(kwargs["schedule_policies"], kwargs["namespace_labels"])
     memo.background = await start_background_tasks(memo.ctx, memo.sundial_options, indexes)
     memo.webhooks = await start_webhooks(memo.ctx, kwargs["schedules_by_namespace"], kwargs["schedules_by_creator"])
 

@@ -37,7 +37,10 @@ def run_operator(settings: Settings, options: OperatorOptions) -> None:
         verbose=options.log_level <= logging.DEBUG,
         log_format=kopf.LogFormat.JSON if options.log_format == "json" else kopf.LogFormat.FULL,
     )
-    import sundial.controller.handlers  # noqa: F401 - registers the handlers with kopf
+    import sundial.controller.handlers
+
+    if not options.namespaces:  # SchedulePolicies need cluster-wide reads (docs/policies.md)
+        import sundial.controller.policy_handlers  # noqa: F401
 
     allow_deep_json()  # a deeply nested Schedule must not kill the watch stream's JSON decoding
 

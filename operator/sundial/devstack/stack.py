@@ -120,16 +120,17 @@ class DevStack:
             self.notes.append("the CRD generator is not built yet: no CRDs installed")
             return
         from sundial.domain.crd import crd_yaml
+        from sundial.domain.policy_crd import policy_crd_yaml
 
         result = subprocess.run(
             [str(self.kubectl), *self.kube_args(), "apply", "--server-side", "--force-conflicts", "-f", "-"],
-            input=crd_yaml(), text=True, capture_output=True,
+            input=crd_yaml() + "---\n" + policy_crd_yaml(), text=True, capture_output=True,
         )
         if result.returncode != 0:
             raise StackError(f"installing the CRDs failed: {result.stderr.strip()}")
         subprocess.run(
             [str(self.kubectl), *self.kube_args(), "wait", "--for=condition=Established",
-             "crd/schedules.sundial.dev", "--timeout=30s"],
+             "crd/schedules.sundial.dev", "crd/schedulepolicies.sundial.dev", "--timeout=30s"],
             capture_output=True, check=True,
         )
 

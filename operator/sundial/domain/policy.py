@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -165,3 +166,29 @@ class PolicyView:
 
     def limits_for(self, namespace: str, defaults: Limits) -> Limits:
         return effective_limits(defaults, self.all_policies(), self.labels(namespace))
+
+
+def policy_status(policy: Policy, current: Mapping[str, Any], namespaces: int, schedules: int, violating: int,
+                  now: datetime) -> dict[str, Any] | None:
+    """The status patch for ``policy`` given its counts, or None when ``current`` already shows them.
+
+    ``current``: {"generation": metadata.generation, "status": the status as read}. Ready is True
+    (reason Applied) for a policy that parsed, False (reason InvalidPolicy, the error) otherwise.
+    """
+    generation, status = current.get("generation"), current.get("status") or {}
+    ready = ("True", "Applied", f"governs {schedules} schedules in {namespaces} namespaces") if policy.spec \
+        else ("False", "InvalidPolicy", f"ignored: {policy.error}")
+    wanted = {"observedGeneration": generation, "namespaces": namespaces, "schedules": schedules,
+              "violating": violating}
+    old: Mapping[str, Any] = next((c for c in status.get("conditions") or [] if c.get("type") == "Ready"), {})
+    same = (all(status.get(key) == value for key, value in wanted.items())
+            and (old.get("status"), old.get("reason"), old.get("message")) == ready
+            and old.get("observedGeneration") == generation)
+    if same:
+        return None
+    moved = old.get("status") != ready[0]
+    stamp = now.astimezone(UTC).isoformat().replace("+00:00", "Z") if moved or not old \
+        else old.get("lastTransitionTime")
+    condition = {"type": "Ready", "status": ready[0], "reason": ready[1], "message": ready[2],
+                 "observedGeneration": generation, "lastTransitionTime": stamp}
+    return {**wanted, "conditions": [condition]}
