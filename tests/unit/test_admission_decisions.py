@@ -60,7 +60,8 @@ def test_a_bad_spec_is_refused_422_with_the_reconciles_own_message(change: dict[
 def test_every_problem_is_reported_at_once_numbered() -> None:
     message = reconcile_message({**SPEC, "schedule": "*/5 * * * *", "maxBudgetPerRunUSD": 50, "jitter": "x"})
     assert message.startswith("3 problems: (1) spec.schedule: ")
-    assert "; (2) spec.maxBudgetPerRunUSD: 50.0 is over the operator's cap of 10.0 (SCHEDULE_MAX_BUDGET_USD); (3) spec.jitter: " in message
+    assert ("; (2) spec.maxBudgetPerRunUSD: 50.0 is over the operator's cap of 10.0 (SCHEDULE_MAX_BUDGET_USD); "
+            "(3) spec.jitter: ") in message
 
 
 def test_every_parse_problem_is_reported_too() -> None:

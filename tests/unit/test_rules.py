@@ -181,7 +181,8 @@ def test_the_interval_verdict_does_not_depend_on_now(now: datetime) -> None:
 
 
 def test_limits_come_from_the_operator() -> None:
-    assert refusal({"maxBudgetPerRunUSD": 2.0}, Limits(max_budget_usd=1.0)).message.endswith("cap of 1.0 (SCHEDULE_MAX_BUDGET_USD)")
+    capped = refusal({"maxBudgetPerRunUSD": 2.0}, Limits(max_budget_usd=1.0))
+    assert capped.message.endswith("cap of 1.0 (SCHEDULE_MAX_BUDGET_USD)")
     hourly = {**BASE, "schedule": "@hourly"}
     assert refusal(hourly, Limits(min_interval_minutes=120)).message.endswith(
         "the minimum interval is 120 min (SCHEDULE_MIN_INTERVAL_MINS)"
