@@ -141,7 +141,7 @@ async def test_tightening_the_budget_stalls_and_pauses_and_loosening_resumes(
     assert ((await describe(temporal_client, sid)).schedule.state.note or "").startswith("BudgetExceeded: ")
     status = eventually("policy status counts the violation", lambda: policies.counts(name, 1, 1, 1),
                         timeout=WITHIN)
-    ready_condition = condition(status, "Ready")
+    ready_condition = condition({"status": status}, "Ready")
     assert (ready_condition["status"], ready_condition["reason"]) == ("True", "Applied")
     assert status["observedGeneration"] == 1
 
