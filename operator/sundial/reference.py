@@ -22,6 +22,7 @@ from pydantic_core import PydanticUndefined
 from sundial import cli
 from sundial.domain import conditions
 from sundial.domain.models import Model, ScheduleSpec
+from sundial.domain.policy_models import SchedulePolicySpec, SchedulePolicyStatus
 from sundial.domain.status_models import ScheduleStatus
 from sundial.settings import SETTINGS
 
@@ -143,6 +144,12 @@ def render() -> str:
     lines += _table(header, field_rows(ScheduleSpec, "spec"))
     lines += ["## Schedule status", "", "Written only by the operator.", ""]
     lines += _table(header, field_rows(ScheduleStatus, "status"))
+    lines += ["## SchedulePolicy spec (`sundial.dev/v1alpha1`, kind `SchedulePolicy`, cluster-scoped)", "",
+              "Limits per tenant namespace; the strictest of several policies wins, the operator settings apply "
+              "where none sets a limit (docs/policies.md).", ""]
+    lines += _table(header, field_rows(SchedulePolicySpec, "spec"))
+    lines += ["## SchedulePolicy status", "", "Written only by the operator, when the counts change.", ""]
+    lines += _table(header, field_rows(SchedulePolicyStatus, "status"))
     lines += ["## Conditions", "", "Condition types:", ""]
     lines += _table(("type", "meaning"), [f"| `{t}` | {MEANINGS[t]} |" for t in CONDITION_TYPES])
     reasons = sorted(conditions.REASONS)
