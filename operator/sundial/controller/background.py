@@ -123,10 +123,12 @@ async def start_background_tasks(ctx: OperatorContext, options: object, indexes:
     # the metrics endpoint are every replica's own.
     gate = background.gate = _gate(ctx, options)
     background.spawn("sweeper", sweeper.run(background.stop, gate))
-    if ctx.policies is not None:
-        write = own_kube.patch_policy_status if isinstance(own_kube, KubeGateway) else None
-        watch = PolicyWatch(own, ctx.policies, indexes.by_namespace, indexes.refused_by_policy,
-                            indexes.policy_statuses, functools.partial(_repair, own, indexes), write)
+    if ctx.policies is not None:  # its own tally of writes, apart from the sweeper's
+        policy_kube = AttributedKube.of(ctx.kube) if isinstance(ctx.kube, KubeGateway) else ctx.kube
+        policy_ctx = dataclasses.replace(ctx, kube=policy_kube)
+        write = policy_kube.patch_policy_status if isinstance(policy_kube, KubeGateway) else None
+        watch = PolicyWatch(policy_ctx, ctx.policies, indexes.by_namespace, indexes.refused_by_policy,
+                            indexes.policy_statuses, functools.partial(_repair, policy_ctx, indexes), write)
         background.policy_watch = watch
         background.spawn("policies", watch.run(background.stop, config.interval_seconds))
     background.spawn("accounting", run_accounting_loop(ctx, ctx.settings.runs_poll_seconds, background.stop,

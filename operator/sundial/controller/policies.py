@@ -25,6 +25,7 @@ from typing import Any
 
 import kopf
 
+from sundial.adapters.kube import ScheduleResourceNotFound
 from sundial.controller.context import OperatorContext
 from sundial.domain.policy import PolicyView, policy_status, selecting
 from sundial.domain.rules import Limits
@@ -49,6 +50,7 @@ class PolicyWatch:
     applied: dict[str, Limits] = field(default_factory=dict)
     poked: asyncio.Event = field(default_factory=asyncio.Event)
     started: bool = False
+    passes: int = 0
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def poke(self) -> None:
@@ -79,13 +81,17 @@ class PolicyWatch:
     async def reevaluate(self) -> list[str]:
         """One pass (see the module docstring); returns the namespaces whose limits changed."""
         async with self.lock:
-            changed = []
+            changed, first = [], not self.passes
+            self.passes += 1
             known = list(self.view.namespaces.keys())
             for namespace in known:
                 limits = self.ctx.limits_for(namespace)
                 before = self.applied.get(namespace)
                 self.applied[namespace] = limits
-                if before is not None and before != limits:
+                # a namespace first seen after the first pass may already hold Schedules reconciled before its
+                # labels reached the index (two watch streams): they are looked at again too
+                fresh = before is None and not first and bool(list(self.schedules.get(namespace, ())))
+                if fresh or (before is not None and before != limits):
                     changed.append(namespace)
             for gone in set(self.applied) - set(known):
                 del self.applied[gone]
@@ -101,8 +107,9 @@ class PolicyWatch:
         for _, name in siblings:
             try:
                 body = await self.ctx.kube.get_schedule(namespace, name)
-                await self.repair(body, siblings)
-            except (kopf.PermanentError, kopf.TemporaryError):
+                if not (body.get("metadata") or {}).get("deletionTimestamp"):
+                    await self.repair(body, siblings)
+            except (kopf.PermanentError, kopf.TemporaryError, ScheduleResourceNotFound):
                 continue  # refused (now Stalled), or retried by the sweeper
             except Exception as exc:  # one schedule's failure must not stop the others
                 decision(log, "policy-reevaluate-failed", f"re-evaluation failed: {exc}", logging.WARNING,
