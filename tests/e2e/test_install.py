@@ -37,6 +37,7 @@ from sundial.devstack.temporal_dev import TemporalDevServer
 RELEASE, NAMESPACE, SA = "sundial", "sundial-system", "sundial"
 EXPECTED = Path(__file__).parent / "expected"
 CRD = "crd/schedules.sundial.dev"
+POLICY_CRD = "crd/schedulepolicies.sundial.dev"
 
 
 @dataclass
@@ -91,9 +92,11 @@ def stage(request: pytest.FixtureRequest, control_plane: LocalControlPlane, temp
     cluster = Cluster(control_plane, tmp_path_factory.mktemp("chart"))
     # A CRD applied by kubectl before (the suite's `crds` fixture) is adopted by the release, as a
     # user who installed it by hand would do (docs/install.md).
-    if cluster.kubectl("get", CRD, check=False).returncode == 0:
-        cluster.kubectl("label", "--overwrite", CRD, "app.kubernetes.io/managed-by=Helm")
-        cluster.kubectl("annotate", "--overwrite", CRD, f"meta.helm.sh/release-name={RELEASE}",
+    for crd in (CRD, POLICY_CRD):
+        if cluster.kubectl("get", crd, check=False).returncode != 0:
+            continue
+        cluster.kubectl("label", "--overwrite", crd, "app.kubernetes.io/managed-by=Helm")
+        cluster.kubectl("annotate", "--overwrite", crd, f"meta.helm.sh/release-name={RELEASE}",
                         f"meta.helm.sh/release-namespace={NAMESPACE}")
     values = {"temporal": {"address": temporal_server.address, "namespace": temporal_server.namespace},
               "config": {"resyncSeconds": 5, "runsPollSeconds": 1}, "logFormat": "text",
