@@ -257,3 +257,17 @@ class KubeGateway:
         else:
             result = await _call("list schedules", self._custom.list_cluster_custom_object, GROUP, VERSION, PLURAL)
         return cast(list[dict[str, Any]], result.get("items", []))
+
+
+def may(api: client.ApiClient, rights: tuple[tuple[str, str, str], ...]) -> bool:
+    """Whether RBAC grants this process every (group, resource, verb) cluster-wide (SelfSubjectAccessReviews,
+    which every authenticated user may create)."""
+    authz = client.AuthorizationV1Api(api)
+    for group, resource, verb in rights:
+        attributes = client.V1ResourceAttributes(group=group, resource=resource, verb=verb)
+        review = client.V1SelfSubjectAccessReview(spec=client.V1SelfSubjectAccessReviewSpec(
+            resource_attributes=attributes))
+        status = authz.create_self_subject_access_review(review).status
+        if status is None or not status.allowed:
+            return False
+    return True

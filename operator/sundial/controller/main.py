@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import kopf
 
+from sundial.adapters.kube import load_api_client, may
 from sundial.controller.liveness import allow_deep_json
 from sundial.settings import Settings
 
@@ -31,6 +32,29 @@ def url_host(address: str) -> str:
     return f"[{address}]" if ":" in address else address
 
 
+POLICY_RIGHTS = (("sundial.dev", "schedulepolicies", "list"), ("sundial.dev", "schedulepolicies", "watch"),
+                 ("", "namespaces", "list"), ("", "namespaces", "watch"))
+
+
+def serve_policies(options: OperatorOptions) -> bool:
+    """SchedulePolicies are served cluster-wide only, and only when RBAC lets the operator read them and the
+    namespaces: kopf would otherwise wait for an index it can never fill, and no Schedule would be handled
+    (an operator upgraded before its chart's RBAC). Without them, the settings are the limits."""
+    log = logging.getLogger("sundial.controller.main")
+    if options.namespaces:
+        log.info("SchedulePolicies not served: the operator watches named namespaces (Roles only)")
+        return False
+    try:
+        allowed = may(load_api_client(), POLICY_RIGHTS)
+    except Exception as exc:  # the apiserver away: try to serve them; kopf reports what it cannot do
+        log.warning(f"could not ask RBAC about SchedulePolicies ({type(exc).__name__}: {exc}); serving them")
+        return True
+    if not allowed:
+        log.warning("SchedulePolicies not served: RBAC does not grant list/watch on schedulepolicies.sundial.dev "
+                    "and namespaces (the chart grants them); the operator's settings are the limits")
+    return allowed
+
+
 def run_operator(settings: Settings, options: OperatorOptions) -> None:
     """Block until the operator is stopped (SIGINT/SIGTERM)."""
     kopf.configure(
@@ -39,8 +63,8 @@ def run_operator(settings: Settings, options: OperatorOptions) -> None:
     )
     import sundial.controller.handlers
 
-    if not options.namespaces:  # SchedulePolicies need cluster-wide reads (docs/policies.md)
-        import sundial.controller.policy_handlers  # noqa: F401
+    if serve_policies(options):
+        import sundial.controller.policy_handlers  # noqa: F401 - SchedulePolicies (docs/policies.md)
 
     allow_deep_json()  # a deeply nested Schedule must not kill the watch stream's JSON decoding
 

@@ -10,16 +10,19 @@ reason                   rule
 InvalidCronExpression    5 fields or a shorthand, Temporal's semantics, and it can fire
 InvalidTimezone          a zone name of the IANA database (``zone_names``)
 IntervalTooShort         smallest gap over a full cron cycle, in the zone, DST included, less the jitter
-BudgetExceeded           ``maxBudgetPerRunUSD`` at most the operator's cap
+BudgetExceeded           ``maxBudgetPerRunUSD`` at most the cap; ``policy.maxTotalBudgetUSD`` set and capped
+                         where a SchedulePolicy says so
 WorkflowTypeNotAllowed   ``workflow.type`` among SUNDIAL_ALLOWED_WORKFLOW_TYPES (``domain.run_limits``)
 TaskQueueNotAllowed      ``workflow.taskQueue`` among SUNDIAL_ALLOWED_TASK_QUEUES
+TimeZoneNotAllowed       ``timeZone`` among a SchedulePolicy's allowedTimeZones
 InvalidSpec              ``endAt`` after ``startAt`` and, for a new spec, after now; durations parse and
                          stay in range; attempts at most SUNDIAL_MAX_RETRY_ATTEMPTS; ``task`` xor
                          ``workflow.args``
 ScheduleLimitReached     per-namespace and per-creator quotas (:func:`quota_refusal`)
 =======================  ===================================================================
 
-Every message is escaped and shortened (``domain.messages``): it echoes what a tenant wrote.
+Every message is escaped and shortened (``domain.messages``): it echoes what a tenant wrote. Each
+limit names who set it: the operator's variable, or the SchedulePolicy in force (``domain.policy``).
 
 What a schedule runs: ``spec.task`` (the usual case: it becomes ScheduledTaskWorkflow's
 single argument) or, without a task, ``spec.workflow.args`` (an explicit list, ``[]`` for
