@@ -103,6 +103,8 @@ def test_a_monitoring_policy_allows_every_5_minutes_there_and_nowhere_else(
     accepted = apply(control_plane, monitoring, "probe", EVERY_5_MIN)  # the webhook
     assert accepted.returncode == 0, accepted.stderr
     eventually("Ready under the policy", lambda: ready(kube, monitoring, "probe"), timeout=WITHIN)
+    watched = kube.core.read_namespace(monitoring).metadata  # kopf only watches namespaces: nothing written
+    assert watched is not None and not watched.finalizers and not any(key.startswith("sundial.dev/") for key in watched.annotations or {})
     refused = apply(control_plane, elsewhere, "probe", EVERY_5_MIN)
     assert refused.returncode != 0
     assert ('"*/5 * * * *" runs every 5 min; the minimum interval is 60 min (SCHEDULE_MIN_INTERVAL_MINS)'
@@ -182,3 +184,21 @@ def test_a_policy_allow_list_refuses_other_workflow_types(
     assert refusal["reason"] == "WorkflowTypeNotAllowed"
     assert f'(SchedulePolicy "{name}")' in refusal["message"]
     eventually("the refusal counted as a violation", lambda: policies.counts(name, 2, 2, 1), timeout=WITHIN)
+
+
+@pytest.mark.parametrize(("interval", "accepted"), [("30s", False), ("90s", False), ("1.5m", False),
+                                                    ("9000h", False), ("90m", True), ("0", True), ("120000ms", True)])
+def test_the_schema_refuses_what_the_operator_would_ignore(
+    policies: Policies, interval: str, accepted: bool,
+) -> None:
+    name = f"interval-{uuid.uuid4().hex[:6]}"
+    selector = {"matchLabels": {"sundial-e2e-never": name}}  # selects nothing: no other test is touched
+    if accepted:
+        policies.create(name, {"namespaceSelector": selector, "minInterval": interval})
+        status = eventually("Ready", lambda: condition({"status": policies.status(name)}, "Ready"), timeout=WITHIN)
+        assert status["status"] == "True"
+        return
+    with pytest.raises(client.ApiException) as refused:
+        policies.create(name, {"namespaceSelector": selector, "minInterval": interval})
+    assert refused.value.status == 422
+    assert "must be whole minutes (e.g. 5m, 1h, 1h30m), at most 8784h" in str(refused.value.body)

@@ -12,7 +12,8 @@ from typing import Any
 import yaml
 
 from sundial.domain.crd import _DURATION_RULE, CATEGORIES, GROUP, VERSION, _default_empty_objects, _Dumper, _structural
-from sundial.domain.policy_models import SchedulePolicySpec, SchedulePolicyStatus
+from sundial.domain.durations import format_duration
+from sundial.domain.policy_models import MAX_MIN_INTERVAL, SchedulePolicySpec, SchedulePolicyStatus
 
 KIND = "SchedulePolicy"
 PLURAL = "schedulepolicies"
@@ -38,12 +39,19 @@ _SELECTOR_RULE = {
 }
 
 
+_WHOLE_MINUTES = {  # what policy_models.minutes() accepts, so a kubectl apply refuses what the operator would ignore
+    "rule": f"!{_DURATION_RULE['rule']} || self == '0' || (duration(self).getMilliseconds() % 60000 == 0 "
+            f"&& duration(self) <= duration('{format_duration(MAX_MIN_INTERVAL)}'))",
+    "message": f"must be whole minutes (e.g. 5m, 1h, 1h30m), at most {format_duration(MAX_MIN_INTERVAL)}",
+}
+
+
 def spec_schema() -> dict[str, Any]:
     raw = SchedulePolicySpec.model_json_schema(by_alias=True)
     schema = _structural(raw, raw.get("$defs", {}))
     _default_empty_objects(schema, SchedulePolicySpec)
     props = schema["properties"]
-    props["minInterval"]["x-kubernetes-validations"] = [_DURATION_RULE]
+    props["minInterval"]["x-kubernetes-validations"] = [_DURATION_RULE, _WHOLE_MINUTES]
     selector = props["namespaceSelector"]["properties"]
     selector["matchLabels"]["additionalProperties"] = {"type": "string"}  # a map; dropped by _structural
     selector["matchExpressions"]["items"]["x-kubernetes-validations"] = [_SELECTOR_RULE]
