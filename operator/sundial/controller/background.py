@@ -130,7 +130,7 @@ async def start_background_tasks(ctx: OperatorContext, options: object, indexes:
         watch = PolicyWatch(policy_ctx, ctx.policies, indexes.by_namespace, indexes.refused_by_policy,
                             indexes.policy_statuses, functools.partial(_repair, policy_ctx, indexes), write)
         background.policy_watch = watch
-        background.spawn("policies", watch.run(background.stop, config.interval_seconds))
+        background.spawn("policies", watch.run(background.stop, config.interval_seconds, gate))
     background.spawn("accounting", run_accounting_loop(ctx, ctx.settings.runs_poll_seconds, background.stop,
                                                        tracked=index_reader(indexes.accounting), active=gate))
     key_file = ctx.settings.temporal_api_key_file

@@ -57,8 +57,10 @@ class PolicyWatch:
         """A policy or a namespace changed (or was listed): look again soon."""
         self.poked.set()
 
-    async def run(self, stop: asyncio.Event, interval: float) -> None:
-        """Pass on every poke, and every ``interval`` seconds once the first poke came (indexes filled)."""
+    async def run(self, stop: asyncio.Event, interval: float,
+                  active: Callable[[], Awaitable[bool]] | None = None) -> None:
+        """Pass on every poke, and every ``interval`` seconds once the first poke came (indexes filled).
+        A standby peer (``active`` false, ``controller.peering``) waits: only the active one writes."""
         while not stop.is_set():
             waiters = [asyncio.ensure_future(self.poked.wait()), asyncio.ensure_future(stop.wait())]
             with suppress(TimeoutError):
@@ -72,6 +74,8 @@ class PolicyWatch:
                 continue
             self.poked.clear()
             self.started = True
+            if active is not None and not await active():
+                continue
             try:
                 await self.reevaluate()
             except Exception as exc:  # one failed pass must not end the loop
