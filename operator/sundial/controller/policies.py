@@ -85,7 +85,7 @@ class PolicyWatch:
     async def reevaluate(self) -> list[str]:
         """One pass (see the module docstring); returns the namespaces whose limits changed."""
         async with self.lock:
-            changed, first = [], not self.passes
+            changed, first, fresh_ones = [], not self.passes, set()
             self.passes += 1
             known = list(self.view.namespaces.keys())
             for namespace in known:
@@ -97,17 +97,20 @@ class PolicyWatch:
                 fresh = before is None and not first and bool(list(self.schedules.get(namespace, ())))
                 if fresh or (before is not None and before != limits):
                     changed.append(namespace)
+                if fresh:
+                    fresh_ones.add(namespace)
             for gone in set(self.applied) - set(known):
                 del self.applied[gone]
             for namespace in changed:
-                await self._reevaluate_namespace(namespace)
+                await self._reevaluate_namespace(namespace, namespace in fresh_ones)
             await self.refresh_statuses()
             return changed
 
-    async def _reevaluate_namespace(self, namespace: str) -> None:
+    async def _reevaluate_namespace(self, namespace: str, fresh: bool) -> None:
         siblings = list(self.schedules.get(namespace, ()))
-        decision(log, "policy-limits-changed", "the limits in force changed: re-evaluating its schedules",
-                 namespace=namespace, schedules=len(siblings))
+        why = "a namespace first seen already holds schedules" if fresh else "the limits in force changed"
+        decision(log, "policy-reevaluate", f"{why}: re-evaluating its schedules", namespace=namespace,
+                 schedules=len(siblings))
         for _, name in siblings:
             try:
                 body = await self.ctx.kube.get_schedule(namespace, name)
