@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from sundial.domain.desired import DesiredSchedule, ListedSchedule, ObservedSchedule, ScheduleIdentity
 from sundial.domain.run_records import RunInfo, RunOutcome
 from sundial.domain.status import Status
+from sundial.domain.written import WrittenSchedule
 
 
 class TemporalCounters(Protocol):
@@ -68,11 +69,11 @@ class TemporalPort(TemporalCounters, Protocol):
     async def describe(self, schedule_id: str) -> ObservedSchedule:
         """ScheduleNotFound when there is none."""
 
-    async def create(self, identity: ScheduleIdentity, desired: DesiredSchedule) -> ObservedSchedule:
-        """ScheduleAlreadyExists when the ID is taken."""
+    async def create(self, identity: ScheduleIdentity, desired: DesiredSchedule) -> WrittenSchedule:
+        """ScheduleAlreadyExists when the ID is taken. Returns what was written (no read back)."""
 
-    async def update(self, schedule_id: str, desired: DesiredSchedule) -> ObservedSchedule:
-        """Replace the whole schedule with ``desired``."""
+    async def update(self, schedule_id: str, desired: DesiredSchedule) -> WrittenSchedule:
+        """Replace the whole schedule with ``desired``; returns what was written (no read back)."""
 
     async def pause(self, schedule_id: str, note: str) -> None: ...
 

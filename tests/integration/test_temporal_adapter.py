@@ -58,8 +58,10 @@ async def test_create_then_describe_shows_what_we_wrote(gateway: TemporalGateway
     desired = desired_for(ident)
     cleanup.append(ident.schedule_id)
 
-    seen = await gateway.create(ident, desired)
+    written = await gateway.create(ident, desired)
+    seen = await gateway.describe(ident.schedule_id)  # create no longer reads the schedule back
 
+    assert written.fingerprint == seen.fingerprint
     assert (seen.workflow_type, seen.task_queue, seen.time_zone) == ("ScheduledTaskWorkflow", "sundial-tasks",
                                                                      "Asia/Tokyo")
     assert seen.run_timeout == timedelta(seconds=600)
@@ -118,7 +120,9 @@ async def test_an_identical_write_shows_the_same_fingerprint(gateway: TemporalGa
     again = await gateway.update(ident.schedule_id, desired_for(ident))
     paused = await gateway.update(ident.schedule_id, desired_for(ident, paused=True, note="maintenance"))
     assert created.fingerprint == again.fingerprint == paused.fingerprint
-    assert (paused.paused, paused.note) == (True, "maintenance")
+    described = await gateway.describe(ident.schedule_id)
+    assert described.fingerprint == paused.fingerprint
+    assert (described.paused, described.note) == (True, "maintenance")
 
 
 async def test_pause_and_unpause_carry_the_note(gateway: TemporalGateway, cluster: str,

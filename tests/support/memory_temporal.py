@@ -18,6 +18,7 @@ from typing import Any
 
 from sundial.domain.desired import DesiredSchedule, ListedSchedule, ObservedSchedule, ScheduleIdentity, stable_digest
 from sundial.domain.run_records import RunInfo, RunOutcome
+from sundial.domain.written import WrittenSchedule, written
 from sundial.errors import ScheduleAlreadyExists, ScheduleNotFound, TemporalUnavailable
 
 NEXT = datetime(2026, 11, 22, 13, 0, tzinfo=UTC)
@@ -130,17 +131,22 @@ class MemoryTemporal:
                                 fingerprint=f"{entry.listed_fingerprint}.{self.rest.get(schedule_id, 'bbbb')}",
                                 next_action_times=entry.next_action_times, recent_actions=entry.recent_actions)
 
-    async def create(self, identity: ScheduleIdentity, desired: DesiredSchedule) -> ObservedSchedule:
+    async def create(self, identity: ScheduleIdentity, desired: DesiredSchedule) -> WrittenSchedule:
         self.call("create")
         if identity.schedule_id in self.schedules:
             raise ScheduleAlreadyExists(f"schedule {identity.schedule_id} already exists")
         self._write(identity.schedule_id, identity.memo(), desired)
-        return await self.describe(identity.schedule_id)
+        return self._written(identity.schedule_id, desired)
 
-    async def update(self, schedule_id: str, desired: DesiredSchedule) -> ObservedSchedule:
+    async def update(self, schedule_id: str, desired: DesiredSchedule) -> WrittenSchedule:
         self.call("update")
         self._write(schedule_id, self._get(schedule_id).memo, desired)
-        return await self.describe(schedule_id)
+        return self._written(schedule_id, desired)
+
+    def _written(self, schedule_id: str, desired: DesiredSchedule) -> WrittenSchedule:
+        """What was sent, with the fingerprint ``describe`` will show (like the real gateway, no read back)."""
+        fingerprint = f"{self.schedules[schedule_id].listed_fingerprint}.{self.rest[schedule_id]}"
+        return written(schedule_id, desired, fingerprint, desired.max_runs)
 
     async def pause(self, schedule_id: str, note: str) -> None:
         self.call("pause")

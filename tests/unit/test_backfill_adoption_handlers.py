@@ -82,11 +82,13 @@ async def test_adoption_recreates_under_the_same_id_with_the_memo_after_recordin
     body, identity = adopting(kube, ctx)
     temporal.put(ScheduleIdentity(CLUSTER, "x", "y", "z"), schedule_id="legacy", memo={"team": "data"})
     adopted = await take_over(ctx, body, identity, DESIRED, await temporal.describe("legacy"))
-    assert adopted is not None and adopted.schedule_id == "legacy" and adopted.identity == identity
+    assert adopted is not None and adopted.schedule_id == "legacy"
+    now_there = await temporal.describe("legacy")  # create no longer reads the schedule back
+    assert now_there.identity == identity
     assert list(temporal.schedules) == ["legacy"]  # one schedule, same ID
     assert kube.patches[0][2] == {"temporal": {"scheduleId": "legacy"}}  # recorded before the delete
     assert temporal.calls["delete"]["ok"] == 1 and kube.events[0][2] == "Adopted"
-    assert await take_over(ctx, body, identity, DESIRED, adopted) is None  # ours now: the ordinary plan
+    assert await take_over(ctx, body, identity, DESIRED, now_there) is None  # ours now: the ordinary plan
 
 
 async def test_adoption_waits_for_a_gap_between_fire_times() -> None:
@@ -110,4 +112,4 @@ async def test_adoption_refuses_an_owned_or_missing_schedule_and_finishes_a_half
     # deleted, then the operator stopped before creating it again: the recorded ID lets it finish
     recorded = {**body, "status": {"temporal": {"scheduleId": "legacy"}}}
     created = await take_over(ctx, recorded, ctx.identity(recorded), DESIRED, None)
-    assert created is not None and created.identity == identity
+    assert created is not None and (await temporal.describe(created.schedule_id)).identity == identity

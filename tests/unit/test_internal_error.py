@@ -27,9 +27,12 @@ BODY: dict[str, Any] = {
 
 
 class BrokenTemporal:
-    """A Temporal gateway with a bug: describe raises what no one planned for."""
+    """A Temporal gateway with a bug: describe and create raise what no one planned for."""
 
     async def describe(self, schedule_id: str) -> Any:
+        raise KeyError("calendars")
+
+    async def create(self, identity: Any, desired: Any) -> Any:  # a new resource creates first
         raise KeyError("calendars")
 
 

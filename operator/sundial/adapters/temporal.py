@@ -53,6 +53,7 @@ from sundial.adapters.temporal_mapping import (
     OVERLAP,
     build_schedule,
     fingerprint_from_description,
+    fingerprint_from_desired,
     is_connect_failure,
     listed_fingerprint,
     memo_strings,
@@ -69,6 +70,7 @@ from sundial.domain.desired import (
     ObservedSchedule,
     ScheduleIdentity,
 )
+from sundial.domain.written import WrittenSchedule, written
 from sundial.errors import (
     ScheduleNotFound,
     TemporalError,
@@ -142,14 +144,21 @@ class TemporalGateway:
         finally:
             self.seconds[operation] += time.monotonic() - started
 
-    async def create(self, identity: ScheduleIdentity, desired: DesiredSchedule) -> ObservedSchedule:
-        """Create the schedule with the identity memo; ScheduleAlreadyExists if the ID is taken."""
+    async def create(self, identity: ScheduleIdentity, desired: DesiredSchedule) -> WrittenSchedule:
+        """Create the schedule with the identity memo; ScheduleAlreadyExists if the ID is taken.
+
+        No describe afterwards (it would wait for Temporal to start the schedule): what was
+        written is known, see ``sundial.domain.written``."""
         schedule_id = identity.schedule_id
         async with self._calling("create", f"create schedule {schedule_id}"):
             remaining = remaining_runs_for(desired, None) if desired.max_runs is not None else None
             await self.client.create_schedule(schedule_id, build_schedule(desired, remaining), memo=identity.memo(),
                                               rpc_timeout=self.rpc_timeout)
-        return await self.describe(schedule_id)
+        return self._written(schedule_id, desired, remaining)
+
+    def _written(self, schedule_id: str, desired: DesiredSchedule, remaining: int | None) -> WrittenSchedule:
+        fingerprint = fingerprint_from_desired(desired, self.client.data_converter.payload_converter)
+        return written(schedule_id, desired, fingerprint, remaining)
 
     async def describe(self, schedule_id: str) -> ObservedSchedule:
         async with self._calling("describe", f"describe schedule {schedule_id}", fine=ScheduleNotFound):
@@ -184,18 +193,21 @@ class TemporalGateway:
             memo = memo_strings(await description.memo())
         return foreign_from_description(schedule_id, description, memo, self.client.data_converter.payload_converter)
 
-    async def update(self, schedule_id: str, desired: DesiredSchedule) -> ObservedSchedule:
-        """Replace the whole schedule (spec, action, policies, pause state) with ``desired``."""
-        def fresh(current: ScheduleUpdateInput) -> ScheduleUpdate:  # pure: Temporal may call it more than once
+    async def update(self, schedule_id: str, desired: DesiredSchedule) -> WrittenSchedule:
+        """Replace the whole schedule (spec, action, policies, pause state) with ``desired``; no describe after."""
+        sent: list[int | None] = [None]
+
+        def fresh(current: ScheduleUpdateInput) -> ScheduleUpdate:  # Temporal may call it more than once
             state = current.description.schedule.state  # Temporal replaces the state: carry the count over
             remaining = None
             if desired.max_runs is not None:
                 remaining = remaining_runs_for(desired, state.remaining_actions if state.limited_actions else None)
+            sent[0] = remaining  # the last call's count is the one written
             return ScheduleUpdate(schedule=build_schedule(desired, remaining))
 
         async with self._calling("update", f"update schedule {schedule_id}"):
             await self.client.get_schedule_handle(schedule_id).update(fresh, rpc_timeout=self.rpc_timeout)
-        return await self.describe(schedule_id)
+        return self._written(schedule_id, desired, sent[0])
 
     async def pause(self, schedule_id: str, note: str) -> None:
         async with self._calling("pause", f"pause schedule {schedule_id}"):

@@ -23,12 +23,15 @@ from temporalio.client import (
     ScheduleDescription,
     ScheduleOverlapPolicy,
     SchedulePolicy,
+    ScheduleRange,
     ScheduleSpec,
     ScheduleState,
 )
 from temporalio.common import RetryPolicy
+from temporalio.converter import PayloadConverter
 from temporalio.service import RPCError, RPCStatusCode, TLSConfig
 
+from sundial.domain.cron.ranges import temporal_calendar
 from sundial.domain.desired import DesiredSchedule, RecentAction, stable_digest
 from sundial.errors import (
     ScheduleAlreadyExists,
@@ -98,7 +101,41 @@ def _retry(policy: RetryPolicy | None) -> list[Any] | None:
 
 def fingerprint_from_description(description: ScheduleDescription) -> str:
     """``"<listed>.<rest>"`` of what the server shows (never cron text, memo or pause state)."""
-    schedule = description.schedule
+    return _fingerprint(description.schedule)
+
+
+def fingerprint_from_desired(desired: DesiredSchedule, converter: PayloadConverter) -> str:
+    """The fingerprint a describe will show right after ``desired`` is written, known without one.
+
+    The server normalises what it stores: the cron becomes a structured calendar
+    (``domain.cron.ranges``), the arguments are kept as the payloads we encoded, a zero jitter
+    reads back as none, and the retry policy gains Temporal's default maximum interval (100x
+    the initial one). ``tests/integration/test_fingerprint_corpus.py`` holds this equal to the
+    describe's over every spec feature.
+    """
+    sent = build_schedule(desired)
+    action = sent.action
+    assert isinstance(action, ScheduleActionStartWorkflow)
+    action.args = converter.to_payloads(list(desired.args))
+    retry = action.retry_policy
+    if retry is not None and retry.maximum_interval is None:
+        retry.maximum_interval = retry.initial_interval * 100
+    spec = sent.spec
+    sent.spec = ScheduleSpec(
+        calendars=[_compiled(desired.cron)], time_zone_name=spec.time_zone_name, start_at=spec.start_at,
+        end_at=spec.end_at, jitter=spec.jitter or None)
+    return _fingerprint(sent)
+
+
+def _compiled(cron: str) -> ScheduleCalendarSpec:
+    ranges = {field: tuple(ScheduleRange(start, end, step) for start, end, step in values)
+              for field, values in temporal_calendar(cron).items()}
+    return ScheduleCalendarSpec(second=ranges["second"], minute=ranges["minute"], hour=ranges["hour"],
+                                day_of_month=ranges["day_of_month"], month=ranges["month"], year=ranges["year"],
+                                day_of_week=ranges["day_of_week"])
+
+
+def _fingerprint(schedule: Schedule) -> str:
     action = schedule.action
     if not isinstance(action, ScheduleActionStartWorkflow):
         return f"{listed_fingerprint(schedule.spec, '')}.{stable_digest(repr(action))}"

@@ -22,6 +22,7 @@ from sundial.domain.adoption import adoption_refusal, recreate_window
 from sundial.domain.desired import DesiredSchedule, ObservedSchedule, ScheduleIdentity
 from sundial.domain.run_records import RunInfo
 from sundial.domain.status import status_of
+from sundial.domain.written import WrittenSchedule
 from sundial.errors import TemporalRejected
 from sundial.ports import RunsPort
 
@@ -43,7 +44,7 @@ def _ours(identity: ScheduleIdentity, observed: ObservedSchedule) -> bool:
 
 
 async def take_over(ctx: OperatorContext, body: Mapping[str, Any], identity: ScheduleIdentity,
-                    desired: DesiredSchedule, observed: ObservedSchedule | None) -> ObservedSchedule | None:
+                    desired: DesiredSchedule, observed: ObservedSchedule | None) -> WrittenSchedule | None:
     """Adopt the schedule if that is still to do; None when the ordinary plan applies."""
     schedule_id = identity.adopted_id
     if not schedule_id or (observed is not None and _ours(identity, observed)):

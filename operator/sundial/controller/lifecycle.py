@@ -16,6 +16,7 @@ from sundial.domain import conditions as cond
 from sundial.domain import status as st
 from sundial.domain.completion import end_reason
 from sundial.domain.desired import DesiredSchedule, ObservedSchedule, Recorded, ScheduleIdentity, spec_hash
+from sundial.domain.written import WrittenSchedule
 from sundial.errors import ScheduleNotFound
 
 
@@ -43,7 +44,7 @@ async def stays_completed(ctx: OperatorContext, body: Mapping[str, Any], identit
 
 
 async def with_completion(ctx: OperatorContext, body: Mapping[str, Any], previous: st.Status, new: st.Status,
-                          observed: ObservedSchedule) -> st.Status:
+                          observed: ObservedSchedule | WrittenSchedule) -> st.Status:
     """``Completed`` when the Temporal schedule can never fire again; one Normal Event when it ends."""
     why = end_reason(observed, ctx.clock())
     if why is None:

@@ -35,6 +35,7 @@ from sundial.domain.rules import LIMIT_REACHED
 from sundial.domain.status_dicts import AutoPauseDict, TemporalRefDict
 from sundial.domain.translate import desired_from_spec, spec_pause
 from sundial.domain.validation import Peers, check_spec, quota_problems
+from sundial.domain.written import WrittenSchedule, with_next_run
 from sundial.errors import (
     ScheduleAlreadyExists,
     ScheduleNotFound,
@@ -154,6 +155,8 @@ async def _reconcile(ctx: OperatorContext, body: Mapping[str, Any], peers: Peers
                   else getattr(exc, "reason", cond.TEMPORAL_REJECTED))
         await refuse(ctx, body, previous, reason, str(exc))
         raise kopf.PermanentError(str(exc)) from exc
+    if isinstance(observed, WrittenSchedule):
+        observed = with_next_run(desired, observed, now)
     new = st.synced_status(
         previous, generation, temporal_ref(ctx, desired, observed), _first(observed.next_action_times),
         spec.time_zone, pause, now, wrote_to_temporal=wrote,
@@ -171,7 +174,8 @@ class InstallConflict(ScheduleConflict):
     """The ID is held by this resource's name in another operator install with the same cluster ID."""
 
 
-def temporal_ref(ctx: OperatorContext, desired: DesiredSchedule, observed: ObservedSchedule) -> TemporalRefDict:
+def temporal_ref(ctx: OperatorContext, desired: DesiredSchedule,
+                 observed: ObservedSchedule | WrittenSchedule) -> TemporalRefDict:
     return {
         "namespace": ctx.settings.temporal_namespace, "scheduleId": observed.schedule_id,
         "workflowType": desired.workflow_type, "taskQueue": desired.task_queue,
@@ -185,10 +189,20 @@ def _first(times: Sequence[datetime]) -> datetime | None:
 
 async def sync_temporal(
     ctx: OperatorContext, body: Mapping[str, Any], identity: ScheduleIdentity, desired: DesiredSchedule,
-    recorded: Recorded | None,
-) -> tuple[ObservedSchedule, bool]:
-    """Observe, plan, act. Returns what Temporal shows afterwards and whether we wrote to it."""
+    recorded: Recorded | None, create_first: bool | None = None,
+) -> tuple[ObservedSchedule | WrittenSchedule, bool]:
+    """Observe, plan, act. Returns what Temporal shows afterwards (or what was just written to it)
+    and whether we wrote to it.
+
+    A resource with nothing recorded yet creates first and describes only when the ID is taken
+    (to adopt or compare, ``plan``): one call for a new schedule. No write is read back (see
+    ``sundial.domain.written``)."""
     temporal, schedule_id = ctx.temporal, identity.schedule_id
+    if create_first if create_first is not None else (recorded is None and not identity.adopted_id):
+        try:
+            return await _create(ctx, body, identity, desired), True
+        except ScheduleAlreadyExists:
+            pass  # held already: describe and decide, like any resource with a recorded state
     try:
         observed: ObservedSchedule | None = await temporal.describe(schedule_id)
     except ScheduleNotFound:
@@ -205,11 +219,9 @@ async def sync_temporal(
         await temporal.delete(schedule_id)
     if decided.create or decided.recreate:
         try:
-            created = await temporal.create(identity, desired)
+            return await _create(ctx, body, identity, desired), True
         except ScheduleAlreadyExists:  # appeared between describe and create: adopt it
-            return await sync_temporal(ctx, body, identity, desired, None)
-        await ctx.event(body, NORMAL, "Created", f"created Temporal schedule {schedule_id}")
-        return created, True
+            return await sync_temporal(ctx, body, identity, desired, None, create_first=False)
     if decided.update:
         updated = await temporal.update(schedule_id, desired)
         await _announce_update(ctx, body, decided, desired, observed)
@@ -221,6 +233,13 @@ async def sync_temporal(
         await temporal.unpause(schedule_id, "resumed by Sundial")
         await ctx.event(body, NORMAL, "Resumed", "resumed Temporal schedule")
     return await temporal.describe(schedule_id), True
+
+
+async def _create(ctx: OperatorContext, body: Mapping[str, Any], identity: ScheduleIdentity,
+                  desired: DesiredSchedule) -> WrittenSchedule:
+    created = await ctx.temporal.create(identity, desired)
+    await ctx.event(body, NORMAL, "Created", f"created Temporal schedule {identity.schedule_id}")
+    return created
 
 
 async def _announce_update(

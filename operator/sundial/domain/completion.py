@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sundial.domain.desired import DesiredSchedule, ListedSchedule, ObservedSchedule
+from sundial.domain.written import WrittenSchedule
 
 
 def remaining_runs_for(desired: DesiredSchedule, current_remaining: int | None) -> int:
@@ -28,7 +29,7 @@ def remaining_runs_for(desired: DesiredSchedule, current_remaining: int | None) 
     return max(0, desired.max_runs - used)
 
 
-def end_reason(observed: ObservedSchedule | ListedSchedule, now: datetime) -> str | None:
+def end_reason(observed: ObservedSchedule | ListedSchedule | WrittenSchedule, now: datetime) -> str | None:
     """Why the Temporal schedule can never fire again, or None while it can.
 
     Temporal shows no next action time once the window is over (``endAt`` passed) or the limited
@@ -37,7 +38,7 @@ def end_reason(observed: ObservedSchedule | ListedSchedule, now: datetime) -> st
     """
     if observed.next_action_times:
         return None
-    if isinstance(observed, ObservedSchedule) and observed.limited and observed.remaining_actions <= 0:
+    if not isinstance(observed, ListedSchedule) and observed.limited and observed.remaining_actions <= 0:
         return "all runs of spec.maxRuns are used"
     if observed.end_at is not None and observed.end_at <= now:
         return f"the window ended at {observed.end_at.isoformat()} (spec.endAt)"
