@@ -14,7 +14,7 @@ from typing import Any
 
 from sundial.adapters.kube import RESUME_ANNOTATION, RESUME_REASON_ANNOTATION, TRIGGER_ANNOTATION
 from sundial.controller.acted import ACTED
-from sundial.controller.backfill import handle_backfill_request
+from sundial.controller.backfill import handle_backfill_request, pending_backfill
 from sundial.controller.context import NORMAL, WARNING, OperatorContext
 from sundial.controller.probes import pending_probe, start_probe
 from sundial.controller.reconcile import auto_paused, clear_auto_pause, reconcile
@@ -32,6 +32,13 @@ def pending(body: Mapping[str, Any], annotation: str, key: str) -> str | None:
     value = ((body.get("metadata") or {}).get("annotations") or {}).get(annotation)
     acked = (status_of(body).get("requests") or {}).get(key)
     return value if value and value != acked else None
+
+
+def request_pending(body: Mapping[str, Any], **_: Any) -> bool:
+    """Some request annotation is not acknowledged yet: kopf's ``when=`` filter of the event handler,
+    so the handler is not invoked for the other events of a resource (most of them)."""
+    return any((pending(body, RESUME_ANNOTATION, "resume"), pending_probe(body),
+                pending(body, TRIGGER_ANNOTATION, "trigger"), pending_backfill(body)))
 
 
 async def handle_annotation_requests(ctx: OperatorContext, body: Mapping[str, Any], peers: Peers) -> None:

@@ -18,11 +18,12 @@ from sundial.adapters.kube import CREATOR_ANNOTATION, GROUP, PLURAL, VERSION
 from sundial.adapters.webhook_server import WebhookServer
 from sundial.controller.accounting import Tracked, tracked_from_body
 from sundial.controller.admission import start_webhooks
-from sundial.controller.annotation_requests import handle_annotation_requests
+from sundial.controller.annotation_requests import handle_annotation_requests, request_pending
 from sundial.controller.background import BackgroundTasks, Indexes, start_background_tasks
 from sundial.controller.context import OperatorContext
 from sundial.controller.liveness import WatcherWatch
 from sundial.controller.reconcile import finalize, reconcile
+from sundial.controller.resume import resume
 from sundial.domain.indexed import IndexedSchedule, indexed_from_body
 from sundial.domain.policy import PolicyView
 from sundial.domain.schedule_metrics import ScheduleMetrics, metrics_from_body
@@ -114,8 +115,13 @@ def schedules_for_metrics(body: kopf.Body, **_: Any) -> dict[tuple[str, str], Sc
 @kopf.on.create(*SCHEDULES)
 @kopf.on.update(*SCHEDULES, field="spec")
 @kopf.on.resume(*SCHEDULES)
-async def apply_schedule(body: kopf.Body, memo: kopf.Memo, retry: int, **kwargs: Any) -> None:
-    await reconcile(memo.ctx, body, _peers(body, kwargs), retry)
+async def apply_schedule(body: kopf.Body, memo: kopf.Memo, retry: int, reason: str, **kwargs: Any) -> None:
+    """One handler (one ID for kopf's progress); on operator start a resource whose recorded state
+    is current costs nothing (``controller/resume.py``)."""
+    if reason == kopf.Reason.RESUME:
+        await resume(memo.ctx, body, _peers(body, kwargs), retry)
+    else:
+        await reconcile(memo.ctx, body, _peers(body, kwargs), retry)
 
 
 def _peers(body: kopf.Body, kwargs: dict[str, Any]) -> Peers:
@@ -132,7 +138,7 @@ async def delete_schedule(body: kopf.Body, memo: kopf.Memo, retry: int, **_: Any
     await finalize(memo.ctx, body, retry)
 
 
-@kopf.on.event(*SCHEDULES)
+@kopf.on.event(*SCHEDULES, when=request_pending)
 async def annotation_requests(body: kopf.Body, memo: kopf.Memo, type: str, **kwargs: Any) -> None:
     """``sundial resume`` and ``sundial trigger`` arrive as annotations; act once per request."""
     if type == "DELETED" or body.metadata.get("deletionTimestamp") or not hasattr(memo, "ctx"):

@@ -103,6 +103,8 @@ class OperatorMetrics:
     def __init__(self) -> None:
         self.registry = registry = prom.CollectorRegistry()
         self.reconciles = Counter(registry, "sundial_reconciles_total", "Reconciles by result.", "result")
+        self.resumes = Counter(registry, "sundial_resumes_total", "Resources resumed at operator start, by result: "
+                               "current (no Temporal call; the sweep confirms it) or reconciled.", "result")
         self.reconcile_seconds = Histogram(registry, "sundial_reconcile_duration_seconds", "Time per reconcile.")
         self.drift_repairs = Counter(registry, "sundial_drift_repairs_total",
                                      "Out-of-band changes in Temporal put back, by kind.", "kind")

@@ -18,17 +18,17 @@ from typing import Any
 
 import kopf
 
-from sundial.controller.adoption import take_over
 from sundial.controller.context import NORMAL, WARNING, OperatorContext
 from sundial.controller.deletion import release_without_cleanup, skip_temporal_cleanup, wait_for_temporal
 from sundial.controller.lifecycle import mark_reconciling, stays_completed, with_completion, with_runs_used
 from sundial.controller.metrics import record_reconcile
 from sundial.controller.moves import retire_previous_schedule
 from sundial.controller.stops import pause_over_quota, report_internal_error
+from sundial.controller.sync import InstallConflict, ScheduleConflict, sync_temporal
 from sundial.domain import conditions as cond
 from sundial.domain import status as st
 from sundial.domain.admission import CREATOR_ANNOTATION
-from sundial.domain.desired import DesiredSchedule, ObservedSchedule, Plan, Recorded, ScheduleIdentity, plan, spec_hash
+from sundial.domain.desired import DesiredSchedule, ObservedSchedule, Recorded, spec_hash
 from sundial.domain.models import ScheduleSpec
 from sundial.domain.policy import policies_named
 from sundial.domain.rules import LIMIT_REACHED
@@ -37,7 +37,6 @@ from sundial.domain.translate import desired_from_spec, spec_pause
 from sundial.domain.validation import Peers, check_spec, quota_problems
 from sundial.domain.written import WrittenSchedule, with_next_run
 from sundial.errors import (
-    ScheduleAlreadyExists,
     ScheduleNotFound,
     SpecInvalid,
     TemporalRejected,
@@ -166,14 +165,6 @@ async def _reconcile(ctx: OperatorContext, body: Mapping[str, Any], peers: Peers
     await ctx.write_status(body, previous, new)
 
 
-class ScheduleConflict(Exception):
-    """The deterministic ID is held by a Temporal schedule that is not this resource's."""
-
-
-class InstallConflict(ScheduleConflict):
-    """The ID is held by this resource's name in another operator install with the same cluster ID."""
-
-
 def temporal_ref(ctx: OperatorContext, desired: DesiredSchedule,
                  observed: ObservedSchedule | WrittenSchedule) -> TemporalRefDict:
     return {
@@ -185,77 +176,6 @@ def temporal_ref(ctx: OperatorContext, desired: DesiredSchedule,
 
 def _first(times: Sequence[datetime]) -> datetime | None:
     return times[0] if times else None
-
-
-async def sync_temporal(
-    ctx: OperatorContext, body: Mapping[str, Any], identity: ScheduleIdentity, desired: DesiredSchedule,
-    recorded: Recorded | None, create_first: bool | None = None,
-) -> tuple[ObservedSchedule | WrittenSchedule, bool]:
-    """Observe, plan, act. Returns what Temporal shows afterwards (or what was just written to it)
-    and whether we wrote to it.
-
-    A resource with nothing recorded yet creates first and describes only when the ID is taken
-    (to adopt or compare, ``plan``): one call for a new schedule. No write is read back (see
-    ``sundial.domain.written``)."""
-    temporal, schedule_id = ctx.temporal, identity.schedule_id
-    if create_first if create_first is not None else (recorded is None and not identity.adopted_id):
-        try:
-            return await _create(ctx, body, identity, desired), True
-        except ScheduleAlreadyExists:
-            pass  # held already: describe and decide, like any resource with a recorded state
-    try:
-        observed: ObservedSchedule | None = await temporal.describe(schedule_id)
-    except ScheduleNotFound:
-        observed = None
-    adopted = await take_over(ctx, body, identity, desired, observed)  # sundial.dev/adopt, docs/adoption.md
-    if adopted is not None:
-        return adopted, True
-    decided = plan(identity, desired, observed, recorded)
-    if decided.conflict:
-        raise (InstallConflict if decided.foreign else ScheduleConflict)(decided.conflict)
-    if decided.nothing and observed is not None:
-        return observed, False
-    if decided.recreate:
-        await temporal.delete(schedule_id)
-    if decided.create or decided.recreate:
-        try:
-            return await _create(ctx, body, identity, desired), True
-        except ScheduleAlreadyExists:  # appeared between describe and create: adopt it
-            return await sync_temporal(ctx, body, identity, desired, None, create_first=False)
-    if decided.update:
-        updated = await temporal.update(schedule_id, desired)
-        await _announce_update(ctx, body, decided, desired, observed)
-        return updated, True
-    if decided.set_paused:
-        await temporal.pause(schedule_id, desired.note)
-        await ctx.event(body, NORMAL, "Paused", f"paused Temporal schedule: {desired.note}")
-    else:
-        await temporal.unpause(schedule_id, "resumed by Sundial")
-        await ctx.event(body, NORMAL, "Resumed", "resumed Temporal schedule")
-    return await temporal.describe(schedule_id), True
-
-
-async def _create(ctx: OperatorContext, body: Mapping[str, Any], identity: ScheduleIdentity,
-                  desired: DesiredSchedule) -> WrittenSchedule:
-    created = await ctx.temporal.create(identity, desired)
-    await ctx.event(body, NORMAL, "Created", f"created Temporal schedule {identity.schedule_id}")
-    return created
-
-
-async def _announce_update(
-    ctx: OperatorContext, body: Mapping[str, Any], decided: Plan, desired: DesiredSchedule,
-    observed: ObservedSchedule | None,
-) -> None:
-    reasons = "; ".join(decided.reasons)
-    if any("outside Sundial" in reason for reason in decided.reasons):
-        await ctx.event(body, WARNING, "DriftRepaired", f"put the Temporal schedule back to the spec: {reasons}")
-    elif any("adopting" in reason for reason in decided.reasons):
-        await ctx.event(body, NORMAL, "Adopted", "adopted the existing Temporal schedule and brought it to the spec")
-    else:
-        await ctx.event(body, NORMAL, "Updated", f"updated Temporal schedule: {reasons}")
-    if observed is not None and observed.paused != desired.paused:
-        reason = "Paused" if desired.paused else "Resumed"
-        await ctx.event(body, NORMAL, reason, desired.note or reason.lower())
 
 
 async def refuse(ctx: OperatorContext, body: Mapping[str, Any], previous: st.Status, reason: str,
