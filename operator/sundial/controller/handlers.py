@@ -22,8 +22,8 @@ from sundial.controller.annotation_requests import handle_annotation_requests, r
 from sundial.controller.background import BackgroundTasks, Indexes, start_background_tasks
 from sundial.controller.context import OperatorContext
 from sundial.controller.liveness import WatcherWatch
-from sundial.controller.reconcile import finalize, reconcile
-from sundial.controller.resume import resume
+from sundial.controller.reconcile import finalize
+from sundial.controller.resume import apply
 from sundial.domain.indexed import IndexedSchedule, indexed_from_body
 from sundial.domain.policy import PolicyView
 from sundial.domain.schedule_metrics import ScheduleMetrics, metrics_from_body
@@ -116,12 +116,9 @@ def schedules_for_metrics(body: kopf.Body, **_: Any) -> dict[tuple[str, str], Sc
 @kopf.on.update(*SCHEDULES, field="spec")
 @kopf.on.resume(*SCHEDULES)
 async def apply_schedule(body: kopf.Body, memo: kopf.Memo, retry: int, reason: str, **kwargs: Any) -> None:
-    """One handler (one ID for kopf's progress); on operator start a resource whose recorded state
-    is current costs nothing (``controller/resume.py``)."""
-    if reason == kopf.Reason.RESUME:
-        await resume(memo.ctx, body, _peers(body, kwargs), retry)
-    else:
-        await reconcile(memo.ctx, body, _peers(body, kwargs), retry)
+    """One handler (one ID for kopf's progress); a resource whose recorded state is current costs
+    nothing, on operator start above all (``controller/resume.py``)."""
+    await apply(memo.ctx, body, _peers(body, kwargs), retry, resuming=reason == kopf.Reason.RESUME)
 
 
 def _peers(body: kopf.Body, kwargs: dict[str, Any]) -> Peers:

@@ -36,12 +36,22 @@ def desired_hash(ctx: OperatorContext, body: Mapping[str, Any], peers: Peers) ->
     return spec_hash(with_runs_used(desired, previous))
 
 
-async def resume(ctx: OperatorContext, body: Mapping[str, Any], peers: Peers, retry: int = 0) -> None:
-    """Nothing for a current resource (the sweep confirms it); the reconcile for any other."""
+async def apply(ctx: OperatorContext, body: Mapping[str, Any], peers: Peers, retry: int = 0,
+                resuming: bool = False) -> None:
+    """Nothing for a current resource (the sweep confirms it); the reconcile for any other.
+
+    Also for kopf's create and update: a resource edited while the operator was down gets both a
+    resume and an update from kopf, and the second finds the first's work recorded."""
     if retry == 0:
         current = recorded_is_current(body, desired_hash(ctx, body, peers), ctx.identity(body).schedule_id,
                                       ctx.settings.temporal_namespace)
-        METRICS.resumes.inc(result="current" if current else "reconciled")
+        if resuming:
+            METRICS.resumes.inc(result="current" if current else "reconciled")
         if current:
             return
     await reconcile(ctx, body, peers, retry)
+
+
+async def resume(ctx: OperatorContext, body: Mapping[str, Any], peers: Peers, retry: int = 0) -> None:
+    """kopf's resume on operator start (see ``apply``)."""
+    await apply(ctx, body, peers, retry, resuming=True)
