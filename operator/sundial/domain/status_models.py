@@ -170,7 +170,8 @@ class ScheduleStatus(Model):
     temporal: TemporalRef | None = None
     """The Temporal schedule this resource manages."""
     next_run_time: AwareDatetime | None = None
-    """Next run as Temporal reports it (never recomputed locally)."""
+    """Next run: after a write, the time Temporal will show (its own calendar walk, ported; with jitter unset
+    until the next sweep), then as Temporal's schedule list shows it."""
     next_run_time_local: str | None = None
     """The same instant in spec.timeZone, e.g. "2026-12-16 09:00 JST"."""
     remaining_runs: int | None = Field(default=None, ge=0)
