@@ -148,3 +148,25 @@ def test_the_request_handler_runs_only_for_an_unacknowledged_request() -> None:
     assert not request_pending(body)
     body["metadata"]["annotations"]["sundial.dev/backfill-requested"] = '{"from": "x"}'
     assert request_pending(body)
+
+
+def test_a_new_resources_synced_status_goes_into_kopfs_patch_and_later_ones_are_written() -> None:
+    ctx, kube, _ = world()
+    body = kube.add("team-a", "digest", dict(SPEC))
+    sink: dict[str, Any] = {}
+
+    async def scenario(given: dict[str, Any], out: dict[str, Any]) -> None:
+        await reconcile(ctx, given, Peers(), status_sink=out)
+
+    asyncio.run(scenario(body, sink))
+    assert kube.writes == {"status": 1, "event": 1}  # Pending (before Temporal is touched), Created
+    assert kube.status("digest")["phase"] == "Pending"
+    assert sink["phase"] == "Active" and sink["temporal"]["fingerprint"]  # kopf sends it with its diff-base
+
+    synced = asyncio.run(kube.get_schedule("team-a", "digest"))
+    synced["status"] = {**synced["status"], **sink}
+    synced["spec"]["schedule"], synced["metadata"]["generation"] = "0 10 * * *", 2
+    later: dict[str, Any] = {}
+    asyncio.run(scenario(synced, later))
+    assert later == {}  # a synced resource's status goes the conflict-safe way (write_status)
+    assert kube.status("digest")["observedGeneration"] == 2

@@ -3,8 +3,9 @@
 kopf is edge-triggered, so create, spec updates and resume all call one idempotent
 ``reconcile`` that compares against what Temporal actually has. Deletion runs behind
 the finalizer ``sundial.dev/temporal-schedule``. kopf's bookkeeping stays out of
-GitOps' way: progress in ``status.kopf``, the diff-base in one annotation that ignores
-metadata, handlers only on ``spec``, and kopf's own Events off (Sundial posts its own).
+GitOps' way: progress and the diff-base in ``status.kopf`` (the diff-base is read from the
+annotation ``sundial.dev/last-handled-configuration`` that earlier versions wrote, when status
+has none), handlers only on ``spec``, and kopf's own Events off (Sundial posts its own).
 Handlers never return values (kopf would write them into status).
 """
 
@@ -33,15 +34,26 @@ FINALIZER = "sundial.dev/temporal-schedule"
 SCHEDULES = (GROUP, VERSION, PLURAL)
 
 
+class StatusFirstDiffBase(kopf.MultiDiffBaseStorage):
+    """kopf's diff-base in ``status.kopf``, so it goes out in the same status patch as a new resource's
+    synced status; read from the annotation earlier versions wrote when status has none."""
+
+    def store(self, *, body: kopf.Body, patch: kopf.Patch, essence: kopf.BodyEssence) -> None:
+        next(iter(self.storages)).store(body=body, patch=patch, essence=essence)
+
+
 @kopf.on.startup()
 async def startup(
     settings: kopf.OperatorSettings, memo: kopf.Memo, logger: kopf.Logger, **kwargs: Any
 ) -> None:
     settings.persistence.finalizer = FINALIZER
     settings.persistence.progress_storage = kopf.StatusProgressStorage(field="status.kopf.progress")
-    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
-        prefix="sundial.dev", key="last-handled-configuration", ignored_fields=["status", "metadata"],
-    )
+    settings.persistence.diffbase_storage = StatusFirstDiffBase([
+        kopf.StatusDiffBaseStorage(field="status.kopf.last-handled-configuration",
+                                   ignored_fields=["status", "metadata"]),
+        kopf.AnnotationsDiffBaseStorage(prefix="sundial.dev", key="last-handled-configuration",
+                                        ignored_fields=["status", "metadata"]),
+    ])
     settings.posting.enabled = False
     settings.watching.server_timeout = 300
     memo.ctx = await OperatorContext.open(memo.sundial_settings, memo.sundial_options, logger)
@@ -115,10 +127,13 @@ def schedules_for_metrics(body: kopf.Body, **_: Any) -> dict[tuple[str, str], Sc
 @kopf.on.create(*SCHEDULES)
 @kopf.on.update(*SCHEDULES, field="spec")
 @kopf.on.resume(*SCHEDULES)
-async def apply_schedule(body: kopf.Body, memo: kopf.Memo, retry: int, reason: str, **kwargs: Any) -> None:
+async def apply_schedule(body: kopf.Body, memo: kopf.Memo, retry: int, reason: str, patch: kopf.Patch,
+                         **kwargs: Any) -> None:
     """One handler (one ID for kopf's progress); a resource whose recorded state is current costs
-    nothing, on operator start above all (``controller/resume.py``)."""
-    await apply(memo.ctx, body, _peers(body, kwargs), retry, resuming=reason == kopf.Reason.RESUME)
+    nothing, on operator start above all (``controller/resume.py``). A new resource's synced status
+    goes into kopf's own patch, which carries the diff-base to status too: one request for both."""
+    await apply(memo.ctx, body, _peers(body, kwargs), retry, resuming=reason == kopf.Reason.RESUME,
+                status_sink=patch.status)
 
 
 def _peers(body: kopf.Body, kwargs: dict[str, Any]) -> Peers:

@@ -12,7 +12,7 @@ admin fixes those, and every schedule recovers by itself.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, MutableMapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -93,7 +93,8 @@ def effective_pause(spec: ScheduleSpec, status: st.Status) -> st.PauseState | No
 
 
 @record_reconcile  # sundial_reconciles_total{result} and sundial_reconcile_duration_seconds
-async def reconcile(ctx: OperatorContext, body: Mapping[str, Any], peers: Peers, retry: int = 0) -> None:
+async def reconcile(ctx: OperatorContext, body: Mapping[str, Any], peers: Peers, retry: int = 0,
+                    status_sink: MutableMapping[str, Any] | None = None) -> None:
     """Bring Temporal to the spec, then the status to what Temporal shows. Idempotent.
 
     An exception nobody planned for (a bug, an input no rule foresaw) is shown, not only logged:
@@ -101,7 +102,7 @@ async def reconcile(ctx: OperatorContext, body: Mapping[str, Any], peers: Peers,
     kopf retries it with backoff.
     """
     try:
-        await _reconcile(ctx, body, peers, retry)
+        await _reconcile(ctx, body, peers, retry, status_sink)
     except (kopf.PermanentError, kopf.TemporaryError):
         raise
     except Exception as exc:
@@ -110,7 +111,8 @@ async def reconcile(ctx: OperatorContext, body: Mapping[str, Any], peers: Peers,
         raise kopf.TemporaryError(f"{cond.INTERNAL_ERROR}: {message}", delay=backoff_seconds(retry)) from exc
 
 
-async def _reconcile(ctx: OperatorContext, body: Mapping[str, Any], peers: Peers, retry: int) -> None:
+async def _reconcile(ctx: OperatorContext, body: Mapping[str, Any], peers: Peers, retry: int,
+                     status_sink: MutableMapping[str, Any] | None) -> None:
     meta, previous = body["metadata"], st.status_of(body).copy()
     generation = int(meta.get("generation") or 0)
     now = ctx.clock()
@@ -162,7 +164,10 @@ async def _reconcile(ctx: OperatorContext, body: Mapping[str, Any], peers: Peers
     )
     new = await with_completion(ctx, body, previous, st.with_run_limit(new, observed.limited,
                                                                        observed.remaining_actions), observed)
-    await ctx.write_status(body, previous, new)
+    if status_sink is not None and st.never_synced(previous):  # new: kopf sends it with its diff-base, one request
+        status_sink.update(st.status_changes(previous, new))
+    else:
+        await ctx.write_status(body, previous, new)
 
 
 def temporal_ref(ctx: OperatorContext, desired: DesiredSchedule,

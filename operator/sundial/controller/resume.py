@@ -7,7 +7,7 @@ call and no Kubernetes write here. Counted in ``sundial_resumes_total{result}``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 from sundial.controller.context import OperatorContext
@@ -37,7 +37,7 @@ def desired_hash(ctx: OperatorContext, body: Mapping[str, Any], peers: Peers) ->
 
 
 async def apply(ctx: OperatorContext, body: Mapping[str, Any], peers: Peers, retry: int = 0,
-                resuming: bool = False) -> None:
+                resuming: bool = False, status_sink: MutableMapping[str, Any] | None = None) -> None:
     """Nothing for a current resource (the sweep confirms it); the reconcile for any other.
 
     Also for kopf's create and update: a resource edited while the operator was down gets both a
@@ -49,7 +49,7 @@ async def apply(ctx: OperatorContext, body: Mapping[str, Any], peers: Peers, ret
             METRICS.resumes.inc(result="current" if current else "reconciled")
         if current:
             return
-    await reconcile(ctx, body, peers, retry)
+    await reconcile(ctx, body, peers, retry, status_sink)
 
 
 async def resume(ctx: OperatorContext, body: Mapping[str, Any], peers: Peers, retry: int = 0) -> None:
