@@ -156,7 +156,8 @@ class ScheduleStatusDict(TypedDict, total=False):
     conditions: list[ConditionDict]
     # The Temporal schedule this resource manages.
     temporal: TemporalRefDict | None
-    # Next run as Temporal reports it (never recomputed locally).
+    # Next run: after a write, the time Temporal will show (its own calendar walk, ported; with jitter unset until the
+    # next sweep), then as Temporal's schedule list shows it.
     nextRunTime: str | None
     # The same instant in spec.timeZone, e.g. "2026-12-16 09:00 JST".
     nextRunTimeLocal: str | None
