@@ -67,7 +67,7 @@ async def create_schedules(gateway: TemporalGateway, kube: MemoryKube, cluster: 
         name = f"s{index:05d}"
         identity = ScheduleIdentity(cluster, "bench", name, str(uuid.uuid4()))
         argument = task_input(identity.schedule_id, "bench", {}, 1.0, "bench", "bench")
-        desired = DesiredSchedule(cron="0 0 1 1 *", workflow_type="ScheduledTaskWorkflow", task_queue=QUEUE,
+        desired = DesiredSchedule(crons=("0 0 1 1 *",), workflow_type="ScheduledTaskWorkflow", task_queue=QUEUE,
                                   workflow_id=identity.schedule_id, args=(argument,), paused=True)
         await gateway.create(identity, desired)
         kube.add("bench", name, {"schedule": "0 0 1 1 *", "task": {"query": "bench"},

@@ -12,7 +12,7 @@ import argparse
 import json
 import types
 from collections.abc import Iterator
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from annotated_types import Ge, Le, MaxLen, MinLen
 from pydantic import AwareDatetime, BaseModel
@@ -41,6 +41,8 @@ def _type(annotation: Any) -> tuple[str, bool]:
     if origin in (Union, types.UnionType):
         inner = [a for a in args if a is not type(None)]
         return _type(inner[0])[0] if len(inner) == 1 else " or ".join(_type(a)[0] for a in inner), True
+    if origin is Annotated:
+        return _type(args[0])
     if origin is Literal:
         return "one of " + ", ".join(f"`{a}`" for a in args), False
     if origin in (tuple, list):
@@ -57,11 +59,12 @@ def _type(annotation: Any) -> tuple[str, bool]:
 
 def _limits(info: FieldInfo) -> str:
     parts = []
+    unit = "items" if _type(info.annotation)[0].startswith("list") else "chars"
     for item in info.metadata:
         if isinstance(item, MinLen) and item.min_length:
-            parts.append("not empty" if item.min_length == 1 else f"at least {item.min_length} chars")
+            parts.append("not empty" if item.min_length == 1 else f"at least {item.min_length} {unit}")
         elif isinstance(item, MaxLen):
-            parts.append(f"at most {item.max_length} chars")
+            parts.append(f"at most {item.max_length} {unit}")
         elif isinstance(item, Ge):
             parts.append(f"≥ {item.ge}")
         elif isinstance(item, Le):

@@ -33,7 +33,7 @@ async def create(gateway: TemporalGateway, cluster: str, name: str, task_queue: 
     """A paused Temporal schedule of ``cluster`` whose runs do what ``query`` says."""
     identity = ScheduleIdentity(cluster, "team-a", name, f"uid-{name}")
     argument = task_input(identity.schedule_id, query, {}, 5.0, "alice", "team-a")
-    desired = DesiredSchedule(cron="0 9 * * *", workflow_type="ScheduledTaskWorkflow", task_queue=task_queue,
+    desired = DesiredSchedule(crons=("0 9 * * *",), workflow_type="ScheduledTaskWorkflow", task_queue=task_queue,
                               workflow_id=identity.schedule_id, args=(argument,), paused=True,
                               retry_maximum_attempts=retries, run_timeout=timedelta(seconds=60))
     await gateway.create(identity, desired)
@@ -187,7 +187,7 @@ async def test_the_runs_command_pages_newest_first_and_sums_the_whole_selection(
 async def _with_query(gateway: TemporalGateway, sid: str, query: str) -> DesiredSchedule:
     observed = await gateway.describe(sid)
     argument = {**observed.args[0], "task_query": query}
-    return DesiredSchedule(cron="0 9 * * *", workflow_type="ScheduledTaskWorkflow", task_queue=observed.task_queue,
+    return DesiredSchedule(crons=("0 9 * * *",), workflow_type="ScheduledTaskWorkflow", task_queue=observed.task_queue,
                            workflow_id=sid, args=(argument,), paused=True, run_timeout=timedelta(seconds=60))
 
 

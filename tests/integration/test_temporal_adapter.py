@@ -47,7 +47,7 @@ def identity_of(cluster: str, name: str = "daily-ai-news") -> ScheduleIdentity:
 def desired_for(ident: ScheduleIdentity, **changes: object) -> DesiredSchedule:
     arg = task_input(ident.schedule_id, "Generate a daily news digest", {"output_format": "markdown"}, 2.0,
                      "alice", ident.namespace)
-    base = DesiredSchedule(cron="0 9 * * *", time_zone="Asia/Tokyo", workflow_type="ScheduledTaskWorkflow",
+    base = DesiredSchedule(crons=("0 9 * * *",), time_zone="Asia/Tokyo", workflow_type="ScheduledTaskWorkflow",
                            task_queue="sundial-tasks", workflow_id=ident.schedule_id, args=(arg,))
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
@@ -84,7 +84,7 @@ async def test_creating_an_existing_id_raises_already_exists(gateway: TemporalGa
     cleanup.append(ident.schedule_id)
     await gateway.create(ident, desired_for(ident))
     with pytest.raises(ScheduleAlreadyExists):
-        await gateway.create(ident, desired_for(ident, cron="@hourly"))
+        await gateway.create(ident, desired_for(ident, crons=("@hourly",)))
     assert gateway.calls["create"] == {"ok": 1, "error": 1}
 
 
@@ -103,7 +103,7 @@ async def test_update_changes_the_calendar_and_the_fingerprint(
     cleanup.append(ident.schedule_id)
     created = await gateway.create(ident, desired_for(ident))
 
-    updated = await gateway.update(ident.schedule_id, desired_for(ident, cron="30 18 * * 1-5"))
+    updated = await gateway.update(ident.schedule_id, desired_for(ident, crons=("30 18 * * 1-5",)))
 
     assert updated.fingerprint != created.fingerprint
     described = await temporal_client.get_schedule_handle(ident.schedule_id).describe()

@@ -116,7 +116,8 @@ class MemoryTemporal:
         return entry
 
     def _write(self, schedule_id: str, memo: dict[str, str], desired: DesiredSchedule) -> None:
-        listed = stable_digest([desired.cron, desired.time_zone, desired.workflow_type])[:8]
+        intervals = [[i.every, i.offset] for i in desired.intervals]
+        listed = stable_digest([list(desired.crons), intervals, desired.time_zone, desired.workflow_type])[:8]
         self.schedules[schedule_id] = ListedSchedule(
             schedule_id=schedule_id, memo=memo, paused=desired.paused, note=desired.note,
             workflow_type=desired.workflow_type, listed_fingerprint=listed,

@@ -21,7 +21,7 @@ CLUSTER = "cluster-a"
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 T0 = datetime(2026, 11, 22, 0, 0, tzinfo=UTC)
 SPEC = {"schedule": "0 * * * *", "task": {"query": "q"}}
-DESIRED = DesiredSchedule(cron="0 * * * *", workflow_type="W", task_queue="q", workflow_id="legacy")
+DESIRED = DesiredSchedule(crons=("0 * * * *",), workflow_type="W", task_queue="q", workflow_id="legacy")
 
 
 def context(now: datetime = NOW) -> tuple[OperatorContext, MemoryKube, MemoryTemporal]:

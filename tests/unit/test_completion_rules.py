@@ -9,7 +9,7 @@ from sundial.domain.completion import end_reason, remaining_runs_for
 from sundial.domain.desired import DesiredSchedule, ObservedSchedule, spec_hash
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
-DESIRED = DesiredSchedule(cron="0 9 * * *", workflow_type="W", task_queue="q", workflow_id="id")
+DESIRED = DesiredSchedule(crons=("0 9 * * *",), workflow_type="W", task_queue="q", workflow_id="id")
 
 
 def observed(**changes: object) -> ObservedSchedule:

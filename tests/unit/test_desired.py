@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from sundial.domain.cron import Interval
 from sundial.domain.desired import (
     DesiredSchedule,
     ListedSchedule,
@@ -27,7 +28,7 @@ from sundial.domain.desired import (
 )
 
 IDENTITY = ScheduleIdentity(cluster_id="c0ffee-uid", namespace="team-a", name="daily-ai-news", uid="uid-1")
-DESIRED = DesiredSchedule(cron="0 9 * * *", time_zone="Asia/Tokyo", workflow_type="ScheduledTaskWorkflow",
+DESIRED = DesiredSchedule(crons=("0 9 * * *",), time_zone="Asia/Tokyo", workflow_type="ScheduledTaskWorkflow",
                           task_queue="sundial-tasks", workflow_id=IDENTITY.schedule_id, args=({"q": 1},))
 RECORDED = Recorded(spec_hash=spec_hash(DESIRED), fingerprint="aaaa.bbbb")
 
@@ -161,7 +162,9 @@ def test_spec_hash_compares_instants_not_zones() -> None:
 
 
 @pytest.mark.parametrize("change", [
-    {"cron": "0 10 * * *"}, {"time_zone": "UTC"}, {"start_at": datetime(2026, 1, 1, tzinfo=UTC)},
+    {"crons": ("0 10 * * *",)}, {"crons": ("0 9 * * *", "0 10 * * *")},
+    {"intervals": (Interval(timedelta(minutes=90)),)}, {"time_zone": "UTC"},
+    {"start_at": datetime(2026, 1, 1, tzinfo=UTC)},
     {"end_at": datetime(2027, 1, 1, tzinfo=UTC)}, {"jitter": timedelta(seconds=30)},
     {"workflow_type": "Other"}, {"task_queue": "q2"}, {"workflow_id": "x"}, {"args": ({"q": 2},)},
     {"run_timeout": timedelta(seconds=601)}, {"retry_maximum_attempts": 2}, {"overlap": "AllowAll"},
@@ -187,14 +190,14 @@ CASES: list[tuple[str, DesiredSchedule, ObservedSchedule | ListedSchedule | None
     ("missing and never recorded is created", DESIRED, None, None, Plan(create=True)),
     ("in step does nothing", DESIRED, observed(), RECORDED, Plan()),
     ("in step by list entry does nothing", DESIRED, listed(), RECORDED, Plan()),
-    ("spec edit updates", dataclasses.replace(DESIRED, cron="0 10 * * *"), observed(), RECORDED,
+    ("spec edit updates", dataclasses.replace(DESIRED, crons=("0 10 * * *",)), observed(), RECORDED,
      Plan(update=True)),
     ("out-of-band edit updates", DESIRED, observed(fingerprint="aaaa.cccc"), RECORDED, Plan(update=True)),
     ("out-of-band edit seen in a list updates", DESIRED, listed(listed_fingerprint="dddd"), RECORDED,
      Plan(update=True)),
     ("not yet recorded is adopted by an update", DESIRED, observed(), None, Plan(update=True)),
     ("spec edit while paused updates (the update carries the pause)",
-     dataclasses.replace(PAUSED, cron="@daily"), observed(), RECORDED, Plan(update=True)),
+     dataclasses.replace(PAUSED, crons=("@daily",)), observed(), RECORDED, Plan(update=True)),
     ("pause requested pauses", PAUSED, observed(), RECORDED, Plan(set_paused=True)),
     ("unpaused out of band is paused again", PAUSED, listed(), RECORDED, Plan(set_paused=True)),
     ("paused out of band is unpaused", DESIRED, observed(paused=True, note="by hand"), RECORDED,

@@ -15,7 +15,7 @@ OURS = ScheduleIdentity(CLUSTER, "team-a", "news", "uid-1", install_id="install-
 THEIRS = dataclasses.replace(OURS, uid="uid-2", install_id="install-b")  # the other cluster's "news"
 LEGACY = dataclasses.replace(OURS, install_id="")  # written before install IDs existed
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
-DESIRED = DesiredSchedule(cron="0 9 * * *", workflow_type="W", task_queue="q", workflow_id=OURS.schedule_id)
+DESIRED = DesiredSchedule(crons=("0 9 * * *",), workflow_type="W", task_queue="q", workflow_id=OURS.schedule_id)
 
 
 def listed(identity: ScheduleIdentity) -> ListedSchedule:

@@ -35,4 +35,5 @@ def test_nested_fields_are_walked_with_their_defaults_and_limits() -> None:
     assert "| `spec.workflow.retry.maximumAttempts` | integer | `1` | ≥ 1, ≤ 100 |" in text
     assert "| `spec.policy.overlap` | one of `Skip`, `BufferOne`" in text
     assert "| `status.conditions[].type` | string | required | not empty, at most 64 chars |" in text
-    assert "| `spec.schedule` | string | required |" in text
+    assert "| `spec.schedule` | string | — | not empty, at most 200 chars |" in text
+    assert "| `spec.schedules` | list of string | — | not empty, at most 10 items |" in text

@@ -9,6 +9,7 @@ to call more than once), the fingerprints hash what the server shows (see
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from temporalio.client import (
     ScheduleAlreadyRunningError,
     ScheduleCalendarSpec,
     ScheduleDescription,
+    ScheduleIntervalSpec,
     ScheduleOverlapPolicy,
     SchedulePolicy,
     ScheduleRange,
@@ -67,7 +69,9 @@ def build_schedule(desired: DesiredSchedule, remaining_runs: int | None = None) 
             task_queue=desired.task_queue, run_timeout=desired.run_timeout,
             execution_timeout=desired.execution_timeout,
             retry_policy=RetryPolicy(maximum_attempts=desired.retry_maximum_attempts)),
-        spec=ScheduleSpec(cron_expressions=[desired.cron], time_zone_name=desired.time_zone,
+        spec=ScheduleSpec(cron_expressions=list(desired.crons), time_zone_name=desired.time_zone,
+                          intervals=[ScheduleIntervalSpec(every=i.every, offset=i.offset or None)
+                                     for i in desired.intervals],
                           start_at=desired.start_at, end_at=desired.end_at, jitter=desired.jitter),
         policy=SchedulePolicy(overlap=OVERLAP[desired.overlap], catchup_window=desired.catchup_window),
         state=ScheduleState(paused=desired.paused, note=desired.note or None, limited_actions=limited,
@@ -86,7 +90,8 @@ def listed_fingerprint(spec: ScheduleSpec, workflow_type: str) -> str:
     """Hash of what both a list entry and a describe show: the compiled spec and workflow type."""
     return stable_digest({
         "workflow_type": workflow_type, "calendars": [_calendar(c) for c in spec.calendars],
-        "intervals": [[i.every, i.offset] for i in spec.intervals], "skip": [_calendar(c) for c in spec.skip],
+        "intervals": [[i.every, i.offset or timedelta(0)] for i in spec.intervals],
+        "skip": [_calendar(c) for c in spec.skip],
         "cron": list(spec.cron_expressions),  # the server compiles these away; kept in case one is not
         "start_at": spec.start_at, "end_at": spec.end_at, "jitter": spec.jitter,
         "zone": spec.time_zone_name or ""})

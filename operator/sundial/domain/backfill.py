@@ -22,9 +22,10 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sundial.domain.cron import InvalidCronExpression, fire_times, parse_cron
+from sundial.domain.cron import InvalidCronExpression, union_fire_times
 from sundial.domain.desired import OVERLAP_POLICIES
 from sundial.domain.models import ScheduleSpec, parse_model
+from sundial.domain.schedule_rules import spec_whens
 from sundial.domain.status import status_of
 from sundial.errors import SpecInvalid
 
@@ -147,13 +148,13 @@ def plan_backfill(request: BackfillRequest, spec: ScheduleSpec, total_cost_usd: 
         raise BackfillInvalid(f"to {_rfc3339(request.end)} is in the future (now {_rfc3339(now)}); "
                               "backfill runs missed times only")
     try:
-        cron, zone = parse_cron(spec.schedule), ZoneInfo(spec.time_zone)
+        whens, zone = spec_whens(spec), ZoneInfo(spec.time_zone)
     except (InvalidCronExpression, ZoneInfoNotFoundError, ValueError) as exc:
         raise BackfillInvalid(f"the schedule cannot be read: {exc}") from exc
     start = max(request.start, spec.start_at) if spec.start_at else request.start
     end = min(request.end, spec.end_at) if spec.end_at else request.end
     runs: list[datetime] = []
-    for moment in fire_times(cron, zone, start, end) if start < end else ():
+    for moment in union_fire_times(whens, zone, start, end) if start < end else ():
         runs.append(moment)
         if len(runs) > request.max_runs:  # stop counting: a year of minutes is not walked
             raise BackfillInvalid(f"the range {_rfc3339(request.start)} to {_rfc3339(request.end)} would start "

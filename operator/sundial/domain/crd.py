@@ -5,7 +5,7 @@ defaults and every ``kubectl explain`` text; this module turns their JSON Schema
 Kubernetes' structural OpenAPI subset (``$ref`` inlined, ``anyOf [X, null]`` turned into
 ``nullable`` X, titles dropped) and adds what only Kubernetes knows: printer columns,
 the status subresource and CEL rules for what the schema alone can say (cron shape,
-duration syntax, ``endAt`` after ``startAt``).
+duration syntax, one of ``schedule`` and ``schedules``).
 
 ``python -m sundial.domain.crd > crds/sundial.dev_schedules.yaml`` (``make crds``)
 writes the committed file; a unit test fails when the two differ.
@@ -44,9 +44,13 @@ HEADER = (
 
 _SHORTHAND_ALTERNATIVES = "|".join(name.lstrip("@") for name in SHORTHANDS)
 _CRON_RULE = {
-    "rule": rf"self.matches('^(@({_SHORTHAND_ALTERNATIVES})|\\S+(\\s+\\S+){{4}})$')",
-    "message": "must be 5 space-separated cron fields (minute hour day-of-month month day-of-week) "
-    "or one of " + ", ".join(SHORTHANDS),
+    "rule": rf"self.matches('^(@({_SHORTHAND_ALTERNATIVES})|@every [^\\s]+|\\S+(\\s+\\S+){{4}})$')",
+    "message": "must be 5 space-separated cron fields (minute hour day-of-month month day-of-week), "
+    "an interval such as @every 90m or @every 1h/15m, or one of " + ", ".join(SHORTHANDS),
+}
+_ONE_OF_RULE = {
+    "rule": "has(self.schedule) != has(self.schedules)",
+    "message": "exactly one of spec.schedule and spec.schedules is required",
 }
 _DURATION_RULE = {
     "rule": r"self.matches('^(0|([0-9]+(\\.[0-9]+)?(ms|h|m|s))+)$')",
@@ -157,6 +161,8 @@ def spec_schema() -> dict[str, Any]:
     # a Warning Event); a schema limit would turn it into a bare apply error and hide it from status.
     del props["displayName"]["maxLength"]
     props["schedule"]["x-kubernetes-validations"] = [_CRON_RULE]
+    props["schedules"]["items"]["x-kubernetes-validations"] = [_CRON_RULE]
+    schema["x-kubernetes-validations"] = [_ONE_OF_RULE]
     props["jitter"]["x-kubernetes-validations"] = [_DURATION_RULE, _duration_range(timedelta(0), MAX_JITTER)]
     props["policy"]["properties"]["catchupWindow"]["x-kubernetes-validations"] = [
         _DURATION_RULE, _duration_range(MIN_CATCHUP_WINDOW, MAX_CATCHUP_WINDOW)]

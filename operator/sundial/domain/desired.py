@@ -36,6 +36,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sundial.domain.cron import Interval
 from sundial.domain.identity import MANAGED_BY as MANAGED_BY
 from sundial.domain.identity import ScheduleIdentity as ScheduleIdentity
 from sundial.domain.identity import cluster_prefix as cluster_prefix
@@ -51,11 +52,12 @@ OVERLAP_POLICIES = ("Skip", "BufferOne", "BufferAll", "CancelOther", "TerminateO
 class DesiredSchedule:
     """Everything Sundial writes into a Temporal schedule, apart from the memo."""
 
-    cron: str  # 5 fields or @hourly/@daily/...; Temporal's cron_expressions take it as is
+    crons: tuple[str, ...]  # 5 fields or @hourly/@daily/...; Temporal's cron_expressions take them as is
     workflow_type: str
     task_queue: str
     workflow_id: str  # the runs' ID prefix: the schedule ID
-    time_zone: str = "UTC"
+    time_zone: str = "UTC"  # of the crons; intervals count from the Unix epoch in UTC
+    intervals: tuple[Interval, ...] = ()  # @every: Temporal's interval specs
     start_at: datetime | None = None
     end_at: datetime | None = None
     jitter: timedelta | None = None
@@ -100,8 +102,15 @@ _UNHASHED = ("paused", "note", "runs_used", "limit_base")  # and max_runs when N
 
 
 def spec_hash(desired: DesiredSchedule) -> str:
-    """Hash of what we write, except the pause state, so pause toggles are not spec changes."""
+    """Hash of what we write, except the pause state, so pause toggles are not spec changes.
+
+    One cron and no interval hash as they did before ``spec.schedules`` existed (``cron``), so an
+    upgrade does not rewrite every schedule.
+    """
     fields = {k: v for k, v in asdict(desired).items() if k not in _UNHASHED and (k, v) != ("max_runs", None)}
+    if len(desired.crons) == 1 and not desired.intervals:
+        del fields["crons"], fields["intervals"]
+        fields["cron"] = desired.crons[0]
     return stable_digest(fields)
 
 

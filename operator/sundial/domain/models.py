@@ -29,6 +29,7 @@ MAX_QUERY_LENGTH: Final = 16 * 1024
 MAX_TEXT_LENGTH: Final = 4096  # description, pauseReason
 MAX_TOP_LEVEL_ENTRIES: Final = 64  # keys of task.context (deeper: domain.freeform)
 MAX_ARGS: Final = 16  # items of workflow.args
+MAX_SCHEDULES: Final = 10  # items of spec.schedules
 MAX_JITTER: Final = timedelta(days=7)
 MIN_CATCHUP_WINDOW: Final = timedelta(seconds=10)  # Temporal's minimum; 0 would mean its default, one year
 MAX_CATCHUP_WINDOW: Final = timedelta(days=365)
@@ -130,12 +131,20 @@ class ScheduleSpec(Model):
     """Human-readable name, any Unicode text of at most 255 characters."""
     description: str | None = Field(default=None, max_length=MAX_TEXT_LENGTH)
     """Free-text description of what the schedule is for."""
-    schedule: str = Field(min_length=1, max_length=200)
+    schedule: str | None = Field(default=None, min_length=1, max_length=200)
     """When to run: a 5-field cron expression (minute hour day-of-month month day-of-week) read
-    with Temporal's semantics (day-of-month AND day-of-week must both match), or one of @hourly,
-    @daily, @weekly, @monthly, @yearly (also @annually, @midnight)."""
+    with Temporal's semantics (day-of-month AND day-of-week must both match), one of @hourly,
+    @daily, @weekly, @monthly, @yearly (also @annually, @midnight), or an interval: @every 90m,
+    @every 1h/15m (every hour, 15 minutes past; counted from the Unix epoch in UTC). Exactly one
+    of schedule and schedules."""
+    schedules: list[Annotated[str, Field(min_length=1, max_length=200)]] | None = Field(
+        default=None, min_length=1, max_length=MAX_SCHEDULES)
+    """Several crons or intervals (as in schedule) for what one cron cannot say, e.g.
+    ["0 9 * * 1-5", "0 12 * * 6,0"]; the schedule runs at their union, once per instant, and
+    the minimum interval applies to that union. At most 10; exactly one of schedule and schedules."""
     time_zone: str = Field(default="UTC", min_length=1, max_length=64)
-    """IANA time zone in which the cron expression is read, e.g. Asia/Tokyo."""
+    """IANA time zone in which the cron expressions are read, e.g. Asia/Tokyo; intervals (@every)
+    do not depend on it."""
     start_at: Instant | None = None
     """No run before this RFC 3339 time (between 1970 and 2100)."""
     end_at: Instant | None = None
@@ -161,6 +170,13 @@ class ScheduleSpec(Model):
     """Overlap, catch-up, failure and cost policies."""
     history: HistorySpec = Field(default_factory=HistorySpec)
     """How many finished runs to keep in status.recentRuns."""
+
+    @property
+    def whens(self) -> tuple[tuple[str, str], ...]:
+        """(field, text) of every cron or interval: ``spec.schedule``, or each ``spec.schedules[i]``."""
+        if self.schedules is not None:
+            return tuple((f"spec.schedules[{i}]", text) for i, text in enumerate(self.schedules))
+        return (("spec.schedule", self.schedule),) if self.schedule is not None else ()
 
     @classmethod
     def from_body(cls, body: Mapping[str, Any] | None) -> Self:
@@ -194,6 +210,8 @@ def _explain(error: Mapping[str, Any]) -> str:
     if kind == "too_long":
         count = len(value) if isinstance(value, Sized) else "too many"
         return f"has {count} entries; the limit is {context['max_length']}"
+    if kind == "too_short":
+        return f"has {len(value) if isinstance(value, Sized) else 0} entries; at least {context['min_length']} needed"
     if kind == "string_too_long":
         return f"{len(str(value))} characters; the limit is {context['max_length']}"
     if kind == "finite_number":

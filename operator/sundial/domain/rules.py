@@ -7,15 +7,17 @@ enums, ranges, ``displayName`` at most 255 characters — and refuses with reaso
 =======================  ===================================================================
 reason                   rule
 =======================  ===================================================================
-InvalidCronExpression    5 fields or a shorthand, Temporal's semantics, and it can fire
+InvalidCronExpression    5 fields, a shorthand or ``@every``, Temporal's semantics, and it can fire
 InvalidTimezone          a zone name of the IANA database (``zone_names``)
-IntervalTooShort         smallest gap over a full cron cycle, in the zone, DST included, less the jitter
+IntervalTooShort         smallest gap over a full cron cycle, in the zone, DST included, less the jitter,
+                         of each entry and of their union (``domain.schedule_rules``)
 BudgetExceeded           ``maxBudgetPerRunUSD`` at most the cap; ``policy.maxTotalBudgetUSD`` set and capped
                          where a SchedulePolicy says so
 WorkflowTypeNotAllowed   ``workflow.type`` among SUNDIAL_ALLOWED_WORKFLOW_TYPES (``domain.run_limits``)
 TaskQueueNotAllowed      ``workflow.taskQueue`` among SUNDIAL_ALLOWED_TASK_QUEUES
 TimeZoneNotAllowed       ``timeZone`` among a SchedulePolicy's allowedTimeZones
-InvalidSpec              ``endAt`` after ``startAt`` and, for a new spec, after now; durations parse and
+InvalidSpec              exactly one of ``schedule`` and ``schedules``; ``endAt`` after ``startAt`` and,
+                         for a new spec, after now; durations parse and
                          stay in range; attempts at most SUNDIAL_MAX_RETRY_ATTEMPTS; ``task`` xor
                          ``workflow.args``
 ScheduleLimitReached     per-namespace and per-creator quotas (:func:`quota_refusal`)
@@ -33,17 +35,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import lru_cache
 from importlib import resources
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sundial.domain.cron import GapReport, InvalidCronExpression, describe_gap, gap_report, parse_cron
-from sundial.domain.durations import format_duration
 from sundial.domain.messages import bounded
 from sundial.domain.models import ScheduleSpec
 from sundial.domain.run_limits import duration_problems, jitter_of, policy_problems, workflow_problems
+from sundial.domain.schedule_rules import interval_problems, parsed_whens
 from sundial.errors import SpecInvalid
 
 LIMIT_REACHED = "ScheduleLimitReached"
@@ -110,20 +111,14 @@ def spec_violations(spec: ScheduleSpec, limits: Limits, now: datetime, *, new: b
     ``new``: the spec was just written (admission, or a generation not reconciled yet); only then is
     an ``endAt`` already past refused, so a schedule whose window ends later is not turned Invalid.
     """
-    problems: list[SpecInvalid] = []
-    cron = zone = None
-    try:
-        cron = parse_cron(spec.schedule)
-    except InvalidCronExpression as exc:
-        problems.append(SpecInvalid("InvalidCronExpression", "spec.schedule", f"spec.schedule: {exc}"))
+    whens, problems = parsed_whens(spec)
+    zone = None
     try:
         zone = load_zone(spec.time_zone)
     except SpecInvalid as exc:
         problems.append(exc)
-    if cron is not None and zone is not None and limits.min_interval_minutes > 0:
-        jitter = jitter_of(spec)
-        problem = _interval_problem(spec.schedule, gap_report(cron, zone, now), zone, limits, jitter)
-        problems.extend([problem] if problem else [])
+    if whens is not None and zone is not None:
+        problems.extend(interval_problems(spec, whens, zone, limits.min_interval_minutes, now, jitter_of(spec)))
     if spec.max_budget_per_run_usd > limits.max_budget_usd:
         source = limits.source("max_budget_usd")
         whose = "the operator's" if source == SETTING_OF["max_budget_usd"] else "the"
@@ -172,31 +167,6 @@ def validated_spec(body: Mapping[str, Any] | None, limits: Limits, now: datetime
     spec = ScheduleSpec.from_body(body)
     validate_spec(spec, limits, now, new=new)
     return spec
-
-
-def _interval_problem(
-    expression: str, report: GapReport, zone: ZoneInfo, limits: Limits, jitter: timedelta = timedelta(0)
-) -> SpecInvalid | None:
-    """The smallest gap, less the jitter (one run delayed by all of it, the next by none), must reach the
-    minimum interval."""
-    limit = timedelta(minutes=limits.min_interval_minutes)
-    gap = report.gap
-    if gap is None or gap - jitter >= limit:
-        return None
-    if report.uniform:
-        how = f"runs every {describe_gap(gap)}"
-    elif report.dst:
-        how = f"has runs only {describe_gap(gap)} apart around daylight-saving changes in {zone.key}"
-    else:
-        how = f"has runs only {describe_gap(gap)} apart"
-    source = limits.source("min_interval_minutes")
-    minimum = f"the minimum interval is {limits.min_interval_minutes} min ({source})"
-    if gap >= limit:
-        closest = describe_gap(max(gap - jitter, timedelta(0)))
-        message = (f'spec.jitter: "{expression}" {how}, and a jitter of {format_duration(jitter)} can bring two '
-                   f"runs {closest} apart; {minimum}")
-        return SpecInvalid("IntervalTooShort", "spec.jitter", message)
-    return SpecInvalid("IntervalTooShort", "spec.schedule", f'spec.schedule: "{expression}" {how}; {minimum}')
 
 
 def _invalid(field: str, detail: str) -> SpecInvalid:

@@ -59,6 +59,12 @@ def number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
+def _when(spec: Mapping[str, Any]) -> str:
+    """spec.schedule, or the entries of spec.schedules joined by "; "."""
+    several = spec.get("schedules")
+    return str(spec.get("schedule") or ("; ".join(map(str, several)) if isinstance(several, list) else ""))
+
+
 def _epoch(value: Any) -> float | None:
     if not isinstance(value, str) or not value:
         return None
@@ -141,7 +147,7 @@ def metrics_from_body(body: Mapping[str, Any]) -> ScheduleMetrics:
     return ScheduleMetrics(
         namespace=str(meta.get("namespace") or ""), schedule=str(meta.get("name") or ""),
         temporal_schedule_id=str((status.get("temporal") or {}).get("scheduleId") or ""),
-        timezone=str(spec.get("timeZone") or "UTC"), cron=str(spec.get("schedule") or ""),
+        timezone=str(spec.get("timeZone") or "UTC"), cron=_when(spec),
         paused_reason=_PAUSE_REASONS.get(str(paused.get("reason")), "") if paused.get("status") == "True" else "",
         next_run=_epoch(status.get("nextRunTime")), last_run=_epoch(status.get("lastRunTime")),
         last_success=_epoch(status.get("lastSuccessfulTime")),

@@ -11,9 +11,11 @@ from datetime import timedelta
 
 from sundial.domain.conditions import USER_REQUESTED
 from sundial.domain.contract import run_envelope
+from sundial.domain.cron import Interval
 from sundial.domain.desired import DesiredSchedule, ScheduleIdentity, task_input
 from sundial.domain.durations import parse_duration
 from sundial.domain.models import MAX_CATCHUP_WINDOW, MAX_JITTER, ScheduleSpec
+from sundial.domain.schedule_rules import spec_whens
 from sundial.domain.status import PauseState
 
 
@@ -45,7 +47,8 @@ def desired_from_spec(
     spec: ScheduleSpec, identity: ScheduleIdentity, defaults: WorkflowDefaults, creator: str,
     pause: PauseState | None,
 ) -> DesiredSchedule:
-    """The whole Temporal schedule for this spec; ``pause`` is the effective pause decided by the caller."""
+    """The whole Temporal schedule for this spec (which passed the rules); ``pause`` is the effective pause
+    decided by the caller. Crons and intervals go to Temporal separately, in the spec's order."""
     workflow = spec.workflow
     if spec.task is not None:
         args: tuple[object, ...] = (
@@ -58,8 +61,10 @@ def desired_from_spec(
     else:  # Sundial's envelope first, then the user's arguments: identity and budget cannot be forged
         envelope = run_envelope(identity.schedule_id, identity.namespace, creator, spec.max_budget_per_run_usd)
         args = (envelope, *(workflow.args or ()))
+    whens = spec_whens(spec)
     return DesiredSchedule(
-        cron=spec.schedule,
+        crons=tuple(text for (_, text), when in zip(spec.whens, whens, strict=True) if not isinstance(when, Interval)),
+        intervals=tuple(when for when in whens if isinstance(when, Interval)),
         time_zone=spec.time_zone,
         start_at=spec.start_at,
         end_at=spec.end_at,

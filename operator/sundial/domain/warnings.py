@@ -13,13 +13,23 @@ Pure: ``now`` is a parameter.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sundial.domain.cron import CronExpression, InvalidCronExpression, describe_gap, fire_times, gap_report, parse_cron
+from sundial.domain.cron import (
+    CronExpression,
+    InvalidCronExpression,
+    When,
+    describe_gap,
+    fire_times,
+    gap_report,
+    union_gap,
+)
 from sundial.domain.durations import InvalidDuration, parse_duration
 from sundial.domain.models import PolicySpec, ScheduleSpec
+from sundial.domain.schedule_rules import spec_whens
 
 HORIZON_DAYS = 400  # a little over a year: every DST change of the zone comes once
 
@@ -27,12 +37,15 @@ HORIZON_DAYS = 400  # a little over a year: every DST change of the zone comes o
 def spec_warnings(spec: ScheduleSpec, now: datetime) -> list[str]:
     """Every warning for a spec that passed the rules (an unparsable cron or zone gives none)."""
     try:
-        cron = parse_cron(spec.schedule)
+        whens = spec_whens(spec)
         zone = ZoneInfo(spec.time_zone)
     except (InvalidCronExpression, ValueError, OSError):
         return []
-    found = dst_warnings(spec.schedule, cron, zone, now)
-    found += catchup_warnings(spec, cron, zone, now)
+    found = []
+    for (field, text), when in zip(spec.whens, whens, strict=True):
+        if isinstance(when, CronExpression):
+            found += dst_warnings(text, when, zone, now, field)
+    found += catchup_warnings(spec, whens, zone, now)
     found += budget_warnings(spec)
     return found
 
@@ -58,7 +71,8 @@ def _changes(zone: ZoneInfo, start: date, days: int) -> tuple[date, ...]:
     return tuple(found)
 
 
-def dst_warnings(expression: str, cron: CronExpression, zone: ZoneInfo, now: datetime) -> list[str]:
+def dst_warnings(expression: str, cron: CronExpression, zone: ZoneInfo, now: datetime,
+                 field: str = "spec.schedule") -> list[str]:
     """The next date a DST change makes the schedule run twice, and the next it skips a run.
 
     Compares, on each day with an offset change, the runs Temporal makes (``fire_times``) with
@@ -82,10 +96,10 @@ def dst_warnings(expression: str, cron: CronExpression, zone: ZoneInfo, now: dat
             break
     found = []
     if twice:
-        found.append(f'spec.schedule: "{expression}" in {zone.key} runs twice at {_times(twice[1])} on '
+        found.append(f'{field}: "{expression}" in {zone.key} runs twice at {_times(twice[1])} on '
                      f"{twice[0].isoformat()}: that wall-clock time repeats when daylight-saving time ends")
     if skipped:
-        found.append(f'spec.schedule: "{expression}" in {zone.key} does not run at {_times(skipped[1])} on '
+        found.append(f'{field}: "{expression}" in {zone.key} does not run at {_times(skipped[1])} on '
                      f"{skipped[0].isoformat()}: that wall-clock time is skipped when daylight-saving time starts")
     return found
 
@@ -94,7 +108,7 @@ def _times(walls: list[str]) -> str:
     return ", ".join(walls[:3]) + (f" (and {len(walls) - 3} more)" if len(walls) > 3 else "")
 
 
-def catchup_warnings(spec: ScheduleSpec, cron: CronExpression, zone: ZoneInfo, now: datetime) -> list[str]:
+def catchup_warnings(spec: ScheduleSpec, whens: Sequence[When], zone: ZoneInfo, now: datetime) -> list[str]:
     """A catch-up window shorter than the smallest gap between runs: a run missed by more is lost.
 
     Only a window someone chose: the default (1h, which the apiserver fills in before admission)
@@ -106,7 +120,8 @@ def catchup_warnings(spec: ScheduleSpec, cron: CronExpression, zone: ZoneInfo, n
         window = parse_duration(spec.policy.catchup_window)
     except InvalidDuration:
         return []
-    gap = gap_report(cron, zone, now).gap
+    gap = (gap_report(whens[0], zone, now).gap if len(whens) == 1 and isinstance(whens[0], CronExpression)
+           else union_gap(whens, zone, now).gap)
     if gap is None or window >= gap:
         return []
     return [f"spec.policy.catchupWindow: {spec.policy.catchup_window} is shorter than the {describe_gap(gap)} "

@@ -5,12 +5,16 @@ Temporal does not run classic (Vixie) cron: a time matches only when *all* five 
 the semantics Temporal will apply, so this package parses the five fields as Temporal's parser
 does (:mod:`.parse`), ports the server's calendar walk with its daylight-saving quirks
 (:mod:`.walk`), and finds the smallest gap between runs over a full cycle (:mod:`.gap`).
+Temporal's ``@every`` intervals (:mod:`.interval`) and the union of several specs in one
+schedule (:mod:`.union`) are read the same way.
 The semantics and the DST behaviour are described in ``docs/cron.md``.
 """
 
 from sundial.domain.cron.expression import MAX_YEAR, CronExpression, InvalidCronExpression
 from sundial.domain.cron.gap import HORIZON_YEARS, GapReport, describe_gap, gap_report, minimum_gap
+from sundial.domain.cron.interval import Interval, interval_fire_times, is_interval, parse_interval
 from sundial.domain.cron.parse import MAX_LENGTH, SHORTHANDS, parse_cron
+from sundial.domain.cron.union import UnionGap, When, union_fire_times, union_gap
 from sundial.domain.cron.walk import fire_times
 
 __all__ = [
@@ -20,10 +24,18 @@ __all__ = [
     "SHORTHANDS",
     "CronExpression",
     "GapReport",
+    "Interval",
     "InvalidCronExpression",
+    "UnionGap",
+    "When",
     "describe_gap",
     "fire_times",
     "gap_report",
+    "interval_fire_times",
+    "is_interval",
     "minimum_gap",
     "parse_cron",
+    "parse_interval",
+    "union_fire_times",
+    "union_gap",
 ]

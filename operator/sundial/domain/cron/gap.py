@@ -178,9 +178,9 @@ def minimum_gap(cron: CronExpression, zone: ZoneInfo, now: datetime) -> timedelt
 
 def describe_gap(gap: timedelta) -> str:
     """A short human phrase: "5 min", "90 min", "3 h 30 min", "7 days"."""
-    minutes = int(gap.total_seconds() // 60)
+    minutes, seconds = divmod(int(gap.total_seconds()), 60)
     if minutes < 120:
-        return f"{minutes} min"
+        return f"{minutes} min" + (f" {seconds} s" if seconds else "") if minutes else f"{seconds} s"
     hours, rest = divmod(minutes, 60)
     if hours < 48:
         return f"{hours} h" + (f" {rest} min" if rest else "")

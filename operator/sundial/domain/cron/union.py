@@ -1,0 +1,197 @@
+"""Several specs in one schedule (``spec.schedules``): the runs Temporal makes, and their smallest gap.
+
+Temporal fires at the union of its calendars and intervals, one run per instant (two specs
+naming the same second make one run). The minimum-interval rule applies to that union:
+``0 * * * *`` and ``5 * * * *`` are each hourly, together 5 minutes apart.
+
+Exact over the same 28-year horizon as :mod:`.gap`. The crons' runs are gathered day by day:
+a day at one UTC offset is plain arithmetic on the merged times of the crons matching it
+(cached per set of crons); the days around each offset change are walked as Temporal walks
+them. An interval is a lattice in UTC seconds, so its distance to any run is a remainder,
+and two intervals' closest runs follow from the gcd of their periods.
+"""
+
+from __future__ import annotations
+
+import heapq
+from bisect import bisect_left
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+from itertools import pairwise
+from math import gcd
+from zoneinfo import ZoneInfo
+
+from sundial.domain.cron.expression import MAX_YEAR, CronExpression
+from sundial.domain.cron.gap import HORIZON_YEARS, _matching_days, _transitions, _walk
+from sundial.domain.cron.interval import Interval, interval_fire_times
+from sundial.domain.cron.walk import EPOCH_DAY, epoch, fire_times, go_date, offset
+
+When = CronExpression | Interval
+Pair = tuple[int, int, int]  # (gap in seconds, index of one spec, index of the other)
+_NEVER: Pair = (10**15, -1, -1)
+
+
+def union_fire_times(specs: Sequence[When], zone: ZoneInfo, start: datetime, end: datetime) -> Iterator[datetime]:
+    """Every run of the union with ``start <= t < end``, in order, once per instant."""
+    streams = [fire_times(s, zone, start, end) if isinstance(s, CronExpression) else interval_fire_times(s, start, end)
+               for s in specs]
+    previous = None
+    for moment in heapq.merge(*streams):
+        if moment != previous:
+            yield moment
+        previous = moment
+
+
+@dataclass(frozen=True)
+class UnionGap:
+    """The smallest gap between two consecutive runs of the union, and which two specs make it."""
+
+    gap: timedelta | None  # None when the union runs fewer than twice in the horizon
+    first: int = -1  # index (in the list given) of one spec of the closest pair
+    second: int = -1  # and of the other (the same index when both runs are one spec's)
+
+
+def union_gap(specs: Sequence[When], zone: ZoneInfo, now: datetime) -> UnionGap:
+    """The smallest gap of all the specs' runs together, DST included, over 28 years from ``now``'s year."""
+    first_year = datetime.fromtimestamp(epoch(now), zone).year
+    crons = tuple((i, s) for i, s in enumerate(specs) if isinstance(s, CronExpression))
+    intervals = [(i, s) for i, s in enumerate(specs) if isinstance(s, Interval)]
+    best = _NEVER
+    fires: list[_Segment] = []
+    if crons:
+        result, fires = _cron_union(tuple(c for _, c in crons), zone, first_year)
+        best = min(best, (result[0], crons[result[1]][0], crons[result[2]][0]) if result[1] >= 0 else _NEVER)
+    for n, (i, interval) in enumerate(intervals):
+        every = int(interval.every.total_seconds())
+        best = min(best, (every, i, i))
+        for j, other in intervals[n + 1:]:
+            best = min(best, (_lattice_gap(interval, other), i, j))
+        for segment in fires:
+            gap, owner = segment.distance(interval)
+            if owner >= 0:
+                best = min(best, (gap, crons[owner][0], i))
+    if best[1] < 0:
+        return UnionGap(None)
+    return UnionGap(timedelta(seconds=best[0]), min(best[1], best[2]), max(best[1], best[2]))
+
+
+def _lattice_gap(a: Interval, b: Interval) -> int:
+    """Closest distinct runs of two intervals: their differences are every multiple of gcd plus the offsets'."""
+    every_a, every_b = int(a.every.total_seconds()), int(b.every.total_seconds())
+    step = gcd(every_a, every_b)
+    rest = int((a.offset - b.offset).total_seconds()) % step
+    return step if rest == 0 else min(rest, step - rest)
+
+
+def _circular(x: int, target: int, every: int) -> int:
+    distance = (x - target) % every
+    return min(distance, every - distance)
+
+
+@dataclass(frozen=True)
+class _Day:
+    """The merged runs of the crons matching one kind of day: minutes after midnight with their owner."""
+
+    tods: tuple[int, ...]
+    owners: tuple[int, ...]
+    inner: Pair  # smallest gap between two runs of the day
+
+
+@lru_cache(maxsize=1024)
+def _residues(day: _Day, every: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The day's runs modulo ``every`` seconds, sorted and deduplicated, with their owners."""
+    seen: dict[int, int] = {}
+    for tod, owner in zip(day.tods, day.owners, strict=True):
+        seen.setdefault(tod * 60 % every, owner)
+    keys = tuple(sorted(seen))
+    return keys, tuple(seen[k] for k in keys)
+
+
+def _day_kind(crons: tuple[CronExpression, ...], mask: int) -> _Day:
+    merged: dict[int, int] = {}
+    for i, cron in enumerate(crons):
+        if mask >> i & 1:
+            for tod in cron.times_of_day:
+                merged.setdefault(tod, i)
+    tods = tuple(sorted(merged))
+    inner = min(((60 * (b - a), merged[a], merged[b]) for a, b in pairwise(tods)),
+                default=_NEVER)
+    return _Day(tods, tuple(merged[t] for t in tods), inner)
+
+
+@dataclass(frozen=True)
+class _Segment:
+    """Runs of one day at one offset (``base`` + the day's minutes) or walked instants around a change."""
+
+    first: tuple[int, int]  # (instant, owner)
+    last: tuple[int, int]
+    inner: Pair
+    day: _Day | None = None
+    base: int = 0
+    walked: tuple[tuple[int, int], ...] = ()
+
+    def distance(self, interval: Interval) -> tuple[int, int]:
+        """Closest non-zero distance from one of these runs to a run of ``interval``, and that run's owner."""
+        every, phase = int(interval.every.total_seconds()), int(interval.offset.total_seconds())
+        if self.day is None:
+            found = [(_circular(t, phase, every), o) for t, o in self.walked if (t - phase) % every]
+            return min(found, default=(0, -1))
+        keys, owners = _residues(self.day, every)
+        target = (phase - self.base) % every
+        at = bisect_left(keys, target)
+        found = []
+        for k in (at - 1, at, at + 1):
+            if keys[k % len(keys)] != target:
+                found.append((_circular(keys[k % len(keys)], target, every), owners[k % len(keys)]))
+        return min(found, default=(0, -1))
+
+
+def _cron_union(crons: tuple[CronExpression, ...], zone: ZoneInfo, first_year: int) -> tuple[Pair, list[_Segment]]:
+    """The closest consecutive runs of the crons together (indices into ``crons``), and their runs by day."""
+    last_year = min(first_year + HORIZON_YEARS, MAX_YEAR)
+    masks: dict[int, int] = {}
+    for i, cron in enumerate(crons):
+        for day in _matching_days(cron, first_year, last_year):
+            masks[day - EPOCH_DAY] = masks.get(day - EPOCH_DAY, 0) | 1 << i
+    near: set[int] = set()  # days (since 1970, local) within a day of an offset change: walked, not computed
+    for instant, before, _ in _transitions(zone, first_year, last_year):
+        day = (instant + before) // 86400
+        near.update((day - 1, day, day + 1))
+    segments: list[_Segment] = []
+    walked: set[int] = set()
+    kinds: dict[int, _Day] = {}
+    for day in sorted(masks):
+        if day in near:
+            if day not in walked:
+                segments.extend(_walk_block(crons, zone, day, near, walked, last_year))
+            continue
+        kind = kinds.get(masks[day]) or kinds.setdefault(masks[day], _day_kind(crons, masks[day]))
+        base = day * 86400 - offset(zone, day * 86400)
+        first, last = kind.tods[0], kind.tods[-1]
+        segments.append(_Segment((base + 60 * first, kind.owners[0]), (base + 60 * last, kind.owners[-1]),
+                                 kind.inner, kind, base))
+    best = min((s.inner for s in segments), default=_NEVER)
+    for a, b in pairwise(segments):
+        best = min(best, (b.first[0] - a.last[0], a.last[1], b.first[1]))
+    return best, segments
+
+
+def _walk_block(crons: tuple[CronExpression, ...], zone: ZoneInfo, day: int, near: set[int], walked: set[int],
+                last_year: int) -> list[_Segment]:
+    """The runs of a block of consecutive days near offset changes, as Temporal walks them."""
+    end_day = day
+    while end_day + 1 in near:
+        end_day += 1
+    walked.update(range(day, end_day + 1))
+    start, end = go_date(zone, day * 86400), go_date(zone, (end_day + 1) * 86400)
+    merged: dict[int, int] = {}
+    for i, cron in enumerate(crons):
+        for instant in _walk(cron, zone, start, end - 1, last_year):
+            merged.setdefault(instant, i)
+    runs = tuple(sorted(merged.items()))
+    if not runs:
+        return []
+    inner = min(((b[0] - a[0], a[1], b[1]) for a, b in pairwise(runs)), default=_NEVER)
+    return [_Segment(runs[0], runs[-1], inner, walked=runs)]
