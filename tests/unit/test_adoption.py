@@ -19,6 +19,7 @@ from sundial.domain.adoption import (
 from sundial.domain.cron import parse_cron
 from sundial.domain.desired import ScheduleIdentity
 from sundial.domain.models import ScheduleSpec
+from sundial.domain.schedule_rules import spec_whens
 
 ME = ScheduleIdentity("cluster-a", "team", "report", "uid-1")
 # what Temporal shows for "*/5 9-17 * * 1-5" (seen on the dev server)
@@ -62,16 +63,30 @@ def test_the_imported_spec_is_a_valid_schedule_with_what_changes_noted() -> None
 
 def test_what_a_schedule_cannot_express_is_refused_with_every_reason() -> None:
     with pytest.raises(NotExpressible) as refused:
-        spec_from_foreign(foreign(calendars=(WORKDAYS, WORKDAYS), intervals=1, skips=2, args=None,
+        spec_from_foreign(foreign(calendars=(WORKDAYS, {**WORKDAYS, "year": ((2027, 2027, 1),)}), skips=2, args=None,
                                   extras=("a workflow memo",)))
     assert refused.value.reasons == [
-        "it has 2 calendars (a Schedule has one cron expression)",
-        "it has 1 interval spec(s) (a Schedule has a cron expression)",
+        "its calendar 2 is limited to certain years",
         "it has 2 exclusion calendar(s) (skip)",
         "its workflow arguments are in an encoding Sundial cannot read (not JSON)",
         "its action sets a workflow memo"]
     with pytest.raises(NotExpressible, match="its action is ScheduleActionSomething, not starting a workflow"):
         spec_from_foreign(foreign(action_kind="ScheduleActionSomething"))
+    eleven = tuple((timedelta(hours=n + 2), timedelta(0)) for n in range(11))
+    with pytest.raises(NotExpressible, match=r"it has 11 calendars and intervals \(spec.schedules takes at most 10\)"):
+        spec_from_foreign(foreign(calendars=(), intervals=eleven))
+
+
+def test_several_calendars_and_intervals_become_spec_schedules() -> None:
+    weekend = {**WORKDAYS, "hour": ((12, 12, 1),), "day_of_week": ((0, 0, 1), (6, 6, 1))}
+    spec, _ = spec_from_foreign(foreign(calendars=(WORKDAYS, weekend),
+                                        intervals=((timedelta(minutes=90), timedelta(minutes=15)),)))
+    assert "schedule" not in spec
+    assert spec["schedules"] == ["*/5 9-17 * * 1-5", "*/5 12 * * 0,6", "@every 1h30m/15m"]
+    assert [type(when).__name__ for when in spec_whens(ScheduleSpec.from_body(spec))] == [
+        "CronExpression", "CronExpression", "Interval"]
+    alone, _ = spec_from_foreign(foreign(calendars=(), intervals=((timedelta(days=2), timedelta(0)),)))
+    assert alone["schedule"] == "@every 48h" and "schedules" not in alone
 
 
 def test_only_a_schedule_no_other_owner_claims_may_be_adopted() -> None:

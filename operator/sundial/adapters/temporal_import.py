@@ -7,6 +7,7 @@ the gateway (``TemporalGateway.describe_foreign``) does the call.
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 from temporalio.api.common.v1 import Payload
@@ -57,7 +58,8 @@ def foreign_from_description(schedule_id: str, description: ScheduleDescription,
     spec, action, policy, state = schedule.spec, schedule.action, schedule.policy, schedule.state
     common: dict[str, Any] = dict(
         schedule_id=schedule_id, memo=memo, calendars=tuple(_calendar(c) for c in spec.calendars),
-        intervals=len(spec.intervals), skips=len(spec.skip), cron_expressions=tuple(spec.cron_expressions),
+        intervals=tuple((i.every, i.offset or timedelta(0)) for i in spec.intervals), skips=len(spec.skip),
+        cron_expressions=tuple(spec.cron_expressions),
         overlap=_OVERLAP.get(policy.overlap.name, policy.overlap.name), catchup_window=policy.catchup_window,
         pause_on_failure=policy.pause_on_failure, time_zone=spec.time_zone_name or "", start_at=spec.start_at,
         end_at=spec.end_at, jitter=spec.jitter or None, paused=state.paused, note=state.note or "",

@@ -28,9 +28,10 @@ from sundial.domain.adoption import (
     adoption_refusal,
     spec_from_foreign,
 )
-from sundial.domain.cron import InvalidCronExpression, parse_cron
+from sundial.domain.cron import InvalidCronExpression
 from sundial.domain.desired import ScheduleIdentity
 from sundial.domain.models import ScheduleSpec
+from sundial.domain.schedule_rules import spec_whens
 from sundial.errors import SpecInvalid, SundialError, TemporalError
 from sundial.settings import load_settings
 from sundial.worker.command import exit_now
@@ -85,8 +86,7 @@ async def _import(args: argparse.Namespace) -> int:
         raise CommandError(f"Temporal schedule {args.schedule_id} cannot be adopted: {refusal}")
     try:
         spec, notes = spec_from_foreign(foreign)
-        ScheduleSpec.from_body(spec)
-        parse_cron(spec["schedule"])
+        spec_whens(ScheduleSpec.from_body(spec))
     except (NotExpressible, SpecInvalid, InvalidCronExpression) as exc:
         raise CommandError(str(exc)) from exc
     sys.stdout.write(document(args.schedule_id, namespace, name, spec, notes))

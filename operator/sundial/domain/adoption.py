@@ -19,6 +19,7 @@ from sundial.domain.desired import (
     identity_from_memo,
     parse_schedule_id,
 )
+from sundial.domain.models import MAX_SCHEDULES
 from sundial.domain.status import Status, status_of
 
 Range = tuple[int, int, int]  # Temporal's (start, end, step); end < start means just start
@@ -49,7 +50,7 @@ class ForeignSchedule:
     schedule_id: str
     memo: dict[str, str]
     calendars: tuple[dict[str, tuple[Range, ...]], ...] = ()
-    intervals: int = 0
+    intervals: tuple[tuple[timedelta, timedelta], ...] = ()  # (every, offset)
     skips: int = 0
     cron_expressions: tuple[str, ...] = ()
     action_kind: str = "start workflow"  # anything else cannot be imported
@@ -116,24 +117,33 @@ def _stamp(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
+def _whens(foreign: ForeignSchedule) -> tuple[list[str], list[str]]:
+    """The crons and ``@every`` intervals of the schedule (``schedule`` or ``schedules``), and what cannot be said."""
+    whens, reasons = list(foreign.cron_expressions), []
+    for number, calendar in enumerate(foreign.calendars, 1):
+        cron, problems = calendar_cron(calendar)
+        which = "its calendar" if len(foreign.calendars) == 1 else f"its calendar {number}"
+        reasons += [f"{which} {p}" for p in problems]
+        whens += [cron] if cron else []
+    for every, phase in foreign.intervals:
+        whens.append(f"@every {_duration(every)}" + (f"/{_duration(phase)}" if phase else ""))
+    count = len(foreign.cron_expressions) + len(foreign.calendars) + len(foreign.intervals)
+    if count > MAX_SCHEDULES:
+        reasons.append(f"it has {count} calendars and intervals (spec.schedules takes at most {MAX_SCHEDULES})")
+    if foreign.skips:
+        reasons.append(f"it has {foreign.skips} exclusion calendar(s) (skip)")
+    if not count:
+        reasons.append("it has no calendar: it never fires on its own")
+    return whens, reasons
+
+
 def spec_from_foreign(foreign: ForeignSchedule) -> tuple[dict[str, Any], list[str]]:
     """The equivalent ``spec`` and notes on what changes; NotExpressible lists what cannot be said."""
     reasons: list[str] = []
     if foreign.action_kind != "start workflow":
         reasons.append(f"its action is {foreign.action_kind}, not starting a workflow")
-    if len(foreign.calendars) + len(foreign.cron_expressions) > 1:
-        reasons.append(f"it has {len(foreign.calendars) + len(foreign.cron_expressions)} calendars "
-                       "(a Schedule has one cron expression)")
-    if foreign.intervals:
-        reasons.append(f"it has {foreign.intervals} interval spec(s) (a Schedule has a cron expression)")
-    if foreign.skips:
-        reasons.append(f"it has {foreign.skips} exclusion calendar(s) (skip)")
-    if not foreign.calendars and not foreign.cron_expressions and not foreign.intervals:
-        reasons.append("it has no calendar: it never fires on its own")
-    cron = foreign.cron_expressions[0] if foreign.cron_expressions else None
-    if foreign.calendars and len(foreign.calendars) == 1:
-        cron, problems = calendar_cron(foreign.calendars[0])
-        reasons += [f"its calendar {p}" for p in problems]
+    whens, problems = _whens(foreign)
+    reasons += problems
     if foreign.args is None:
         reasons.append("its workflow arguments are in an encoding Sundial cannot read (not JSON)")
     if foreign.retry_other:
@@ -143,13 +153,13 @@ def spec_from_foreign(foreign: ForeignSchedule) -> tuple[dict[str, Any], list[st
     reasons += [f"its action sets {extra}" for extra in foreign.extras]
     if reasons:
         raise NotExpressible(foreign.schedule_id, reasons)
-    assert cron is not None
     notes: list[str] = []
     workflow: dict[str, Any] = {"type": foreign.workflow_type, "taskQueue": foreign.task_queue,
                                 "args": list(foreign.args or ())}
     if foreign.retry_maximum_attempts is not None:
         workflow["retry"] = {"maximumAttempts": foreign.retry_maximum_attempts}
-    spec: dict[str, Any] = {"schedule": cron, "timeZone": foreign.time_zone or "UTC", "workflow": workflow,
+    spec: dict[str, Any] = {**({"schedule": whens[0]} if len(whens) == 1 else {"schedules": whens}),
+                            "timeZone": foreign.time_zone or "UTC", "workflow": workflow,
                             "policy": {"overlap": foreign.overlap}}
     if foreign.catchup_window:
         spec["policy"]["catchupWindow"] = _duration(foreign.catchup_window)
