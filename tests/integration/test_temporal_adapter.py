@@ -88,7 +88,7 @@ async def test_creating_an_existing_id_raises_already_exists(gateway: TemporalGa
     assert gateway.calls["create"] == {"ok": 1, "error": 1}
 
 
-@pytest.mark.parametrize(("change", "message"), [({"cron": "0 25 * * *"}, "Hour is not in range"),
+@pytest.mark.parametrize(("change", "message"), [({"crons": ("0 25 * * *",)}, "Hour is not in range"),
                                                  ({"time_zone": "Asia/Tokio"}, "unknown time zone")])
 async def test_an_invalid_spec_is_rejected_with_the_servers_message(
         gateway: TemporalGateway, cluster: str, change: dict[str, str], message: str) -> None:

@@ -28,8 +28,8 @@ def spec(**change: Any) -> ScheduleSpec:
     return ScheduleSpec.from_body({k: v for k, v in body.items() if v is not None})
 
 
-def problems(limits: Limits = Limits(), **change: Any) -> list[SpecInvalid]:
-    return spec_violations(spec(**change), limits, NOW)
+def problems(limits: Limits | None = None, **change: Any) -> list[SpecInvalid]:
+    return spec_violations(spec(**change), limits or Limits(), NOW)
 
 
 @pytest.mark.parametrize(("change", "reason", "field", "message"), [
