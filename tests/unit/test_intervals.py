@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from zoneinfo import ZoneInfo
@@ -76,6 +77,21 @@ def test_the_union_fires_once_per_instant_in_order() -> None:
     assert [r.strftime("%H:%M") for r in runs] == ["12:00", "12:30", "13:00", "13:30"]
 
 
+def random_specs(seed: int) -> list[str]:
+    """Two or three crons and intervals, seeded: hours and minutes lists, steps, weekdays, offsets."""
+    pick = random.Random(seed)
+    specs = []
+    for _ in range(pick.randint(2, 3)):
+        if pick.random() < 0.3:
+            every = pick.choice([45, 90, 100, 150, 420])
+            specs.append(f"@every {every}m/{pick.randrange(every)}m")
+        else:
+            minutes = ",".join(map(str, sorted(pick.sample(range(60), pick.randint(1, 2)))))
+            hours = pick.choice(["*", "*/2", "*/3", "1-5", "0,2,12", "9-17/4"])
+            specs.append(f"{minutes} {hours} * * {pick.choice(['*', '1-5', '0,6', '0'])}")
+    return specs
+
+
 def parse(text: str) -> When:
     return parse_interval(text) if text.startswith("@every") else parse_cron(text)
 
@@ -103,6 +119,10 @@ def test_the_smallest_gap_of_the_union(texts: list[str], zone: ZoneInfo, gap: ti
     (["15 2 * * *", "45 1 * * 0"], NEW_YORK),
     (["0 */3 * * *", "@every 5h/1h"], ZoneInfo("Europe/Berlin")),
     (["0 9 1 * *", "0 8 * * 1"], ZoneInfo("Australia/Lord_Howe")),  # half-hour DST changes
+    (["0 23 * * 6", "0 12 * * 0", "30 0 * * 0"], ZoneInfo("America/Santiago")),  # days starting in a gap
+    (["0 */3 * * *", "@every 5h/1h", "45 1 * * *"], ZoneInfo("Australia/Lord_Howe")),
+    *[(random_specs(seed), ZoneInfo(zone)) for seed, zone in enumerate(
+        ["America/New_York", "Europe/Berlin", "America/Santiago", "Asia/Kolkata", "Australia/Adelaide", "UTC"])],
 ])
 def test_the_union_gap_is_the_smallest_gap_between_the_runs_it_names(texts: list[str], zone: ZoneInfo) -> None:
     """A brute-force check over the runs themselves: two years covering every change in the zone."""

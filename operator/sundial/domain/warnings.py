@@ -121,7 +121,7 @@ def catchup_warnings(spec: ScheduleSpec, whens: Sequence[When], zone: ZoneInfo, 
     except InvalidDuration:
         return []
     gap = (gap_report(whens[0], zone, now).gap if len(whens) == 1 and isinstance(whens[0], CronExpression)
-           else union_gap(whens, zone, now).gap)
+           else union_gap(whens, zone, now, dst=False).gap)  # a warning: DST's hour does not matter
     if gap is None or window >= gap:
         return []
     return [f"spec.policy.catchupWindow: {spec.policy.catchup_window} is shorter than the {describe_gap(gap)} "

@@ -16,9 +16,8 @@ from __future__ import annotations
 import heapq
 from bisect import bisect_left
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from functools import lru_cache
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from itertools import pairwise
 from math import gcd
 from zoneinfo import ZoneInfo
@@ -53,23 +52,31 @@ class UnionGap:
     second: int = -1  # and of the other (the same index when both runs are one spec's)
 
 
-def union_gap(specs: Sequence[When], zone: ZoneInfo, now: datetime) -> UnionGap:
-    """The smallest gap of all the specs' runs together, DST included, over 28 years from ``now``'s year."""
+def union_gap(specs: Sequence[When], zone: ZoneInfo, now: datetime, *, dst: bool = True) -> UnionGap:
+    """The smallest gap of all the specs' runs together over 28 years from ``now``'s year.
+
+    ``dst``: walk the days around each offset change as Temporal does (exact); False reads them
+    like any other day (cheaper: for a warning, not for a refusal).
+    """
     first_year = datetime.fromtimestamp(epoch(now), zone).year
-    crons = tuple((i, s) for i, s in enumerate(specs) if isinstance(s, CronExpression))
-    intervals = [(i, s) for i, s in enumerate(specs) if isinstance(s, Interval)]
+    unique = list(dict.fromkeys(specs))  # equal specs make the same runs: count them once
+    index = [specs.index(s) for s in unique]
+    crons = tuple((index[n], s) for n, s in enumerate(unique) if isinstance(s, CronExpression))
+    intervals = [(index[n], s) for n, s in enumerate(unique) if isinstance(s, Interval)]
     best = _NEVER
     fires: list[_Segment] = []
     if crons:
-        result, fires = _cron_union(tuple(c for _, c in crons), zone, first_year)
+        floor = 1 if intervals else 60  # no two distinct runs are closer: crons run at whole minutes
+        result, fires = _cron_union(tuple(c for _, c in crons), zone, first_year, floor, dst)
         best = min(best, (result[0], crons[result[1]][0], crons[result[2]][0]) if result[1] >= 0 else _NEVER)
     for n, (i, interval) in enumerate(intervals):
         every = int(interval.every.total_seconds())
         best = min(best, (every, i, i))
         for j, other in intervals[n + 1:]:
             best = min(best, (_lattice_gap(interval, other), i, j))
-        for segment in fires:
-            gap, owner = segment.distance(interval)
+        residues = _Seen()
+        for segment in fires if best[0] > 1 else ():
+            gap, owner = segment.distance(interval, residues)
             if owner >= 0:
                 best = min(best, (gap, crons[owner][0], i))
     if best[1] < 0:
@@ -99,7 +106,6 @@ class _Day:
     inner: Pair  # smallest gap between two runs of the day
 
 
-@lru_cache(maxsize=1024)
 def _residues(day: _Day, every: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """The day's runs modulo ``every`` seconds, sorted and deduplicated, with their owners."""
     seen: dict[int, int] = {}
@@ -121,6 +127,14 @@ def _day_kind(crons: tuple[CronExpression, ...], mask: int) -> _Day:
     return _Day(tods, tuple(merged[t] for t in tods), inner)
 
 
+@dataclass
+class _Seen:
+    """Per interval: each kind of day's runs modulo the interval, and the distances already found."""
+
+    residues: dict[int, tuple[tuple[int, ...], tuple[int, ...]]] = field(default_factory=dict)
+    nearest: dict[tuple[int, int], tuple[int, int]] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class _Segment:
     """Runs of one day at one offset (``base`` + the day's minutes) or walked instants around a change."""
@@ -132,66 +146,111 @@ class _Segment:
     base: int = 0
     walked: tuple[tuple[int, int], ...] = ()
 
-    def distance(self, interval: Interval) -> tuple[int, int]:
-        """Closest non-zero distance from one of these runs to a run of ``interval``, and that run's owner."""
+    def distance(self, interval: Interval, cache: _Seen) -> tuple[int, int]:
+        """Closest non-zero distance from one of these runs to a run of ``interval``, and that run's owner
+        (``cache``: per interval, what a kind of day at a position against the interval gave)."""
         every, phase = int(interval.every.total_seconds()), int(interval.offset.total_seconds())
         if self.day is None:
             found = [(_circular(t, phase, every), o) for t, o in self.walked if (t - phase) % every]
             return min(found, default=(0, -1))
-        keys, owners = _residues(self.day, every)
         target = (phase - self.base) % every
-        at = bisect_left(keys, target)
-        found = []
-        for k in (at - 1, at, at + 1):
-            if keys[k % len(keys)] != target:
-                found.append((_circular(keys[k % len(keys)], target, every), owners[k % len(keys)]))
-        return min(found, default=(0, -1))
+        key = (id(self.day), target)
+        if key not in cache.nearest:
+            if id(self.day) not in cache.residues:
+                cache.residues[id(self.day)] = _residues(self.day, every)
+            keys, owners = cache.residues[id(self.day)]
+            at = bisect_left(keys, target)
+            found = [(_circular(keys[k % len(keys)], target, every), owners[k % len(keys)])
+                     for k in (at - 1, at, at + 1) if keys[k % len(keys)] != target]
+            cache.nearest[key] = min(found, default=(0, -1))
+        return cache.nearest[key]
 
 
-def _cron_union(crons: tuple[CronExpression, ...], zone: ZoneInfo, first_year: int) -> tuple[Pair, list[_Segment]]:
-    """The closest consecutive runs of the crons together (indices into ``crons``), and their runs by day."""
+def _cron_union(crons: tuple[CronExpression, ...], zone: ZoneInfo, first_year: int, floor: int,
+                dst: bool) -> tuple[Pair, list[_Segment]]:
+    """The closest consecutive runs of the crons together (indices into ``crons``), and their runs by day.
+
+    Days at one offset first (arithmetic); the days around offset changes are walked only while the
+    smallest gap found is above ``floor`` (nothing can be closer), so a dense union costs little.
+    """
     last_year = min(first_year + HORIZON_YEARS, MAX_YEAR)
     masks: dict[int, int] = {}
     for i, cron in enumerate(crons):
         for day in _matching_days(cron, first_year, last_year):
             masks[day - EPOCH_DAY] = masks.get(day - EPOCH_DAY, 0) | 1 << i
     near: set[int] = set()  # days (since 1970, local) within a day of an offset change: walked, not computed
-    for instant, before, _ in _transitions(zone, first_year, last_year):
+    for instant, before, _ in _transitions(zone, first_year, last_year) if dst else ():
         day = (instant + before) // 86400
         near.update((day - 1, day, day + 1))
     segments: list[_Segment] = []
-    walked: set[int] = set()
     kinds: dict[int, _Day] = {}
-    for day in sorted(masks):
-        if day in near:
-            if day not in walked:
-                segments.extend(_walk_block(crons, zone, day, near, walked, last_year))
-            continue
+    for day in sorted(masks.keys() - near):
         kind = kinds.get(masks[day]) or kinds.setdefault(masks[day], _day_kind(crons, masks[day]))
-        base = day * 86400 - offset(zone, day * 86400)
+        base = day * 86400 - offset(zone, day * 86400 + 43200)
         first, last = kind.tods[0], kind.tods[-1]
         segments.append(_Segment((base + 60 * first, kind.owners[0]), (base + 60 * last, kind.owners[-1]),
                                  kind.inner, kind, base))
+    best = _closest(segments)  # any two runs' distance bounds the smallest gap from above
+    walked: set[int] = set()
+    cache: dict[tuple[object, ...], tuple[tuple[int, int], ...]] = {}
+    for day in sorted(masks.keys() & near):
+        if best[0] <= floor:
+            return best, segments
+        if day not in walked:
+            block = _walk_block(crons, zone, day, near, walked, last_year, cache)
+            segments.extend(block)
+            best = min([best, *(segment.inner for segment in block)])
+    segments.sort(key=lambda segment: segment.first)
+    return _closest(segments), segments
+
+
+def _closest(segments: list[_Segment]) -> Pair:
     best = min((s.inner for s in segments), default=_NEVER)
     for a, b in pairwise(segments):
         best = min(best, (b.first[0] - a.last[0], a.last[1], b.first[1]))
-    return best, segments
+    return best
 
 
 def _walk_block(crons: tuple[CronExpression, ...], zone: ZoneInfo, day: int, near: set[int], walked: set[int],
-                last_year: int) -> list[_Segment]:
-    """The runs of a block of consecutive days near offset changes, as Temporal walks them."""
+                last_year: int, cache: dict[tuple[object, ...], tuple[tuple[int, int], ...]]) -> list[_Segment]:
+    """The runs of a block of consecutive days near offset changes, as Temporal walks them.
+
+    Blocks alike (same offsets and changes at the same moments, the same days matching) walk alike:
+    the walk is cached relative to the block's start, as :mod:`.gap` caches its windows.
+    """
     end_day = day
     while end_day + 1 in near:
         end_day += 1
     walked.update(range(day, end_day + 1))
     start, end = go_date(zone, day * 86400), go_date(zone, (end_day + 1) * 86400)
-    merged: dict[int, int] = {}
-    for i, cron in enumerate(crons):
-        for instant in _walk(cron, zone, start, end - 1, last_year):
-            merged.setdefault(instant, i)
-    runs = tuple(sorted(merged.items()))
+    key = _block_key(crons, zone, day, end_day, start, end)
+    if key not in cache or date.fromordinal(end_day + 1 + EPOCH_DAY).year >= last_year:
+        merged: dict[int, int] = {}
+        for i, cron in enumerate(crons):
+            for instant in _walk(cron, zone, start, end - 1, last_year):
+                merged.setdefault(instant - start, i)
+        cache[key] = tuple(sorted(merged.items()))
+    runs = tuple((start + t, owner) for t, owner in cache[key])
     if not runs:
         return []
     inner = min(((b[0] - a[0], a[1], b[1]) for a, b in pairwise(runs)), default=_NEVER)
     return [_Segment(runs[0], runs[-1], inner, walked=runs)]
+
+
+def _block_key(crons: tuple[CronExpression, ...], zone: ZoneInfo, day: int, end_day: int, start: int,
+               end: int) -> tuple[object, ...]:
+    """What the walk through a block depends on: offsets and their changes, and which days match (from the
+    day before, whose weekday a day starting in a gap is read with)."""
+    changes = tuple((t - start, before, after) for t, before, after in _changes_between(zone, start, end))
+    flags = []
+    for ordinal in range(day - 1 + EPOCH_DAY, end_day + 2 + EPOCH_DAY):
+        when = date.fromordinal(ordinal)
+        weekday = (when.weekday() + 1) % 7
+        flags.append(tuple((when.day in c.days_of_month, when.month in c.months, weekday in c.days_of_week)
+                           for c in crons))
+    return (end - start, offset(zone, start), changes, tuple(flags))
+
+
+def _changes_between(zone: ZoneInfo, start: int, end: int) -> list[tuple[int, int, int]]:
+    year = datetime.fromtimestamp(start, zone).year
+    return [c for c in _transitions(zone, year - 1, year + 1) if start <= c[0] < end]
