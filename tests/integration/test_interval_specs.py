@@ -6,12 +6,15 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 import pytest
 from temporalio.client import Client, ScheduleIntervalSpec, ScheduleUpdate, ScheduleUpdateInput
+from tests.integration.test_cron_differential import _matching_times
 
 from sundial.adapters.temporal import TemporalGateway
-from sundial.domain.cron import Interval, parse_cron, union_fire_times
+from sundial.adapters.temporal_mapping import build_schedule
+from sundial.domain.cron import Interval, When, parse_cron, union_fire_times, union_gap
 from sundial.domain.desired import DesiredSchedule, Recorded, ScheduleIdentity, plan, spec_hash
 from sundial.domain.rules import load_zone
 
@@ -98,3 +101,34 @@ async def test_crons_and_an_interval_together_and_an_edit_in_temporal_is_seen(
     edited = await gateway.describe(ident.schedule_id)
     assert plan(ident, desired, edited, Recorded(spec_hash(desired), created.fingerprint)).reasons == (
         "edited in Temporal outside Sundial",)
+
+
+UNIONS = [
+    (("0 9 * * 1-5", "0 12 * * 6,0"), (), "Europe/Paris"),
+    (("30 1 * * *", "0 3 * * *"), (), "America/New_York"),  # 30 min apart on the spring-forward night
+    (("0 */2 * * *",), (Interval(timedelta(hours=2), timedelta(hours=1)),), "Europe/Berlin"),
+    (("15 2 * * *", "0 23 * * 6"), (Interval(timedelta(minutes=100), timedelta(minutes=7)),), "America/Santiago"),
+    ((), (Interval(timedelta(minutes=90)), Interval(timedelta(hours=2), timedelta(minutes=30))), "Asia/Tokyo"),
+]
+
+
+@pytest.mark.parametrize(("crons", "intervals", "zone"), UNIONS)
+async def test_the_union_s_runs_and_smallest_gap_agree_with_temporal(
+        temporal_client: Client, cluster: str, crons: tuple[str, ...], intervals: tuple[Interval, ...],
+        zone: str) -> None:
+    """What Sundial sends, read back with the server's ListScheduleMatchingTimes over 13 months (every
+    offset change): run for run what ``union_fire_times`` says, and no gap smaller than ``union_gap``'s."""
+    ident = ScheduleIdentity(cluster, "team-a", "union", "uid-union")
+    desired = DesiredSchedule(crons=crons, intervals=intervals, time_zone=zone, workflow_type="NeverRuns",
+                              task_queue="never", workflow_id=ident.schedule_id, paused=True)
+    await temporal_client.create_schedule(ident.schedule_id, build_schedule(desired))
+    start, end = datetime(2026, 12, 1, tzinfo=UTC), datetime(2028, 1, 1, tzinfo=UTC)
+    try:
+        theirs = await _matching_times(temporal_client, ident.schedule_id, start, end)
+    finally:
+        await temporal_client.get_schedule_handle(ident.schedule_id).delete()
+    whens: list[When] = [*map(parse_cron, crons), *intervals]
+    ours = list(union_fire_times(whens, load_zone(zone), start + timedelta(seconds=1), end + timedelta(seconds=1)))
+    assert theirs == ours
+    smallest = union_gap(whens, load_zone(zone), start).gap
+    assert smallest is not None and smallest <= min(b - a for a, b in pairwise(theirs))

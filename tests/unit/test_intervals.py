@@ -130,3 +130,16 @@ def test_the_union_gap_is_the_smallest_gap_between_the_runs_it_names(texts: list
     runs = list(union_fire_times(specs, zone, NOW, NOW + timedelta(days=730)))
     brute = min(b - a for a, b in pairwise(runs))
     assert union_gap(specs, zone, NOW).gap == brute
+
+
+def test_in_a_union_each_spec_walks_from_the_union_s_last_run_as_temporal_does() -> None:
+    """Santiago's clocks jump at midnight: alone, a Saturday cron also runs on that Sunday (Temporal's walk
+    reads the missing midnight as Saturday); in a union whose other spec runs on the Sunday first, it
+    does not (Temporal's server agrees: tests/integration/test_interval_specs.py)."""
+    zone = ZoneInfo("America/Santiago")
+    start, end = datetime(2027, 9, 3, tzinfo=UTC), datetime(2027, 9, 8, tzinfo=UTC)
+    saturday = parse_cron("0 23 * * 6")
+    alone = [t.astimezone(zone).strftime("%a %H:%M") for t in union_fire_times([saturday], zone, start, end)]
+    assert alone == ["Sat 23:00", "Sun 23:00"]
+    together = union_fire_times([saturday, parse_cron("15 2 * * *")], zone, start, end)
+    assert "Sun 23:00" not in [t.astimezone(zone).strftime("%a %H:%M") for t in together]

@@ -13,19 +13,18 @@ and two intervals' closest runs follow from the gcd of their periods.
 
 from __future__ import annotations
 
-import heapq
 from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
 from math import gcd
 from zoneinfo import ZoneInfo
 
 from sundial.domain.cron.expression import MAX_YEAR, CronExpression
-from sundial.domain.cron.gap import HORIZON_YEARS, _matching_days, _transitions, _walk
-from sundial.domain.cron.interval import Interval, interval_fire_times
-from sundial.domain.cron.walk import EPOCH_DAY, epoch, fire_times, go_date, offset
+from sundial.domain.cron.gap import HORIZON_YEARS, _matching_days, _transitions
+from sundial.domain.cron.interval import Interval
+from sundial.domain.cron.walk import EPOCH_DAY, epoch, go_date, next_fire, offset
 
 When = CronExpression | Interval
 Pair = tuple[int, int, int]  # (gap in seconds, index of one spec, index of the other)
@@ -33,14 +32,66 @@ _NEVER: Pair = (10**15, -1, -1)
 
 
 def union_fire_times(specs: Sequence[When], zone: ZoneInfo, start: datetime, end: datetime) -> Iterator[datetime]:
-    """Every run of the union with ``start <= t < end``, in order, once per instant."""
-    streams = [fire_times(s, zone, start, end) if isinstance(s, CronExpression) else interval_fire_times(s, start, end)
-               for s in specs]
-    previous = None
-    for moment in heapq.merge(*streams):
-        if moment != previous:
-            yield moment
-        previous = moment
+    """Every run of the union with ``start <= t < end``, in order, once per instant.
+
+    As Temporal's ``rawNextTime`` finds them: each spec's next run after the union's previous one, the
+    earliest wins. Not a merge of each spec's own runs: around a DST change a cron's next run depends
+    on where the walk starts (see docs/cron.md), and in a union it starts at any spec's run.
+    """
+    crons = [s for s in specs if isinstance(s, CronExpression)]
+    intervals = [s for s in specs if isinstance(s, Interval)]
+    walk = _UnionWalk(crons, intervals, zone)
+    instant: int | None = -int(-epoch(start) // 1) - 1
+    stop = epoch(end)
+    while instant is not None:
+        instant = walk.next(instant)[0]
+        if instant is None or instant >= stop:
+            return
+        yield datetime.fromtimestamp(instant, UTC)
+
+
+class _UnionWalk:
+    """Temporal's ``rawNextTime`` over crons and intervals: each spec's next run after the union's last one.
+
+    A cron's next run found earlier is reused while no offset change lies near the stretch walked
+    (the walk is plain there, so it would find the same run); near a change it is walked again.
+    """
+
+    def __init__(self, crons: Sequence[CronExpression], intervals: Sequence[Interval], zone: ZoneInfo,
+                 last_year: int = MAX_YEAR) -> None:
+        self.crons, self.intervals, self.zone, self.last_year = crons, intervals, zone, last_year
+        self.pending: list[tuple[int, int | None]] = [(0, -1)] * len(crons)  # (walked from, next run)
+        self.lattices = [(int(i.every.total_seconds()), int(i.offset.total_seconds())) for i in intervals]
+        self.changes: list[int] = []
+        self.covered = (0, 0)  # the changes listed are those in [low, high)
+
+    def _near_change(self, low: int, high: int) -> bool:
+        low, high = low - 7200, high + 7200
+        if low < self.covered[0] or high >= self.covered[1]:
+            first = datetime.fromtimestamp(max(low, 0), UTC).year - 1
+            last = min(datetime.fromtimestamp(high, UTC).year + 2, MAX_YEAR)
+            self.changes = [c[0] for c in _transitions(self.zone, first, last)]
+            self.covered = (int(datetime(first + 1, 1, 1, tzinfo=UTC).timestamp()),
+                            int(datetime(last, 1, 1, tzinfo=UTC).timestamp()))
+        at = bisect_left(self.changes, low)
+        return at < len(self.changes) and self.changes[at] <= high
+
+    def next(self, after: int) -> tuple[int | None, int]:
+        """The union's first run after ``after`` and whose it is (index into crons, then intervals)."""
+        found: list[tuple[int, int]] = []
+        for i, cron in enumerate(self.crons):
+            since, run = self.pending[i]
+            if run is None and since <= after:
+                continue  # no run left before the calendar's end
+            if run is None or run <= after or since > after or self._near_change(since, run):
+                run = next_fire(cron, self.zone, after, self.last_year)
+                self.pending[i] = (after, run)
+            if run is not None:
+                found.append((run, i))
+        found += [(((after - phase) // every + 1) * every + phase, len(self.crons) + k)
+                  for k, (every, phase) in enumerate(self.lattices)]  # Interval.next_after
+        best = min(found, default=None)
+        return best if best is not None else (None, -1)
 
 
 @dataclass(frozen=True)
@@ -60,28 +111,28 @@ def union_gap(specs: Sequence[When], zone: ZoneInfo, now: datetime, *, dst: bool
     """
     first_year = datetime.fromtimestamp(epoch(now), zone).year
     unique = list(dict.fromkeys(specs))  # equal specs make the same runs: count them once
-    index = [specs.index(s) for s in unique]
-    crons = tuple((index[n], s) for n, s in enumerate(unique) if isinstance(s, CronExpression))
-    intervals = [(index[n], s) for n, s in enumerate(unique) if isinstance(s, Interval)]
+    crons = tuple(s for s in unique if isinstance(s, CronExpression))
+    intervals = tuple(s for s in unique if isinstance(s, Interval))
+    original = [specs.index(s) for s in (*crons, *intervals)]  # what the indices below are in ``specs``
     best = _NEVER
     fires: list[_Segment] = []
     if crons:
         floor = 1 if intervals else 60  # no two distinct runs are closer: crons run at whole minutes
-        result, fires = _cron_union(tuple(c for _, c in crons), zone, first_year, floor, dst)
-        best = min(best, (result[0], crons[result[1]][0], crons[result[2]][0]) if result[1] >= 0 else _NEVER)
-    for n, (i, interval) in enumerate(intervals):
-        every = int(interval.every.total_seconds())
-        best = min(best, (every, i, i))
-        for j, other in intervals[n + 1:]:
-            best = min(best, (_lattice_gap(interval, other), i, j))
-        residues = _Seen()
+        best, fires = _cron_union(crons, intervals, zone, first_year, floor, dst)
+    for k, interval in enumerate(intervals):
+        i = len(crons) + k
+        best = min(best, (int(interval.every.total_seconds()), i, i))
+        for n, other in enumerate(intervals[k + 1:], i + 1):
+            best = min(best, (_lattice_gap(interval, other), i, n))
+        seen = _Seen()
         for segment in fires if best[0] > 1 else ():
-            gap, owner = segment.distance(interval, residues)
-            if owner >= 0:
-                best = min(best, (gap, crons[owner][0], i))
+            gap, owner = segment.distance(interval, seen)
+            if owner >= 0 and owner != i:
+                best = min(best, (gap, owner, i))
     if best[1] < 0:
         return UnionGap(None)
-    return UnionGap(timedelta(seconds=best[0]), min(best[1], best[2]), max(best[1], best[2]))
+    first, second = original[best[1]], original[best[2]]
+    return UnionGap(timedelta(seconds=best[0]), min(first, second), max(first, second))
 
 
 def _lattice_gap(a: Interval, b: Interval) -> int:
@@ -166,9 +217,10 @@ class _Segment:
         return cache.nearest[key]
 
 
-def _cron_union(crons: tuple[CronExpression, ...], zone: ZoneInfo, first_year: int, floor: int,
-                dst: bool) -> tuple[Pair, list[_Segment]]:
-    """The closest consecutive runs of the crons together (indices into ``crons``), and their runs by day.
+def _cron_union(crons: tuple[CronExpression, ...], intervals: tuple[Interval, ...], zone: ZoneInfo,
+                first_year: int, floor: int, dst: bool) -> tuple[Pair, list[_Segment]]:
+    """The closest consecutive runs of the crons together (indices into ``crons``), and their runs by day
+    (with the intervals' runs on the days walked: they change where Temporal's walk starts).
 
     Days at one offset first (arithmetic); the days around offset changes are walked only while the
     smallest gap found is above ``floor`` (nothing can be closer), so a dense union costs little.
@@ -197,7 +249,7 @@ def _cron_union(crons: tuple[CronExpression, ...], zone: ZoneInfo, first_year: i
         if best[0] <= floor:
             return best, segments
         if day not in walked:
-            block = _walk_block(crons, zone, day, near, walked, last_year, cache)
+            block = _walk_block(crons, intervals, zone, day, near, walked, last_year, cache)
             segments.extend(block)
             best = min([best, *(segment.inner for segment in block)])
     segments.sort(key=lambda segment: segment.first)
@@ -211,36 +263,40 @@ def _closest(segments: list[_Segment]) -> Pair:
     return best
 
 
-def _walk_block(crons: tuple[CronExpression, ...], zone: ZoneInfo, day: int, near: set[int], walked: set[int],
-                last_year: int, cache: dict[tuple[object, ...], tuple[tuple[int, int], ...]]) -> list[_Segment]:
-    """The runs of a block of consecutive days near offset changes, as Temporal walks them.
+def _walk_block(crons: tuple[CronExpression, ...], intervals: tuple[Interval, ...], zone: ZoneInfo, day: int,
+                near: set[int], walked: set[int], last_year: int,
+                cache: dict[tuple[object, ...], tuple[tuple[int, int], ...]]) -> list[_Segment]:
+    """The runs of a block of consecutive days near offset changes, walked as Temporal walks the union.
 
-    Blocks alike (same offsets and changes at the same moments, the same days matching) walk alike:
-    the walk is cached relative to the block's start, as :mod:`.gap` caches its windows.
+    Blocks alike (same offsets and changes at the same moments, the same days matching, the intervals
+    at the same phase) walk alike: the walk is cached relative to the block's start, as :mod:`.gap`
+    caches its windows.
     """
     end_day = day
     while end_day + 1 in near:
         end_day += 1
     walked.update(range(day, end_day + 1))
     start, end = go_date(zone, day * 86400), go_date(zone, (end_day + 1) * 86400)
-    key = _block_key(crons, zone, day, end_day, start, end)
+    key = _block_key(crons, intervals, zone, day, end_day, start, end)
     if key not in cache or date.fromordinal(end_day + 1 + EPOCH_DAY).year >= last_year:
-        merged: dict[int, int] = {}
-        for i, cron in enumerate(crons):
-            for instant in _walk(cron, zone, start, end - 1, last_year):
-                merged.setdefault(instant - start, i)
-        cache[key] = tuple(sorted(merged.items()))
-    runs = tuple((start + t, owner) for t, owner in cache[key])
-    if not runs:
+        runs: list[tuple[int, int]] = []
+        walk = _UnionWalk(crons, intervals, zone, last_year)
+        instant, owner = walk.next(start - 1)
+        while instant is not None and instant < end:
+            runs.append((instant - start, owner))
+            instant, owner = walk.next(instant)
+        cache[key] = tuple(runs)
+    found = tuple((start + t, owner) for t, owner in cache[key])
+    if not found:
         return []
-    inner = min(((b[0] - a[0], a[1], b[1]) for a, b in pairwise(runs)), default=_NEVER)
-    return [_Segment(runs[0], runs[-1], inner, walked=runs)]
+    inner = min(((b[0] - a[0], a[1], b[1]) for a, b in pairwise(found)), default=_NEVER)
+    return [_Segment(found[0], found[-1], inner, walked=found)]
 
 
-def _block_key(crons: tuple[CronExpression, ...], zone: ZoneInfo, day: int, end_day: int, start: int,
-               end: int) -> tuple[object, ...]:
-    """What the walk through a block depends on: offsets and their changes, and which days match (from the
-    day before, whose weekday a day starting in a gap is read with)."""
+def _block_key(crons: tuple[CronExpression, ...], intervals: tuple[Interval, ...], zone: ZoneInfo, day: int,
+               end_day: int, start: int, end: int) -> tuple[object, ...]:
+    """What the walk through a block depends on: offsets and their changes, which days match (from the
+    day before, whose weekday a day starting in a gap is read with), where the intervals stand."""
     changes = tuple((t - start, before, after) for t, before, after in _changes_between(zone, start, end))
     flags = []
     for ordinal in range(day - 1 + EPOCH_DAY, end_day + 2 + EPOCH_DAY):
@@ -248,7 +304,8 @@ def _block_key(crons: tuple[CronExpression, ...], zone: ZoneInfo, day: int, end_
         weekday = (when.weekday() + 1) % 7
         flags.append(tuple((when.day in c.days_of_month, when.month in c.months, weekday in c.days_of_week)
                            for c in crons))
-    return (end - start, offset(zone, start), changes, tuple(flags))
+    phases = tuple((start - int(i.offset.total_seconds())) % int(i.every.total_seconds()) for i in intervals)
+    return (end - start, offset(zone, start), changes, tuple(flags), phases)
 
 
 def _changes_between(zone: ZoneInfo, start: int, end: int) -> list[tuple[int, int, int]]:
