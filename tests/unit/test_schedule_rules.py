@@ -15,6 +15,7 @@ from sundial.domain.cron import Interval
 from sundial.domain.desired import ScheduleIdentity, spec_hash
 from sundial.domain.models import ScheduleSpec
 from sundial.domain.rules import Limits, spec_violations
+from sundial.domain.schedule_metrics import _when
 from sundial.domain.translate import WorkflowDefaults, desired_from_spec
 from sundial.domain.warnings import spec_warnings
 from sundial.errors import SpecInvalid
@@ -126,3 +127,9 @@ def test_backfill_counts_the_runs_of_every_spec_once() -> None:
     planned = plan_backfill(make_request(start, start + timedelta(hours=3)),
                             spec(schedules=["0 * * * *", "@every 90m", "0 */2 * * *"]), 0.0, NOW)
     assert [r.strftime("%H:%M") for r in planned.runs] == ["00:00", "01:00", "01:30", "02:00"]
+
+
+def test_the_metrics_info_series_shows_every_entry() -> None:
+    assert _when({"schedules": ["0 9 * * 1-5", "@every 90m"]}) == "0 9 * * 1-5; @every 90m"
+    assert _when({"schedule": "@every 90m"}) == "@every 90m"
+    assert _when({"schedules": 7}) == ""  # whatever a body holds, no crash
