@@ -59,15 +59,17 @@ def parsed_whens(spec: ScheduleSpec) -> tuple[list[When] | None, list[SpecInvali
 
 
 def interval_problems(spec: ScheduleSpec, whens: list[When], zone: ZoneInfo, minimum_minutes: int, now: datetime,
-                      jitter: timedelta) -> list[SpecInvalid]:
-    """Each entry's smallest gap, then the union's, less the jitter, must reach the minimum interval."""
+                      jitter: timedelta, source: str = "") -> list[SpecInvalid]:
+    """Each entry's smallest gap, then the union's, less the jitter, must reach the minimum interval
+    (``source``: who set it, named in the message when given)."""
     if minimum_minutes <= 0:
         return []
+    minimum = f"the minimum interval is {minimum_minutes} min" + (f" ({source})" if source else "")
     fields = [(field, text) for field, text in spec.whens]
     problems = []
     for (field, text), when in zip(fields, whens, strict=True):
         report = gap_report(when, zone, now) if isinstance(when, CronExpression) else _interval_report(when)
-        problem = _own_problem(field, text, report, zone, minimum_minutes, jitter)
+        problem = _own_problem(field, text, report, zone, minimum_minutes, jitter, minimum)
         problems.extend([problem] if problem else [])
     if problems or len(whens) < 2:
         return problems
@@ -78,7 +80,6 @@ def interval_problems(spec: ScheduleSpec, whens: list[When], zone: ZoneInfo, min
     (first, first_text), (second, second_text) = fields[together.first], fields[together.second]
     apart = f'{second}: "{second_text}" and {first} "{first_text}" together have runs only ' \
             f"{describe_gap(together.gap)} apart"
-    minimum = f"the minimum interval is {minimum_minutes} min"
     if together.gap >= limit:
         closest = describe_gap(max(together.gap - jitter, timedelta(0)))
         return [SpecInvalid(TOO_SHORT, "spec.jitter", f"spec.jitter: {apart}, and a jitter of "
@@ -91,7 +92,7 @@ def _interval_report(interval: Interval) -> GapReport:
 
 
 def _own_problem(field: str, expression: str, report: GapReport, zone: ZoneInfo, minimum_minutes: int,
-                 jitter: timedelta) -> SpecInvalid | None:
+                 jitter: timedelta, minimum: str) -> SpecInvalid | None:
     """The smallest gap, less the jitter (one run delayed by all of it, the next by none), must reach the
     minimum interval."""
     limit = timedelta(minutes=minimum_minutes)
@@ -104,7 +105,6 @@ def _own_problem(field: str, expression: str, report: GapReport, zone: ZoneInfo,
         how = f"has runs only {describe_gap(gap)} apart around daylight-saving changes in {zone.key}"
     else:
         how = f"has runs only {describe_gap(gap)} apart"
-    minimum = f"the minimum interval is {minimum_minutes} min"
     if gap >= limit:
         closest = describe_gap(max(gap - jitter, timedelta(0)))
         message = (f'spec.jitter: "{expression}" {how}, and a jitter of {format_duration(jitter)} can bring two '
