@@ -17,6 +17,7 @@ from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from itertools import pairwise
 from math import gcd
 from zoneinfo import ZoneInfo
@@ -109,7 +110,11 @@ def union_gap(specs: Sequence[When], zone: ZoneInfo, now: datetime, *, dst: bool
     ``dst``: walk the days around each offset change as Temporal does (exact); False reads them
     like any other day (cheaper: for a warning, not for a refusal).
     """
-    first_year = datetime.fromtimestamp(epoch(now), zone).year
+    return _union_gap(tuple(specs), zone, datetime.fromtimestamp(epoch(now), zone).year, dst)
+
+
+@lru_cache(maxsize=512)  # every reconcile checks the spec again: the answer depends on the year only
+def _union_gap(specs: tuple[When, ...], zone: ZoneInfo, first_year: int, dst: bool) -> UnionGap:
     unique = list(dict.fromkeys(specs))  # equal specs make the same runs: count them once
     crons = tuple(s for s in unique if isinstance(s, CronExpression))
     intervals = tuple(s for s in unique if isinstance(s, Interval))
@@ -230,10 +235,14 @@ def _cron_union(crons: tuple[CronExpression, ...], intervals: tuple[Interval, ..
     for i, cron in enumerate(crons):
         for day in _matching_days(cron, first_year, last_year):
             masks[day - EPOCH_DAY] = masks.get(day - EPOCH_DAY, 0) | 1 << i
-    near: set[int] = set()  # days (since 1970, local) within a day of an offset change: walked, not computed
-    for instant, before, _ in _transitions(zone, first_year, last_year) if dst else ():
-        day = (instant + before) // 86400
-        near.update((day - 1, day, day + 1))
+    near: set[int] = set()  # days (since 1970, local) within 3 h of an offset change: walked, not computed
+    for instant, before, after in _transitions(zone, first_year, last_year) if dst else ():
+        day, into = divmod(instant + before, 86400)
+        near.add(day)
+        if into < 4 * 3600:  # the walk enters the change's day from the day before (a day may start in a gap)
+            near.add(day - 1)
+        if instant + after + 4 * 3600 >= (day + 1) * 86400:
+            near.add(day + 1)
     segments: list[_Segment] = []
     kinds: dict[int, _Day] = {}
     for day in sorted(masks.keys() - near):
