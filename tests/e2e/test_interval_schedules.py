@@ -68,9 +68,10 @@ async def test_two_crons_are_one_temporal_schedule_with_two_calendars_and_an_edi
 @pytest.mark.parametrize(("spec", "field", "message"), [
     pytest.param(spec_with(schedules=["0 * * * *", "5 * * * *"]), "spec.schedules[1]",
                  'spec.schedules[1]: "5 * * * *" and spec.schedules[0] "0 * * * *" together have runs only 5 min '
-                 "apart; the minimum interval is 60 min", id="union-5-min"),
+                 "apart; the minimum interval is 60 min (SCHEDULE_MIN_INTERVAL_MINS)", id="union-5-min"),
     pytest.param(spec_with(schedule="@every 30m"), "spec.schedule",
-                 'spec.schedule: "@every 30m" runs every 30 min; the minimum interval is 60 min', id="every-30m"),
+                 'spec.schedule: "@every 30m" runs every 30 min; the minimum interval is 60 min '
+                 "(SCHEDULE_MIN_INTERVAL_MINS)", id="every-30m"),
 ])
 async def test_too_often_is_refused_by_the_webhook_and_stalled_where_it_is_bypassed(
     operator: OperatorProcess, kube: Kube, control_plane: LocalControlPlane, temporal_client: Client,

@@ -133,3 +133,12 @@ def test_the_metrics_info_series_shows_every_entry() -> None:
     assert _when({"schedules": ["0 9 * * 1-5", "@every 90m"]}) == "0 9 * * 1-5; @every 90m"
     assert _when({"schedule": "@every 90m"}) == "@every 90m"
     assert _when({"schedules": 7}) == ""  # whatever a body holds, no crash
+
+
+def test_a_policy_s_minimum_covers_the_union_and_is_named() -> None:
+    monitoring = Limits(min_interval_minutes=5, sources=(("min_interval_minutes", 'SchedulePolicy "monitoring"'),))
+    assert problems(monitoring, schedules=["*/10 * * * *", "@every 10m/5m"]) == []  # together every 5 min
+    (refused,) = problems(monitoring, schedules=["*/5 * * * *", "@every 10m/150s"])
+    assert refused.message == ('spec.schedules[1]: "@every 10m/150s" and spec.schedules[0] "*/5 * * * *" together '
+                               'have runs only 2 min 30 s apart; the minimum interval is 5 min '
+                               '(SchedulePolicy "monitoring")')

@@ -118,7 +118,8 @@ def spec_violations(spec: ScheduleSpec, limits: Limits, now: datetime, *, new: b
     except SpecInvalid as exc:
         problems.append(exc)
     if whens is not None and zone is not None:
-        problems.extend(interval_problems(spec, whens, zone, limits.min_interval_minutes, now, jitter_of(spec)))
+        problems.extend(interval_problems(spec, whens, zone, limits.min_interval_minutes, now, jitter_of(spec),
+                                          limits.source("min_interval_minutes")))
     if spec.max_budget_per_run_usd > limits.max_budget_usd:
         source = limits.source("max_budget_usd")
         whose = "the operator's" if source == SETTING_OF["max_budget_usd"] else "the"
