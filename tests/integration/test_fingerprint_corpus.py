@@ -24,6 +24,7 @@ from tests.support.waiting import eventually_async
 
 from sundial.adapters.temporal import TemporalGateway
 from sundial.domain.contract import run_envelope
+from sundial.domain.cron import Interval
 from sundial.domain.desired import OVERLAP_POLICIES, DesiredSchedule, ScheduleIdentity, cluster_prefix, task_input
 from sundial.domain.written import WrittenSchedule, next_run_after_write
 
@@ -31,30 +32,30 @@ _SOON = datetime.now(UTC).replace(microsecond=0)
 
 CORPUS: list[tuple[str, dict[str, Any]]] = [
     ("plain", {}),
-    ("steps-ranges-names", {"cron": "*/15 9-17 * * MON-FRI"}),
-    ("lists-and-stepped-ranges", {"cron": "5,10,20-30/3 1 1-15/2 JAN,MAR-may */2"}),
-    ("long-names", {"cron": "0 6 * january,December Monday"}),
-    ("start-with-step", {"cron": "7/10 * * * *"}),
-    ("day-of-month-step-month-step", {"cron": "0 0 1/10 */3 *"}),
-    ("leading-zeros", {"cron": "05 007 * * 6-7"}),
-    ("step-as-wide-as-the-field", {"cron": "0-59/60 * * * *"}),
-    ("leap-day", {"cron": "30 2 29 2 *"}),
-    ("every-minute", {"cron": "* * * * *"}),
-    ("every-minute-step-one", {"cron": "*/1 * * * *"}),
-    ("sunday-as-7", {"cron": "0 12 * * 7"}),
-    ("sunday-twice", {"cron": "0 12 * * 0,7"}),
-    ("range-to-7", {"cron": "0 0 * * 5-7"}),
-    ("range-0-7", {"cron": "0 0 * * 0-7"}),
-    ("odd-days-to-7", {"cron": "0 0 * * 1/2"}),
-    ("star-step-7", {"cron": "0 0 * * */7"}),
-    ("star-step-3", {"cron": "0 0 * * */3"}),
-    ("seven-with-step", {"cron": "0 0 * * 7/3"}),
-    ("step-missing-7", {"cron": "0 0 * * 6-7/2"}),
-    ("sunday-mid-list", {"cron": "0 0 * * 2,5-7,1"}),
-    ("sun-sat-names", {"cron": "0 0 * * SUN-SAT"}),
-    *[(f"shorthand-{s[1:]}", {"cron": s}) for s in ("@hourly", "@daily", "@midnight", "@weekly", "@monthly",
+    ("steps-ranges-names", {"crons": ("*/15 9-17 * * MON-FRI",)}),
+    ("lists-and-stepped-ranges", {"crons": ("5,10,20-30/3 1 1-15/2 JAN,MAR-may */2",)}),
+    ("long-names", {"crons": ("0 6 * january,December Monday",)}),
+    ("start-with-step", {"crons": ("7/10 * * * *",)}),
+    ("day-of-month-step-month-step", {"crons": ("0 0 1/10 */3 *",)}),
+    ("leading-zeros", {"crons": ("05 007 * * 6-7",)}),
+    ("step-as-wide-as-the-field", {"crons": ("0-59/60 * * * *",)}),
+    ("leap-day", {"crons": ("30 2 29 2 *",)}),
+    ("every-minute", {"crons": ("* * * * *",)}),
+    ("every-minute-step-one", {"crons": ("*/1 * * * *",)}),
+    ("sunday-as-7", {"crons": ("0 12 * * 7",)}),
+    ("sunday-twice", {"crons": ("0 12 * * 0,7",)}),
+    ("range-to-7", {"crons": ("0 0 * * 5-7",)}),
+    ("range-0-7", {"crons": ("0 0 * * 0-7",)}),
+    ("odd-days-to-7", {"crons": ("0 0 * * 1/2",)}),
+    ("star-step-7", {"crons": ("0 0 * * */7",)}),
+    ("star-step-3", {"crons": ("0 0 * * */3",)}),
+    ("seven-with-step", {"crons": ("0 0 * * 7/3",)}),
+    ("step-missing-7", {"crons": ("0 0 * * 6-7/2",)}),
+    ("sunday-mid-list", {"crons": ("0 0 * * 2,5-7,1",)}),
+    ("sun-sat-names", {"crons": ("0 0 * * SUN-SAT",)}),
+    *[(f"shorthand-{s[1:]}", {"crons": (s,)}) for s in ("@hourly", "@daily", "@midnight", "@weekly", "@monthly",
                                                      "@yearly", "@annually")],
-    ("zone-berlin", {"time_zone": "Europe/Berlin", "cron": "30 2 * * *"}),
+    ("zone-berlin", {"time_zone": "Europe/Berlin", "crons": ("30 2 * * *",)}),
     ("zone-new-york", {"time_zone": "America/New_York"}),
     ("zone-half-hour", {"time_zone": "Asia/Kolkata"}),
     ("zone-utc", {"time_zone": "UTC"}),
@@ -76,13 +77,24 @@ CORPUS: list[tuple[str, dict[str, Any]]] = [
                          "args": (run_envelope("sid", "team-a", "alice", 1.5), "x", 3, [1.25, None],
                                   {"ключ": "значение ✓", "nested": {"deep": [True, False]}})}),
     ("no-args", {"args": ()}),
+    ("interval", {"crons": (), "intervals": (Interval(timedelta(minutes=90)),)}),
+    ("interval-offset", {"crons": (), "intervals": (Interval(timedelta(minutes=90), timedelta(minutes=15)),)}),
+    ("interval-days", {"crons": (), "intervals": (Interval(timedelta(days=2), timedelta(hours=3)),),
+                       "time_zone": "UTC"}),
+    ("two-crons", {"crons": ("0 9 * * 1-5", "0 12 * * 6,0")}),
+    ("crons-and-intervals", {"crons": ("0 9 * * *", "@hourly", "30 2 * * 7"),
+                             "intervals": (Interval(timedelta(hours=6), timedelta(hours=3)),
+                                           Interval(timedelta(minutes=45)))}),
+    ("interval-jitter-window", {"crons": (), "intervals": (Interval(timedelta(hours=2), timedelta(minutes=5)),),
+                                "jitter": timedelta(minutes=3), "start_at": _SOON - timedelta(days=1),
+                                "end_at": _SOON + timedelta(days=30), "max_runs": 4}),
 ]
 
 
 def base(ident: ScheduleIdentity) -> DesiredSchedule:
     arg = task_input(ident.schedule_id, "Summarise the news", {"format": "markdown", "n": 3.5}, 2.0, "alice",
                      ident.namespace)
-    return DesiredSchedule(cron="0 9 * * *", time_zone="Asia/Tokyo", workflow_type="ScheduledTaskWorkflow",
+    return DesiredSchedule(crons=("0 9 * * *",), time_zone="Asia/Tokyo", workflow_type="ScheduledTaskWorkflow",
                            task_queue="sundial-tasks", workflow_id=ident.schedule_id, args=(arg,),
                            execution_timeout=timedelta(seconds=600))
 

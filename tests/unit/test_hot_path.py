@@ -76,7 +76,7 @@ def test_a_new_resource_whose_id_is_taken_describes_and_adopts_its_own_schedule(
 
 
 def test_the_next_run_is_left_to_the_sweep_when_the_walk_cannot_know_it() -> None:
-    desired = DesiredSchedule(cron="0 9 * * *", workflow_type="W", task_queue="q", workflow_id="x")
+    desired = DesiredSchedule(crons=("0 9 * * *",), workflow_type="W", task_queue="q", workflow_id="x")
     sent = WrittenSchedule("x", "a.b")
     assert next_run_after_write(desired, sent, NOW) == datetime(2026, 11, 23, 9, tzinfo=UTC)
     assert next_run_after_write(DesiredSchedule(**{**desired.__dict__, "jitter": timedelta(minutes=1)}),

@@ -112,11 +112,12 @@ def fingerprint_from_description(description: ScheduleDescription) -> str:
 def fingerprint_from_desired(desired: DesiredSchedule, converter: PayloadConverter) -> str:
     """The fingerprint a describe will show right after ``desired`` is written, known without one.
 
-    The server normalises what it stores: the cron becomes a structured calendar
-    (``domain.cron.ranges``), the arguments are kept as the payloads we encoded, a zero jitter
-    reads back as none, and the retry policy gains Temporal's default maximum interval (100x
-    the initial one). ``tests/integration/test_fingerprint_corpus.py`` holds this equal to the
-    describe's over every spec feature.
+    The server normalises what it stores: each cron becomes a structured calendar
+    (``domain.cron.ranges``; intervals stay as sent, an offset of 0 as none), the arguments are
+    kept as the payloads we encoded, a zero jitter reads back as none, and the retry policy gains
+    Temporal's default maximum interval (100x the initial one).
+    ``tests/integration/test_fingerprint_corpus.py`` holds this equal to the describe's over
+    every spec feature.
     """
     sent = build_schedule(desired)
     action = sent.action
@@ -127,8 +128,8 @@ def fingerprint_from_desired(desired: DesiredSchedule, converter: PayloadConvert
         retry.maximum_interval = retry.initial_interval * 100
     spec = sent.spec
     sent.spec = ScheduleSpec(
-        calendars=[_compiled(desired.cron)], time_zone_name=spec.time_zone_name, start_at=spec.start_at,
-        end_at=spec.end_at, jitter=spec.jitter or None)
+        calendars=[_compiled(cron) for cron in desired.crons], intervals=spec.intervals,
+        time_zone_name=spec.time_zone_name, start_at=spec.start_at, end_at=spec.end_at, jitter=spec.jitter or None)
     return _fingerprint(sent)
 
 

@@ -5,7 +5,7 @@ it waits for that (~450 ms under load) and was the largest cost per new schedule
 status after a write is built from what was sent: the fingerprint is computed the way the
 server will show it (``adapters.temporal_mapping.fingerprint_from_desired``), the remaining
 runs under ``spec.maxRuns`` are the count written, and the next run time is the cron walk's
-(``domain.cron``, a port of the server's) when that is exact: no jitter (Temporal adds a
+(``domain.cron``, a port of the server's; over every cron and interval) when that is exact: no jitter (Temporal adds a
 random delay we cannot know), not paused, and runs left. Otherwise ``nextRunTime`` stays unset
 until the next sweep's list entry fills it in (the sweeper refreshes it from every list page).
 Pure.
@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sundial.domain.cron import MAX_YEAR, fire_times, parse_cron
+from sundial.domain.cron import MAX_YEAR, When, parse_cron, union_fire_times
 from sundial.domain.desired import DesiredSchedule
 
 
@@ -56,7 +56,8 @@ def next_run_after_write(desired: DesiredSchedule, sent: WrittenSchedule, now: d
     end = min(start + HORIZON, datetime(MAX_YEAR, 1, 1, tzinfo=UTC))
     if desired.end_at is not None:
         end = min(end, desired.end_at + timedelta(seconds=1))  # Temporal's window includes endAt
-    return next(fire_times(parse_cron(desired.cron), ZoneInfo(desired.time_zone), start, end), None)
+    whens: list[When] = [*map(parse_cron, desired.crons), *desired.intervals]
+    return next(union_fire_times(whens, ZoneInfo(desired.time_zone), start, end), None)
 
 
 def with_next_run(desired: DesiredSchedule, sent: WrittenSchedule, now: datetime) -> WrittenSchedule:
