@@ -54,9 +54,9 @@ async def test_an_interval_with_an_offset_is_sent_as_temporal_s_interval_spec(
     spec = (await temporal_client.get_schedule_handle(ident.schedule_id).describe()).schedule.spec
     assert spec.intervals == [ScheduleIntervalSpec(every=timedelta(minutes=90), offset=timedelta(minutes=15))]
     assert (spec.cron_expressions, spec.calendars) == ([], [])
-    assert created.next_action_times and all(
-        (t.timestamp() - 900) % 5400 == 0 for t in created.next_action_times)  # epoch + n * 90m + 15m, any zone
     again = await gateway.describe(ident.schedule_id)
+    assert again.next_action_times and all(
+        (t.timestamp() - 900) % 5400 == 0 for t in again.next_action_times)  # epoch + n * 90m + 15m, any zone
     assert again.fingerprint == created.fingerprint
     assert await listed_fingerprint(gateway, ident.schedule_id) == created.listed_fingerprint
     assert plan(ident, desired, again, Recorded(spec_hash(desired), created.fingerprint)).nothing
@@ -76,8 +76,10 @@ async def test_two_crons_are_two_calendars_firing_at_their_union(
     start = datetime.now(UTC)
     predicted = list(union_fire_times([parse_cron(c) for c in crons], load_zone("Asia/Tokyo"), start,
                                       start + timedelta(days=14)))
-    assert list(created.next_action_times) == predicted[:len(created.next_action_times)]
-    assert (await gateway.describe(ident.schedule_id)).fingerprint == created.fingerprint
+    described = await gateway.describe(ident.schedule_id)
+    assert described.next_action_times
+    assert list(described.next_action_times) == predicted[:len(described.next_action_times)]
+    assert described.fingerprint == created.fingerprint
     assert await listed_fingerprint(gateway, ident.schedule_id) == created.listed_fingerprint
 
 
