@@ -13,8 +13,7 @@ import time
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from sundial.domain.cron import gap, parse_cron, parse_interval, union, union_gap
-from sundial.domain.cron.union import When
+from sundial.domain.cron import When, gap, parse_cron, parse_interval, union, union_gap
 
 UNIONS = {
     "two crons 5 min apart": ["0 * * * *", "5 * * * *"],

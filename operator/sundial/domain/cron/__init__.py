@@ -14,7 +14,8 @@ from sundial.domain.cron.expression import MAX_YEAR, CronExpression, InvalidCron
 from sundial.domain.cron.gap import HORIZON_YEARS, GapReport, describe_gap, gap_report, minimum_gap
 from sundial.domain.cron.interval import Interval, interval_fire_times, is_interval, parse_interval
 from sundial.domain.cron.parse import MAX_LENGTH, SHORTHANDS, parse_cron
-from sundial.domain.cron.union import UnionGap, When, union_fire_times, union_gap
+from sundial.domain.cron.union import UnionGap, union_gap
+from sundial.domain.cron.union_walk import When, union_fire_times
 from sundial.domain.cron.walk import fire_times
 
 __all__ = [
