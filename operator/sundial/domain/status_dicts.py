@@ -8,9 +8,9 @@ from typing import Any, Literal, TypedDict
 
 
 class ConditionDict(TypedDict, total=False):
-    """One kstatus-style condition: Ready, Paused, Reconciling, Stalled or Firing."""
+    """One kstatus-style condition: Ready, Paused, Reconciling, Stalled, Firing or RunAccounting."""
 
-    # Condition type: Ready, Paused, Reconciling, Stalled or Firing.
+    # Condition type: Ready, Paused, Reconciling, Stalled, Firing or RunAccounting (meanings in docs/reference.md).
     type: str
     # True, False or Unknown.
     status: Literal["True", "False", "Unknown"]

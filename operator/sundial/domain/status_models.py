@@ -20,10 +20,10 @@ ConditionStatus = Literal["True", "False", "Unknown"]
 
 
 class Condition(Model):
-    """One kstatus-style condition: Ready, Paused, Reconciling, Stalled or Firing."""
+    """One kstatus-style condition: Ready, Paused, Reconciling, Stalled, Firing or RunAccounting."""
 
     type: str = Field(min_length=1, max_length=64)
-    """Condition type: Ready, Paused, Reconciling, Stalled or Firing."""
+    """Condition type: Ready, Paused, Reconciling, Stalled, Firing or RunAccounting (meanings in docs/reference.md)."""
     status: ConditionStatus
     """True, False or Unknown."""
     reason: str = ""
