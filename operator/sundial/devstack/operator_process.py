@@ -3,12 +3,14 @@
 It runs as in production (its own process, its own kopf), restartable and killable like a
 pod, with its liveness and metrics on free loopback ports. ``start`` returns once both
 answer. ``extra_args`` and ``env`` take whatever else a caller needs (more ``sundial run``
-flags, ``SUNDIAL_*`` settings); ``profile_to`` runs it under cProfile.
+flags, ``SUNDIAL_*`` settings); ``profile_to`` runs it under cProfile; ``tracemalloc_to`` under
+tracemalloc, with ``dump_memory`` writing a snapshot (``sundial.devstack.traced_operator``).
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 import urllib.request
@@ -18,6 +20,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from sundial.devstack.processes import ManagedProcess, StackError, free_port, wait_until
+from sundial.devstack.traced_operator import DUMP_ENV, snapshot_path
 from sundial.devstack.webhook_certs import webhooks_listening
 
 
@@ -47,15 +50,18 @@ class OperatorProcess:
     liveness_port: int = field(default_factory=free_port)
     metrics_port: int = field(default_factory=free_port)
     profile_to: Path | None = None  # run under cProfile; the stats are written on a clean stop
+    tracemalloc_to: Path | None = None  # run under tracemalloc; ``dump_memory`` writes <prefix>.<n>.snapshot
     name: str = "operator"
     proc: ManagedProcess | None = None
     starts: int = 0
+    dumps: int = 0
     scope: Sequence[str] = ("-A",)  # or ("-n", "NS", ...): a namespace-scoped operator
     live: ClassVar[list[OperatorProcess]] = []  # the ones running in this process now (a test may want none)
 
     def argv(self) -> list[str]:
         profiler = ["-m", "cProfile", "-o", str(self.profile_to)] if self.profile_to else []
-        return [sys.executable, *profiler, "-m", "sundial.cli", "run", *self.scope, "--liveness-port",
+        entry = "sundial.devstack.traced_operator" if self.tracemalloc_to else "sundial.cli"
+        return [sys.executable, *profiler, "-m", entry, "run", *self.scope, "--liveness-port",
                 str(self.liveness_port), "--metrics-port", str(self.metrics_port), *self.extra_args]
 
     @property
@@ -66,7 +72,9 @@ class OperatorProcess:
         """Start (again, after a stop or kill) and wait until liveness and metrics answer."""
         self.starts += 1
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self.proc = ManagedProcess(self.name, self.argv(), self.log_path, env=self.env)
+        env = {**self.env, DUMP_ENV: str(self.tracemalloc_to)} if self.tracemalloc_to else self.env
+        self.proc = ManagedProcess(self.name, self.argv(), self.log_path, env=env)
+        self.dumps = 0
         self.proc.start()
         OperatorProcess.live.append(self)
         wait_until("operator liveness, metrics (and webhooks)", self._up, timeout, watch=[self.proc], interval=0.2)
@@ -115,6 +123,15 @@ class OperatorProcess:
             if time.monotonic() > deadline:
                 raise StackError(f"{count} more {sample} not within {timeout:g}s")
             time.sleep(0.1)
+
+    def dump_memory(self, timeout: float = 120.0) -> Path:
+        """Ask a ``tracemalloc_to`` operator for a snapshot (SIGUSR1) and wait until it is written."""
+        assert self.tracemalloc_to is not None and self.pid is not None, "not started with tracemalloc_to"
+        self.dumps += 1
+        target = snapshot_path(self.tracemalloc_to, self.dumps)
+        os.kill(self.pid, signal.SIGUSR1)
+        wait_until(f"tracemalloc snapshot {target}", target.exists, timeout, watch=[self.proc] if self.proc else [])
+        return target
 
     def stop(self, timeout: float = 60.0) -> None:
         """SIGTERM, then SIGKILL after ``timeout`` (a profiled operator writes its stats on the way out)."""

@@ -1,0 +1,187 @@
+"""The phases of ``bench.scale`` after the creates: at rest, an idle sweep, a restart, drift repair.
+
+Each returns a dict of figures. They read the operator's own metrics by name only
+(``light_metrics``) and the servers' request counters (``BenchStack.temporal_requests``,
+``apiserver_requests``), so every figure is also counted where the call lands.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import urllib.request
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from kubernetes import client
+from temporalio.client import Client
+
+from bench import workload as wl
+from bench.stack import BenchStack, rss_bytes
+from sundial.devstack.operator_process import OperatorProcess
+from sundial.domain.desired import ScheduleIdentity
+
+Figures = dict[str, Any]
+POLL = 2.0  # seconds between polls of the operator's metrics (each scrape renders every schedule's series)
+SWEEPS = 'sundial_sweeps_total{result="ok"}'
+REPAIRED_MISSING = 'sundial_drift_repairs_total{kind="missing"}'
+ACTIVE = 'sundial_schedules{phase="Active"}'
+WRITE_VERBS, READ_VERBS = ("POST", "PUT", "PATCH", "DELETE"), ("GET", "LIST")
+
+
+def light_metrics(operator: OperatorProcess) -> dict[str, float]:
+    """The operator's metrics without the per-schedule families (``sundial_schedule_*``)."""
+    url = f"http://{operator.host}:{operator.metrics_port}/metrics"
+    with urllib.request.urlopen(url, timeout=30) as resp:
+        text: str = resp.read().decode()
+    return {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+            if line and not line.startswith(("#", "sundial_schedule_"))}
+
+
+def creator(api: client.ApiClient) -> Callable[[tuple[str, str]], None]:
+    custom = client.CustomObjectsApi(api)
+
+    def create(key: tuple[str, str]) -> None:
+        namespace, name = key
+        body = {"apiVersion": f"{wl.GROUP}/{wl.VERSION}", "kind": "Schedule",
+                "metadata": {"name": name, "namespace": namespace}, "spec": wl.SPEC}
+        custom.create_namespaced_custom_object(wl.GROUP, wl.VERSION, namespace, wl.PLURAL, body)
+    return create
+
+
+def start_creates(api: client.ApiClient, keys: list[tuple[str, str]], threads: int) -> Future[float]:
+    """Create the resources with a bounded pool in the background; the future gives the seconds it took."""
+    def all_of_them() -> float:
+        started = time.monotonic()
+        wl._threads(creator(api), keys, threads)
+        return time.monotonic() - started
+    return ThreadPoolExecutor(1).submit(all_of_them)
+
+
+def wait_active(operator: OperatorProcess, n: int, started: float, creates: Future[float]) -> dict[str, float]:
+    """Until the operator counts N Active; returns when 10/50/90/100% were first seen (s from ``started``)."""
+    marks: dict[str, float] = {}
+    deadline = started + 900 + n
+    while len(marks) < 4:
+        if creates.done() and creates.exception() is not None:
+            raise RuntimeError("creating the resources failed") from creates.exception()
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{n} Active: not within {deadline - started:.0f}s (marks {marks})")
+        active = light_metrics(operator).get(ACTIVE, 0.0)
+        for share in (10, 50, 90, 100):
+            if active >= n * share / 100 and f"{share}%" not in marks:
+                marks[f"{share}%"] = round(time.monotonic() - started, 1)
+        time.sleep(POLL)
+    return marks
+
+
+def wait_sweeps(operator: OperatorProcess, count: int, resync: float) -> None:
+    target = light_metrics(operator).get(SWEEPS, 0.0) + count
+    wl.wait_for(f"{count} sweeps", lambda: light_metrics(operator).get(SWEEPS, 0.0) >= target,
+                (count + 2) * resync + 600, POLL)
+
+
+def _kube(after: dict[str, float], before: dict[str, float]) -> dict[str, float]:
+    """apiserver requests on resources (not its /metrics) that changed, by 'VERB resource[ subresource]'."""
+    return {key: value - before.get(key, 0.0) for key, value in sorted(after.items())
+            if len(key.split()) > 1 and value != before.get(key, 0.0)}
+
+
+def _temporal(after: dict[str, float], before: dict[str, float]) -> dict[str, float]:
+    return {key: value - before.get(key, 0.0) for key, value in sorted(after.items())
+            if not key.endswith(" seconds") and value != before.get(key, 0.0)}
+
+
+def _sum(counts: dict[str, float], verbs: tuple[str, ...]) -> float:
+    return sum(value for key, value in counts.items() if key.split()[0] in verbs)
+
+
+def _schedule_calls(counts: dict[str, float]) -> float:
+    return sum(value for key, value in counts.items() if "Schedule" in key)
+
+
+async def at_rest(stack: BenchStack, operator: OperatorProcess, resync: float) -> Figures:
+    await asyncio.to_thread(wait_sweeps, operator, 2, resync)
+    assert stack.temporal is not None
+    db = stack.temporal.db_file
+    db_bytes = sum(path.stat().st_size for path in db.parent.glob(db.name + "*"))
+    return {"operator_rss_mb": round(rss_bytes(operator.pid) / 2**20, 1),
+            "servers_rss_mb": {name: round(rss_bytes(pid) / 2**20, 1) for name, pid in stack.server_pids().items()},
+            "temporal_db_mb": round(db_bytes / 2**20, 1)}
+
+
+async def idle_sweep(stack: BenchStack, operator: OperatorProcess, resync: float) -> Figures:
+    temporal_before, kube_before = stack.temporal_requests(), stack.apiserver_requests()
+    await asyncio.to_thread(wait_sweeps, operator, 1, resync)
+    temporal, kube = _temporal(stack.temporal_requests(), temporal_before), _kube(stack.apiserver_requests(),
+                                                                                  kube_before)
+    m = light_metrics(operator)
+    return {"operator": {key: value for key, value in m.items() if key.startswith("sundial_last_sweep_")},
+            "window": "one resync period, around one sweep (run accounting's polls fall in it too)",
+            "temporal_requests_in_window": temporal, "kubernetes_requests_in_window": kube}
+
+
+async def restart(stack: BenchStack, operator: OperatorProcess, n: int, resync: float, quiet: float) -> Figures:
+    """Stop the operator, start it again, and count until it is quiet: no per-schedule Temporal call
+    (anything but ListSchedules) and no Kubernetes read or write for ``quiet`` seconds, after its
+    first sweep. Every resource is then confirmed (resumed by kopf, listed by the sweep)."""
+    operator.stop()
+    temporal_before, kube_before = stack.temporal_requests(), stack.apiserver_requests()
+    started = time.monotonic()
+    await asyncio.to_thread(operator.start, 300.0)
+    figures: Figures = {"seconds_to_started": round(time.monotonic() - started, 1)}
+    return {**figures, **await asyncio.to_thread(_until_quiet, stack, operator, temporal_before, kube_before,
+                                                 started, quiet, 3 * resync + 600 + n)}
+
+
+def _until_quiet(stack: BenchStack, operator: OperatorProcess, temporal_before: dict[str, float],
+                 kube_before: dict[str, float], started: float, quiet: float, timeout: float) -> Figures:
+    last: tuple[float, ...] = ()
+    changed_at, first_sweep_at, at_change = started, None, (temporal_before, kube_before)
+    while True:
+        temporal, kube = stack.temporal_requests(), stack.apiserver_requests()
+        t, k = _temporal(temporal, temporal_before), _kube(kube, kube_before)
+        signature = (_schedule_calls(t) - t.get("ListSchedules", 0.0), _sum(k, WRITE_VERBS), _sum(k, READ_VERBS))
+        now = time.monotonic()
+        if signature != last:
+            last, changed_at, at_change = signature, now, (temporal, kube)
+        if first_sweep_at is None and light_metrics(operator).get(SWEEPS, 0.0) >= 1:
+            first_sweep_at = now
+        if first_sweep_at is not None and now - changed_at >= quiet:
+            break
+        if now - started > timeout:
+            raise TimeoutError("the restarted operator did not go quiet")
+        time.sleep(1.0)
+    t, k = _temporal(at_change[0], temporal_before), _kube(at_change[1], kube_before)
+    m = light_metrics(operator)
+    return {"seconds_to_confirmed": round(max(changed_at, first_sweep_at) - started, 1),
+            "seconds_to_first_sweep_done": round(first_sweep_at - started, 1),
+            "temporal_requests": t, "temporal_schedule_calls": _schedule_calls(t),
+            "kubernetes_requests": k, "kubernetes_writes": _sum(k, WRITE_VERBS),
+            "kubernetes_reads": _sum(k, READ_VERBS),
+            "operator_reconciles": {key: v for key, v in m.items() if key.startswith("sundial_reconciles_total")},
+            "operator_rss_mb_after": round(rss_bytes(operator.pid) / 2**20, 1),
+            "quiet_seconds": quiet}
+
+
+async def drift(stack: BenchStack, operator: OperatorProcess, temporal: Client, keys: list[tuple[str, str]],
+                resync: float, every: int) -> Figures:
+    """Delete every ``every``-th Temporal schedule out of band; time until the operator recreated all."""
+    victims = [ScheduleIdentity(stack.cluster_id(), ns, name, "").schedule_id for ns, name in keys[::every]]
+    before = light_metrics(operator).get(REPAIRED_MISSING, 0.0)
+    temporal_before, kube_before = stack.temporal_requests(), stack.apiserver_requests()
+    delete_seconds = await wl.delete_schedules(temporal, victims)
+    deleted_at, deleted_wall = time.monotonic(), time.time()
+    await asyncio.to_thread(wl.wait_for, "repairs", lambda: light_metrics(operator).get(REPAIRED_MISSING, 0.0)
+                            >= before + len(victims), 3 * resync + 300 + len(victims), POLL)
+    to_repaired = time.monotonic() - deleted_at
+    all_back = await wl.all_exist(temporal, victims)
+    await asyncio.to_thread(wl.wait_for, "the repairing sweep to end", lambda: light_metrics(operator).get(
+        "sundial_last_sweep_timestamp_seconds", 0.0) > deleted_wall, 3 * resync + 300, POLL)
+    m = light_metrics(operator)
+    t, k = _temporal(stack.temporal_requests(), temporal_before), _kube(stack.apiserver_requests(), kube_before)
+    return {"deleted": len(victims), "delete_seconds": round(delete_seconds, 1),
+            "seconds_to_all_repaired": round(to_repaired, 1), "all_back": all_back,
+            "repairing_sweep_seconds": m.get("sundial_last_sweep_duration_seconds"), "resync_seconds": resync,
+            "temporal_requests": t, "kubernetes_requests": k}
