@@ -3,10 +3,10 @@
 One operator process, two sizes: create ``--sizes`` A (e.g. 200), let it settle (all Active,
 two sweeps), read its RSS; create up to B (e.g. 1000), settle, read again. The slope
 (RSS at B - RSS at A) / (B - A) is the cost of one more schedule at rest, free of the
-process's fixed cost. With ``--trace`` the operator runs under tracemalloc
-(``sundial.devstack.traced_operator``; slower, and RSS then includes tracemalloc's own
-tables, so trace and untraced slopes are separate runs) and a snapshot is taken at each
-size; the report groups the growth between the two by traceback, so each line says which
+process's fixed cost. With ``--trace`` the operator runs under tracemalloc from the moment A has
+settled (``sundial.devstack.traced_operator``, lazily started; slower from then on, and RSS then
+includes tracemalloc's own tables, so traced and untraced slopes are separate runs); the snapshot
+at B holds what was allocated since A and is still alive, grouped by traceback: which
 code allocated the bytes still held per schedule.
 """
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import subprocess
 import sys
 import tracemalloc
 from pathlib import Path
@@ -59,6 +60,29 @@ def _active(operator: OperatorProcess) -> float:
         return 0.0
 
 
+def rss_parts(pid: int | None) -> dict[str, float]:
+    """Resident MB by kind of mapping: glibc's main heap (``[heap]``: objects over 512 bytes, buffers),
+    other anonymous mappings (pymalloc's arenas, threads' malloc arenas, the Rust core's), files."""
+    parts = {"heap": 0.0, "anonymous": 0.0, "files": 0.0}
+    kind = "anonymous"
+    for line in Path(f"/proc/{pid}/smaps").read_text().splitlines():
+        fields = line.split()
+        if "-" in fields[0] and len(fields) >= 5 and ":" in fields[3]:  # a mapping's header line
+            name = fields[5] if len(fields) > 5 else ""
+            kind = "heap" if name == "[heap]" else "files" if name.startswith("/") else "anonymous"
+        elif fields[0] == "Rss:":
+            parts[kind] += int(fields[1]) / 1024
+    return {key: round(value, 1) for key, value in parts.items()}
+
+
+def trimmed(pid: int | None) -> float:
+    """RSS after glibc's ``malloc_trim(0)`` in the operator (through gdb): how much of the RSS is
+    memory freed by Python but kept by the allocator."""
+    subprocess.run(["gdb", "-p", str(pid), "-batch", "-ex", "call (int) malloc_trim(0)"], check=True,
+                   capture_output=True, timeout=120)
+    return round(rss_bytes(pid) / 2**20, 1)
+
+
 def settle(operator: OperatorProcess, n: int, resync: float) -> None:
     wl.wait_for(f"{n} Active", lambda: _active(operator) >= n, 120 + 2 * n, interval=1.0)
     wait_sweeps(operator, 2, resync)
@@ -72,14 +96,16 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         api = stack.kube_api()
         keys = wl.names(large, "mem")
         wl.create_namespaces(api, keys)
-        operator = stack.operator("operator-mem", SUNDIAL_RESYNC_SECONDS=str(args.resync),
+        operator = stack.operator("operator-mem", SUNDIAL_RESYNC_SECONDS=str(args.resync), SUNDIAL_TRACEMALLOC_LAZY="1",
                                   SCHEDULE_MAX_PER_NAMESPACE=str(wl.PER_NAMESPACE),
-                                  SCHEDULE_MAX_PER_USER=str(large + 1))
+                                  SCHEDULE_MAX_PER_USER=str(large + 1),
+                                  **dict(item.split("=", 1) for item in args.operator_env))
         folder = args.snapshots or stack.workdir
         folder.mkdir(parents=True, exist_ok=True)
         operator.tracemalloc_to = folder / "heap" if args.trace else None
         operator.start()
         figures: dict[str, Any] = {"sizes": [small, large], "traced": args.trace, "resync": args.resync,
+                                   "operator_env": args.operator_env,
                                    "rss_mb": {"0": round(rss_bytes(operator.pid) / 2**20, 1)}}
         snapshots: list[Path] = []
         try:
@@ -87,6 +113,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 await asyncio.to_thread(wl.create_resources, api, chunk)
                 await asyncio.to_thread(settle, operator, n, args.resync)
                 figures["rss_mb"][str(n)] = round(rss_bytes(operator.pid) / 2**20, 1)
+                figures.setdefault("rss_parts_mb", {})[str(n)] = rss_parts(operator.pid)
+                if args.trim:
+                    figures.setdefault("rss_mb_after_malloc_trim", {})[str(n)] = trimmed(operator.pid)
                 if args.trace:
                     snapshots.append(await asyncio.to_thread(operator.dump_memory))
                 print(f"N={n}: RSS {figures['rss_mb'][str(n)]} MB", file=sys.stderr)
@@ -110,6 +139,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="200,1000", help="two sizes A,B: the slope is measured between them")
     parser.add_argument("--resync", type=float, default=10.0)
     parser.add_argument("--trace", action="store_true", help="tracemalloc snapshots, growth by traceback")
+    parser.add_argument("--trim", action="store_true", help="also RSS after malloc_trim(0) (needs gdb)")
+    parser.add_argument("--operator-env", action="append", default=[], metavar="KEY=VALUE",
+                        help="extra environment of the operator, e.g. MALLOC_ARENA_MAX=2")
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--snapshots", type=Path, default=None, help="keep the snapshots in this folder")
     parser.add_argument("--json", type=Path, default=None)

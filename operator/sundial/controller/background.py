@@ -1,7 +1,7 @@
 """The operator's few long-running tasks (one each per operator, never one per resource).
 
 Started from kopf's startup handler, cancelled in its cleanup: the metrics endpoint and
-the drift sweeper live here (the run accounting loop joins them). kopf hands indexes to
+the drift sweeper live here (the run accounting loop and the memory release join them). kopf hands indexes to
 the startup handler as live objects that fill in as resources are listed and watched, so
 the loops get them through ``Indexes`` and read them without any Kubernetes call.
 To add a loop: ``tasks.spawn("name", loop(..., tasks.stop))``.
@@ -24,6 +24,7 @@ from sundial.adapters.temporal import TemporalGateway
 from sundial.controller.accounting import Tracked, index_reader, run_accounting_loop
 from sundial.controller.context import OperatorContext
 from sundial.controller.credentials import follow_api_key_file
+from sundial.controller.memory import release_memory_loop
 from sundial.controller.metrics import METRICS, bind_operator, serve_metrics
 from sundial.controller.peering import PeerGate, peer_gate
 from sundial.controller.policies import PolicyWatch
@@ -131,6 +132,8 @@ async def start_background_tasks(ctx: OperatorContext, options: object, indexes:
                             indexes.policy_statuses, functools.partial(_repair, policy_ctx, indexes), write)
         background.policy_watch = watch
         background.spawn("policies", watch.run(background.stop, config.interval_seconds, gate))
+    background.spawn("memory", release_memory_loop(config.interval_seconds, background.stop,
+                                                   METRICS.memory_release_seconds.set))  # every replica's own
     background.spawn("accounting", run_accounting_loop(ctx, ctx.settings.runs_poll_seconds, background.stop,
                                                        tracked=index_reader(indexes.accounting), active=gate))
     key_file = ctx.settings.temporal_api_key_file

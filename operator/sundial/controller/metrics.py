@@ -143,6 +143,8 @@ class OperatorMetrics:
         self.active_peer = Gauge(registry, "sundial_active_peer",
                                  "1 in the process whose background loops run (standalone, or kopf peering's active "
                                  "peer), 0 in a standby.")
+        self.memory_release_seconds = Gauge(registry, "sundial_last_memory_release_seconds",
+                                            "How long the last periodic full garbage collection and heap trim took.")
         self.read_at_scrape = ReadAtScrape()
         self.per_schedule: Callable[[], Iterable[ScheduleMetrics]] = lambda: ()
         registry.register(self.read_at_scrape)

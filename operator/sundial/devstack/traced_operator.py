@@ -5,7 +5,9 @@ production runs ``sundial run`` and never pays tracemalloc's cost. ``SUNDIAL_TRA
 a file prefix; each SIGUSR1 collects garbage and writes a ``tracemalloc`` snapshot to
 ``<prefix>.<n>.snapshot`` (written aside, then renamed, so a reader never sees half a file), which
 ``bench.memory`` groups by traceback; SIGUSR2 prints every thread's stack to the log.
-``SUNDIAL_TRACEMALLOC_FRAMES`` (default 12) is the depth kept.
+``SUNDIAL_TRACEMALLOC_FRAMES`` (default 12) is the depth kept. With ``SUNDIAL_TRACEMALLOC_LAZY=1``
+tracing starts at the first SIGUSR1 (whose snapshot is then empty): the operator runs at full speed
+until then, and the next snapshot holds exactly what was allocated since and is still alive.
 """
 
 from __future__ import annotations
@@ -20,20 +22,24 @@ import tracemalloc
 from pathlib import Path
 from types import FrameType
 
-DUMP_ENV, FRAMES_ENV = "SUNDIAL_TRACEMALLOC_DUMP", "SUNDIAL_TRACEMALLOC_FRAMES"
+DUMP_ENV, FRAMES_ENV, LAZY_ENV = "SUNDIAL_TRACEMALLOC_DUMP", "SUNDIAL_TRACEMALLOC_FRAMES", "SUNDIAL_TRACEMALLOC_LAZY"
 
 
 def snapshot_path(prefix: Path, number: int) -> Path:
     return prefix.with_name(f"{prefix.name}.{number}.snapshot")
 
 
-def install(prefix: Path, frames: int) -> None:
-    """Start tracing and dump a snapshot on every SIGUSR1 (the handler runs on the main thread)."""
-    tracemalloc.start(frames)
+def install(prefix: Path, frames: int, lazy: bool = False) -> None:
+    """Start tracing (``lazy``: at the first SIGUSR1) and dump a snapshot on every SIGUSR1 (the
+    handler runs on the main thread, between two bytecodes of whatever it was doing)."""
+    if not lazy:
+        tracemalloc.start(frames)
     counter = itertools.count(1)
 
     def dump(_signum: int, _frame: FrameType | None) -> None:
         gc.collect()
+        if not tracemalloc.is_tracing():
+            tracemalloc.start(frames)
         target = snapshot_path(prefix, next(counter))
         partial = target.with_name(target.name + ".partial")
         tracemalloc.take_snapshot().dump(str(partial))
@@ -51,7 +57,7 @@ def main() -> int:
     import sundial.controller.handlers  # noqa: F401
     from sundial.cli import main as sundial_main
 
-    install(Path(os.environ[DUMP_ENV]), int(os.environ.get(FRAMES_ENV) or 12))
+    install(Path(os.environ[DUMP_ENV]), int(os.environ.get(FRAMES_ENV) or 12), os.environ.get(LAZY_ENV) == "1")
 
     return sundial_main(sys.argv[1:])
 
