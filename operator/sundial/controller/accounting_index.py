@@ -19,7 +19,7 @@ from sundial.domain.run_records import parse_time
 from sundial.domain.runs import Ledger
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per resource: no __dict__ each
 class Tracked:
     """What a sweep needs to know about one Schedule to decide, without reading it, whether to act."""
 

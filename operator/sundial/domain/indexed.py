@@ -21,7 +21,7 @@ SETTLED_PHASES = ("Active", "Paused")
 TRIGGER_ANNOTATION = "sundial.dev/trigger-requested"  # adapters.kube's name; the domain imports no adapter
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per resource: no __dict__ each
 class IndexedSchedule:
     """What the sweep needs to know about one ``Schedule`` resource, kept in a kopf index."""
 
