@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import workload as wl
-from bench.rounds import wait_sweeps
+from bench.scale_phases import ACTIVE, POLL, light_metrics, wait_sweeps
 from bench.stack import BenchStack, rss_bytes
 from sundial.devstack.operator_process import OperatorProcess
 
@@ -53,16 +53,10 @@ def total_growth(before: Path, after: Path, per: int) -> float:
     return round(grown / per, 1)
 
 
-def _active(operator: OperatorProcess) -> float:
-    try:
-        return wl.active(operator)
-    except OSError:  # a traced operator busy with the creates answers a scrape late
-        return 0.0
-
-
 def rss_parts(pid: int | None) -> dict[str, float]:
-    """Resident MB by kind of mapping: glibc's main heap (``[heap]``: objects over 512 bytes, buffers),
-    other anonymous mappings (pymalloc's arenas, threads' malloc arenas, the Rust core's), files."""
+    """Resident MB by kind of mapping: glibc's main heap (``[heap]``: the main thread's allocations over
+    512 bytes), anonymous mappings (pymalloc's arenas of small objects, other threads' malloc arenas:
+    the executor's threads, the Temporal core's tokio workers; stacks), files (code)."""
     parts = {"heap": 0.0, "anonymous": 0.0, "files": 0.0}
     kind = "anonymous"
     for line in Path(f"/proc/{pid}/smaps").read_text().splitlines():
@@ -84,7 +78,8 @@ def trimmed(pid: int | None) -> float:
 
 
 def settle(operator: OperatorProcess, n: int, resync: float) -> None:
-    wl.wait_for(f"{n} Active", lambda: _active(operator) >= n, 120 + 2 * n, interval=1.0)
+    """All N Active, then two sweeps (a traced operator answers a scrape slowly: a long timeout)."""
+    wl.wait_for(f"{n} Active", lambda: light_metrics(operator).get(ACTIVE, 0.0) >= n, 300 + 3 * n, POLL)
     wait_sweeps(operator, 2, resync)
 
 

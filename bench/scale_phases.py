@@ -28,6 +28,7 @@ SWEEPS = 'sundial_sweeps_total{result="ok"}'
 REPAIRED_MISSING = 'sundial_drift_repairs_total{kind="missing"}'
 ACTIVE = 'sundial_schedules{phase="Active"}'
 WRITE_VERBS, READ_VERBS = ("POST", "PUT", "PATCH", "DELETE"), ("GET", "LIST")
+APISERVER_OWN = ("leases", "endpoints", "endpointslices")  # its own loops (identity lease, endpoints reconciler)
 
 
 def light_metrics(operator: OperatorProcess) -> dict[str, float]:
@@ -83,9 +84,10 @@ def wait_sweeps(operator: OperatorProcess, count: int, resync: float) -> None:
 
 
 def _kube(after: dict[str, float], before: dict[str, float]) -> dict[str, float]:
-    """apiserver requests on resources (not its /metrics) that changed, by 'VERB resource[ subresource]'."""
+    """apiserver requests on resources that changed, by 'VERB resource[ subresource]' (not its /metrics, not
+    the apiserver's own lease and endpoints loops)."""
     return {key: value - before.get(key, 0.0) for key, value in sorted(after.items())
-            if len(key.split()) > 1 and value != before.get(key, 0.0)}
+            if len(key.split()) > 1 and key.split()[1] not in APISERVER_OWN and value != before.get(key, 0.0)}
 
 
 def _temporal(after: dict[str, float], before: dict[str, float]) -> dict[str, float]:

@@ -38,6 +38,7 @@ def install(prefix: Path, frames: int, lazy: bool = False) -> None:
 
     def dump(_signum: int, _frame: FrameType | None) -> None:
         gc.collect()
+        sys._debugmallocstats()  # pymalloc's arenas and pools, to stderr (the log): live vs. kept
         if not tracemalloc.is_tracing():
             tracemalloc.start(frames)
         target = snapshot_path(prefix, next(counter))
