@@ -28,7 +28,7 @@ SWEEPS = 'sundial_sweeps_total{result="ok"}'
 REPAIRED_MISSING = 'sundial_drift_repairs_total{kind="missing"}'
 ACTIVE = 'sundial_schedules{phase="Active"}'
 WRITE_VERBS, READ_VERBS = ("POST", "PUT", "PATCH", "DELETE"), ("GET", "LIST")
-APISERVER_OWN = ("leases", "endpoints", "endpointslices")  # its own loops (identity lease, endpoints reconciler)
+APISERVER_OWN = ("leases", "endpoints", "endpointslices", "services")  # its own loops (leases, endpoints, IP repair)
 
 
 def light_metrics(operator: OperatorProcess) -> dict[str, float]:
@@ -114,13 +114,15 @@ async def at_rest(stack: BenchStack, operator: OperatorProcess, resync: float) -
 
 
 async def idle_sweep(stack: BenchStack, operator: OperatorProcess, resync: float) -> Figures:
+    """From the end of one sweep to the end of the next: the window holds one whole sweep."""
+    await asyncio.to_thread(wait_sweeps, operator, 1, resync)
     temporal_before, kube_before = stack.temporal_requests(), stack.apiserver_requests()
     await asyncio.to_thread(wait_sweeps, operator, 1, resync)
     temporal, kube = _temporal(stack.temporal_requests(), temporal_before), _kube(stack.apiserver_requests(),
                                                                                   kube_before)
     m = light_metrics(operator)
     return {"operator": {key: value for key, value in m.items() if key.startswith("sundial_last_sweep_")},
-            "window": "one resync period, around one sweep (run accounting's polls fall in it too)",
+            "window": "from the end of a sweep to the end of the next (run accounting's polls fall in it too)",
             "temporal_requests_in_window": temporal, "kubernetes_requests_in_window": kube}
 
 
