@@ -15,6 +15,7 @@ from sundial.controller.budget_stop import stop_due
 from sundial.domain import conditions as cond
 from sundial.domain import status as st
 from sundial.domain.adoption import adopted_id
+from sundial.domain.indexed import shared
 from sundial.domain.run_records import parse_time
 from sundial.domain.runs import Ledger
 
@@ -47,7 +48,7 @@ def tracked_from_body(body: Mapping[str, Any]) -> Tracked:
     """The index entry of one resource body (pure; for ``kopf.index``)."""
     meta, status = body.get("metadata") or {}, st.status_of(body)
     ledger = Ledger.from_status(status)
-    return Tracked(str(meta.get("namespace") or ""), str(meta.get("name") or ""), str(meta.get("uid") or ""),
+    return Tracked(shared(str(meta.get("namespace") or "")), str(meta.get("name") or ""), str(meta.get("uid") or ""),
                    str(meta.get("creationTimestamp") or ""), bool(meta.get("deletionTimestamp")),
                    ledger.closed_through, ledger.counted_ids, ledger.running, pause_pending(body) or stop_due(status),
                    adopted_id(status))

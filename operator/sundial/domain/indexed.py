@@ -6,6 +6,7 @@ Pure; built from each body on every watch event (``indexed_from_body``).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -52,6 +53,12 @@ class IndexedSchedule:
                 and self.observed_generation == self.generation and self.status_paused == self.expected_paused)
 
 
+def shared(value: Any) -> Any:
+    """One copy of a string that many entries hold alike (a phase, a zone, a next run time, a
+    namespace): each watch event decodes its own copies, and the index keeps one entry per resource."""
+    return sys.intern(value) if isinstance(value, str) else value
+
+
 def indexed_from_body(body: Mapping[str, Any]) -> IndexedSchedule:
     """The index entry of one resource body (tolerant of missing status)."""
     meta, spec = body.get("metadata") or {}, body.get("spec") or {}
@@ -62,16 +69,16 @@ def indexed_from_body(body: Mapping[str, Any]) -> IndexedSchedule:
     auto_pause = (status.get("accounting") or {}).get("autoPause")
     return IndexedSchedule(
         uid=str(meta.get("uid") or ""), generation=int(meta.get("generation") or 0),
-        observed_generation=status.get("observedGeneration"), phase=status.get("phase"),
+        observed_generation=status.get("observedGeneration"), phase=shared(status.get("phase")),
         deleting=bool(meta.get("deletionTimestamp")),
         expected_paused=bool(spec.get("paused")) or bool(auto_pause),
         status_paused=(conditions.get(PAUSED) or {}).get("status") == "True",
         fingerprint=(status.get("temporal") or {}).get("fingerprint"),
-        next_run_time=status.get("nextRunTime"), time_zone=str(spec.get("timeZone") or "UTC"),
-        firing=firing.get("status"), firing_reason=firing.get("reason"), max_runs=spec.get("maxRuns"),
-        refusal=stalled.get("reason") if stalled.get("status") == "True" else None,
+        next_run_time=shared(status.get("nextRunTime")), time_zone=shared(str(spec.get("timeZone") or "UTC")),
+        firing=shared(firing.get("status")), firing_reason=shared(firing.get("reason")), max_runs=spec.get("maxRuns"),
+        refusal=shared(stalled.get("reason")) if stalled.get("status") == "True" else None,
         trigger_waiting=_trigger_waiting(meta, status), adopted=bool(adopted_id(status)),
-        creator=str((meta.get("annotations") or {}).get(CREATOR_ANNOTATION) or ""))
+        creator=shared(str((meta.get("annotations") or {}).get(CREATOR_ANNOTATION) or "")))
 
 
 def _trigger_waiting(meta: Mapping[str, Any], status: Status) -> bool:

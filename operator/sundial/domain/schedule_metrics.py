@@ -26,6 +26,7 @@ from sundial.domain.conditions import (
     STALLED,
     USER_REQUESTED,
 )
+from sundial.domain.indexed import shared
 from sundial.domain.status import conditions_by_type, status_of
 
 #: Family name -> (type, help). The order is the exposition's.
@@ -145,9 +146,9 @@ def metrics_from_body(body: Mapping[str, Any]) -> ScheduleMetrics:
     runs = status.get("runs") or {}
     limit = _float(policy.get("maxConsecutiveFailures"))
     return ScheduleMetrics(
-        namespace=str(meta.get("namespace") or ""), schedule=str(meta.get("name") or ""),
+        namespace=shared(str(meta.get("namespace") or "")), schedule=str(meta.get("name") or ""),
         temporal_schedule_id=str((status.get("temporal") or {}).get("scheduleId") or ""),
-        timezone=str(spec.get("timeZone") or "UTC"), cron=_when(spec),
+        timezone=shared(str(spec.get("timeZone") or "UTC")), cron=shared(_when(spec)),
         paused_reason=_PAUSE_REASONS.get(str(paused.get("reason")), "") if paused.get("status") == "True" else "",
         next_run=_epoch(status.get("nextRunTime")), last_run=_epoch(status.get("lastRunTime")),
         last_success=_epoch(status.get("lastSuccessfulTime")),
