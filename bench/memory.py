@@ -101,14 +101,15 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         operator.start()
         figures: dict[str, Any] = {"sizes": [small, large], "traced": args.trace, "resync": args.resync,
                                    "operator_env": args.operator_env,
-                                   "rss_mb": {"0": round(rss_bytes(operator.pid) / 2**20, 1)}}
+                                   "rss_mb": {"0": round(rss_bytes(operator.pid) / 2**20, 1)},
+                                   "rss_parts_mb": {"0": rss_parts(operator.pid)}}
         snapshots: list[Path] = []
         try:
             for n, chunk in ((small, keys[:small]), (large, keys[small:])):
                 await asyncio.to_thread(wl.create_resources, api, chunk)
                 await asyncio.to_thread(settle, operator, n, args.resync)
                 figures["rss_mb"][str(n)] = round(rss_bytes(operator.pid) / 2**20, 1)
-                figures.setdefault("rss_parts_mb", {})[str(n)] = rss_parts(operator.pid)
+                figures["rss_parts_mb"][str(n)] = rss_parts(operator.pid)
                 if args.trim:
                     figures.setdefault("rss_mb_after_malloc_trim", {})[str(n)] = trimmed(operator.pid)
                 if args.trace:
