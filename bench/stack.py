@@ -27,6 +27,7 @@ from sundial.devstack.temporal_dev import TemporalDevServer
 
 REPO = Path(__file__).resolve().parents[1]
 CRD_FILE = REPO / "crds" / "sundial.dev_schedules.yaml"
+POLICY_CRD_FILE = REPO / "crds" / "sundial.dev_schedulepolicies.yaml"  # the operator watches policies too
 _TICKS = os.sysconf("SC_CLK_TCK")
 _SAMPLE = re.compile(r'^(?P<name>[a-zA-Z_:][\w:]*)(\{(?P<labels>.*)\})? (?P<value>\S+)$')
 _LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
@@ -83,9 +84,10 @@ class BenchStack:
         self.plane.workdir.mkdir(parents=True, exist_ok=True)
         self.plane.start()
         kubectl = [str(self.plane.binaries.kubectl), "--kubeconfig", str(self.plane.kubeconfig)]
-        subprocess.run([*kubectl, "apply", "--server-side", "-f", str(CRD_FILE)], check=True, capture_output=True)
+        subprocess.run([*kubectl, "apply", "--server-side", "-f", str(CRD_FILE), "-f", str(POLICY_CRD_FILE)],
+                       check=True, capture_output=True)
         subprocess.run([*kubectl, "wait", "--for=condition=Established", "crd/schedules.sundial.dev",
-                        "--timeout=30s"], check=True, capture_output=True)
+                        "crd/schedulepolicies.sundial.dev", "--timeout=30s"], check=True, capture_output=True)
 
     def stop(self) -> None:
         if self.plane is not None:
