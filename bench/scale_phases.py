@@ -126,10 +126,17 @@ async def idle_sweep(stack: BenchStack, operator: OperatorProcess, resync: float
             "temporal_requests_in_window": temporal, "kubernetes_requests_in_window": kube}
 
 
+def _handled(metrics: dict[str, float]) -> float:
+    """Resources the operator has handled since it started: reconciles, and resumes that needed none."""
+    return sum(value for key, value in metrics.items()
+               if key.startswith(("sundial_reconciles_total", "sundial_resumes_total")))
+
+
 async def restart(stack: BenchStack, operator: OperatorProcess, n: int, resync: float, quiet: float) -> Figures:
-    """Stop the operator, start it again, and count until it is quiet: no per-schedule Temporal call
-    (anything but ListSchedules) and no Kubernetes read or write for ``quiet`` seconds, after its
-    first sweep. Every resource is then confirmed (resumed by kopf, listed by the sweep)."""
+    """Stop the operator, start it again, and count until every resource is confirmed: its first
+    sweep is done and for ``quiet`` seconds it handled no resource (reconcile or resume) and made no
+    Kubernetes read or write. The sweeps' own calls (one list per page, the rolling full check's
+    describes) go on meanwhile and are in the counts; ``sweeps`` says how many ran."""
     operator.stop()
     temporal_before, kube_before = stack.temporal_requests(), stack.apiserver_requests()
     started = time.monotonic()
@@ -142,31 +149,32 @@ async def restart(stack: BenchStack, operator: OperatorProcess, n: int, resync: 
 def _until_quiet(stack: BenchStack, operator: OperatorProcess, temporal_before: dict[str, float],
                  kube_before: dict[str, float], started: float, quiet: float, timeout: float) -> Figures:
     last: tuple[float, ...] = ()
-    changed_at, first_sweep_at, at_change = started, None, (temporal_before, kube_before)
+    at_change: tuple[dict[str, float], dict[str, float], dict[str, float]] = (temporal_before, kube_before, {})
+    changed_at, first_sweep_at = started, None
     while True:
-        temporal, kube = stack.temporal_requests(), stack.apiserver_requests()
-        t, k = _temporal(temporal, temporal_before), _kube(kube, kube_before)
-        signature = (_schedule_calls(t) - t.get("ListSchedules", 0.0), _sum(k, WRITE_VERBS), _sum(k, READ_VERBS))
+        temporal, kube, m = stack.temporal_requests(), stack.apiserver_requests(), light_metrics(operator)
+        k = _kube(kube, kube_before)
+        signature = (_handled(m), _sum(k, WRITE_VERBS), _sum(k, READ_VERBS))
         now = time.monotonic()
         if signature != last:
-            last, changed_at, at_change = signature, now, (temporal, kube)
-        if first_sweep_at is None and light_metrics(operator).get(SWEEPS, 0.0) >= 1:
+            last, changed_at, at_change = signature, now, (temporal, kube, m)
+        if first_sweep_at is None and m.get(SWEEPS, 0.0) >= 1:
             first_sweep_at = now
         if first_sweep_at is not None and now - changed_at >= quiet:
             break
         if now - started > timeout:
             raise TimeoutError("the restarted operator did not go quiet")
         time.sleep(1.0)
-    t, k = _temporal(at_change[0], temporal_before), _kube(at_change[1], kube_before)
-    m = light_metrics(operator)
+    t, k, m = _temporal(at_change[0], temporal_before), _kube(at_change[1], kube_before), at_change[2]
     return {"seconds_to_confirmed": round(max(changed_at, first_sweep_at) - started, 1),
             "seconds_to_first_sweep_done": round(first_sweep_at - started, 1),
             "temporal_requests": t, "temporal_schedule_calls": _schedule_calls(t),
             "kubernetes_requests": k, "kubernetes_writes": _sum(k, WRITE_VERBS),
-            "kubernetes_reads": _sum(k, READ_VERBS),
-            "operator_reconciles": {key: v for key, v in m.items() if key.startswith("sundial_reconciles_total")},
-            "operator_rss_mb_after": round(rss_bytes(operator.pid) / 2**20, 1),
-            "quiet_seconds": quiet}
+            "kubernetes_reads": _sum(k, READ_VERBS), "sweeps": m.get(SWEEPS, 0.0),
+            "full_checks_per_sweep": m.get("sundial_last_sweep_full_checks"),
+            "operator_handled": {key: v for key, v in m.items()
+                                 if key.startswith(("sundial_reconciles_total", "sundial_resumes_total"))},
+            "operator_rss_mb_after": round(rss_bytes(operator.pid) / 2**20, 1), "quiet_seconds": quiet}
 
 
 async def drift(stack: BenchStack, operator: OperatorProcess, temporal: Client, keys: list[tuple[str, str]],
