@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -108,6 +109,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             operator.stop()
     finally:
         save()
+        if args.json:  # the operator's logs go with the stack's folder: keep them beside the figures
+            for log in stack.workdir.glob("operator-scale/*.log"):
+                shutil.copy(log, args.json.with_name(f"{args.json.stem}-{log.name}"))
         stack.stop()  # the resources and schedules go with the stack's folder: no cleanup to measure
     return results
 
