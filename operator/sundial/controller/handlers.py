@@ -56,7 +56,6 @@ async def startup(
     ])
     settings.posting.enabled = False
     settings.watching.server_timeout = 300
-    settings.watching.chunk_size = 500  # list 10,000 resources in pages, not in one 40 MB response at start
     memo.ctx = await OperatorContext.open(memo.sundial_settings, memo.sundial_options, logger)
     # kopf passes its indexes to startup handlers as live objects, filled as resources are listed
     indexes = Indexes(by_key=kwargs["schedules_by_key"], by_namespace=kwargs["schedules_by_namespace"],
