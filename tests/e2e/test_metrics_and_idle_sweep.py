@@ -35,7 +35,13 @@ def list_calls(listed: float, page_size: int) -> int:
 
 def test_metrics_cover_reconciles_temporal_calls_phases_and_sweeps(operator: OperatorProcess,
                                                                   many: list[str]) -> None:
-    metrics = operator.metrics()
+    # ``many`` is Ready as soon as the creates are (a write is not read back), which can be before the
+    # first sweep has ended: wait for one, then read every figure from the same scrape.
+    def after_a_sweep() -> dict[str, float] | None:
+        scraped = operator.metrics()
+        return scraped if scraped.get("sundial_sweep_duration_seconds_count", 0) >= 1 else None
+
+    metrics = eventually("a sweep has ended", after_a_sweep, timeout=4 * RESYNC + 10)
     assert metrics['sundial_reconciles_total{result="ok"}'] >= TOTAL
     assert metrics["sundial_reconcile_duration_seconds_count"] >= TOTAL
     assert metrics['sundial_temporal_calls_total{operation="create",outcome="ok"}'] >= TOTAL
