@@ -111,6 +111,9 @@ class KubePort(KubeCounters, Protocol):
 
     async def list_schedules(self, namespace: str | None = None) -> list[dict[str, Any]]: ...
 
+    async def count_schedules(self, namespace: str | None = None) -> int:
+        """How many Schedules exist (in ``namespace``, or everywhere), at the cost of one small read."""
+
     async def patch_status(self, namespace: str, name: str, status: Status,
                            resource_version: str | None = None) -> str | None:
         """Merge-patch ``status`` (only on ``resource_version`` when given: KubeConflict otherwise); the new

@@ -54,6 +54,11 @@ class MemoryKube:
         self.calls["list"] += 1
         return [copy.deepcopy(b) for (ns, _), b in self.bodies.items() if namespace in (None, ns)]
 
+    async def count_schedules(self, namespace: str | None = None) -> int:
+        self.reads += 1
+        self.calls["list"] += 1
+        return sum(1 for (ns, _) in self.bodies if namespace in (None, ns))
+
     async def get_schedule(self, namespace: str, name: str) -> dict[str, Any]:
         self.reads += 1
         self.calls["get"] += 1

@@ -98,6 +98,8 @@ def world() -> World:
 async def test_an_idle_sweep_reads_and_writes_nothing_in_kubernetes(world: World) -> None:
     for n in range(250):
         world.resource(f"s{n}")
+    assert await world.sweeper.readiness.check(250)  # once after start: is kopf's index whole? (index_readiness)
+    world.kube.reads = 0
     plan = await world.sweeper.sweep()
     assert plan.idle and plan.listed == 250
     assert world.kube.writes == {} and world.kube.reads == 0 and world.kube.events == []
@@ -203,6 +205,8 @@ async def test_an_orphan_whose_resource_turns_up_is_left_alone(world: World) -> 
 async def test_next_run_time_is_patched_alone_when_temporal_shows_a_new_one(world: World) -> None:
     identity = world.resource("news")
     world.temporal.put(identity, next_action_times=(datetime(2026, 11, 22, 14, 0, tzinfo=UTC),))
+    assert await world.sweeper.readiness.check(1)
+    world.kube.reads = 0
     await world.sweeper.sweep()
     assert world.kube.patches == [("team-a", "news", {"nextRunTime": "2026-11-22T14:00:00Z",
                                                           "nextRunTimeLocal": "2026-11-22 14:00 UTC"})]
@@ -286,3 +290,23 @@ async def test_an_edit_only_a_describe_shows_is_repaired_within_one_full_check_p
     assert world.repaired == ["s13"]
     assert world.value("sundial_drift_repairs_total", kind="edited") == 1
     assert world.temporal.calls["describe"]["ok"] == 20 + 1  # each once, and the repair's confirmation
+
+
+async def test_no_orphan_is_judged_while_kopf_is_still_filling_its_index(world: World) -> None:
+    """At start kopf lists every resource before its index is whole (minutes at 10,000): a schedule whose
+    resource is not indexed yet is no orphan candidate (it cost a describe and a read each, for nothing)."""
+    for n in range(3):
+        world.resource(f"s{n}")
+    bodies = list(world.kube.bodies.items())
+    filling = {key: [indexed_from_body(body)] for key, body in bodies[:1]}
+    sweeper = Sweeper(world.ctx, filling, {}, world.reconcile, world.sweeper.config, world.metrics)
+    for _ in range(3):
+        plan = await sweeper.sweep()
+        assert (plan.orphans_seen, plan.orphans_due) == (frozenset(), ())
+    assert world.kube.calls["get"] == 0 and world.kube.reads == 3  # one count per sweep while it fills
+    filling.update({key: [indexed_from_body(body)] for key, body in bodies[1:]})
+    gone = world.temporal.put(world.identity("gone"))  # a real orphan: judged once the index is whole
+    await sweeper.sweep()
+    await sweeper.sweep()
+    assert gone.schedule_id not in world.temporal.schedules
+    assert world.kube.reads == 4 + 1  # the count that found it whole, then the orphan's own check

@@ -82,10 +82,10 @@ def _names_an_object(exc: ApiException) -> bool:
     return bool(details.get("name"))
 
 
-async def _call(what: str, function: Any, *args: Any) -> Any:
+async def _call(what: str, function: Any, *args: Any, **kwargs: Any) -> Any:
     """Run one client call in a thread, with its errors translated."""
     try:
-        return await asyncio.to_thread(function, *args)
+        return await asyncio.to_thread(function, *args, **kwargs)
     except (ApiException, TransportError, OSError) as exc:
         raise translate(exc, what) from exc
 
@@ -257,6 +257,16 @@ class KubeGateway:
         else:
             result = await _call("list schedules", self._custom.list_cluster_custom_object, GROUP, VERSION, PLURAL)
         return cast(list[dict[str, Any]], result.get("items", []))
+
+    async def count_schedules(self, namespace: str | None = None) -> int:
+        """A list of one item: the apiserver says how many remain (``remainingItemCount``)."""
+        if namespace:
+            result: Any = await _call(f"count schedules in {namespace}", self._custom.list_namespaced_custom_object,
+                                      GROUP, VERSION, namespace, PLURAL, limit=1)
+        else:
+            result = await _call("count schedules", self._custom.list_cluster_custom_object, GROUP, VERSION, PLURAL,
+                                 limit=1)
+        return len(result.get("items", [])) + int((result.get("metadata") or {}).get("remainingItemCount") or 0)
 
 
 def may(api: client.ApiClient, rights: tuple[tuple[str, str, str], ...]) -> bool:

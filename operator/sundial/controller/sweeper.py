@@ -18,6 +18,7 @@ idle sweep is O(N / page size) list calls, no Kubernetes call. A suspicion is co
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
@@ -27,6 +28,7 @@ from typing import Any
 from sundial.adapters.kube import ScheduleResourceNotFound
 from sundial.controller.context import OperatorContext
 from sundial.controller.full_check import RollingFullCheck, compare_fully
+from sundial.controller.index_readiness import IndexReadiness
 from sundial.controller.metrics import METRICS, OperatorMetrics, record_sweep
 from sundial.controller.readmission import readmit
 from sundial.controller.retries import retry_one
@@ -66,6 +68,7 @@ class Sweeper:
         self.full_check = RollingFullCheck(config.interval_seconds, config.full_check_seconds, metrics)
         self.foreign: set[str] = set()  # schedules of another install with this cluster ID (last sweep)
         self.kube_reads = 0
+        self.readiness = IndexReadiness(ctx.kube, config.namespaces)
         self.logger = logging.getLogger("sundial.controller.sweeper")
 
     async def run(self, stop: asyncio.Event, active: Callable[[], Awaitable[bool]] | None = None) -> None:
@@ -97,13 +100,15 @@ class Sweeper:
 
     async def sweep(self) -> SweepPlan:
         """One pass: list, decide, act. Returns the plan (for tests and the benchmark)."""
-        started, temporal_before, writes_before = time.monotonic(), self._temporal_calls(), self._writes()
-        reads_before = self.kube_reads
+        started, temporal_before = time.monotonic(), self._temporal_calls()
+        writes_before, reads_before = sum(self.ctx.kube.writes.values()), self.kube_reads + self.readiness.reads
         entries = await self.list_ours()
         index = self.snapshot()
         watched = frozenset(self.config.namespaces) if self.config.namespaces else None
         plan = plan_sweep(self.ctx.cluster_id, entries, index, self.previous_orphans, self.ctx.clock(),
                           self.config.overdue_grace, watched, self.ctx.install_id)
+        if not await self.readiness.check(len(index)):  # not yet indexed is not an orphan: index_readiness.py
+            plan = dataclasses.replace(plan, orphans_seen=frozenset(), orphans_due=())
         self._report_foreign(plan.foreign)
         self.previous_orphans = plan.orphans_seen
         self.reported &= plan.orphans_seen
@@ -121,7 +126,8 @@ class Sweeper:
                                                               self.repair, self.logger)))
         await self._bounded(jobs)
         elapsed = time.monotonic() - started
-        self._record(plan, elapsed, temporal_before, writes_before, self.kube_reads - reads_before)
+        reads = self.kube_reads + self.readiness.reads - reads_before  # the readiness check's too, while it reads
+        self._record(plan, elapsed, temporal_before, writes_before, reads)
         if not plan.idle or plan.orphans_seen:
             decision(self.logger, "sweep", "sweep done", listed=plan.listed, resources=len(index),
                      drift=len(plan.drift), orphans_seen=len(plan.orphans_seen),
@@ -287,11 +293,8 @@ class Sweeper:
     def _temporal_calls(self) -> dict[str, int]:
         return {op: sum(by.values()) for op, by in self.ctx.temporal.calls.items()}
 
-    def _writes(self) -> int:
-        return sum(self.ctx.kube.writes.values())
-
     def _record(self, plan: SweepPlan, elapsed: float, temporal_before: dict[str, int], writes_before: int,
                 reads: int) -> None:
         temporal = {op: count - temporal_before.get(op, 0) for op, count in self._temporal_calls().items()}
         record_sweep(self.metrics, plan.listed, len(plan.orphans_seen), plan.overdue, elapsed, temporal,
-                     self._writes() - writes_before, reads)
+                     sum(self.ctx.kube.writes.values()) - writes_before, reads)

@@ -1,0 +1,36 @@
+"""Whether kopf's index of Schedules holds every resource yet.
+
+kopf fills its indexes from a first full listing before it runs any handler; at 10,000
+resources that listing takes minutes. A sweep that ran meanwhile took every Temporal
+schedule whose resource was not indexed yet for an orphan candidate, and checked each
+with a describe and a read to find it was not one. Until the index holds as many
+resources as the apiserver counts, the sweep judges no orphans (drift of indexed
+resources is still repaired). One small read per sweep until then, none after: kopf's
+watch keeps the index current from there on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sundial.ports import KubePort
+
+
+class IndexReadiness:
+    """Asks the apiserver how many Schedules exist until the index has caught up, then never again."""
+
+    def __init__(self, kube: KubePort, namespaces: Sequence[str] = ()) -> None:
+        self.kube, self.namespaces = kube, tuple(namespaces)
+        self.complete = False
+        self.reads = 0
+
+    async def check(self, indexed: int) -> bool:
+        if self.complete:
+            return True
+        scopes: Sequence[str | None] = self.namespaces or (None,)
+        total = 0
+        for namespace in scopes:
+            total += await self.kube.count_schedules(namespace)
+            self.reads += 1
+        self.complete = indexed >= total
+        return self.complete
