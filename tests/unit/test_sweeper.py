@@ -294,7 +294,8 @@ async def test_an_edit_only_a_describe_shows_is_repaired_within_one_full_check_p
 
 async def test_no_orphan_is_judged_while_kopf_is_still_filling_its_index(world: World) -> None:
     """At start kopf lists every resource before its index is whole (minutes at 10,000): a schedule whose
-    resource is not indexed yet is no orphan candidate (it cost a describe and a read each, for nothing)."""
+    resource is not indexed yet is no orphan candidate (it cost a describe and a read each, for nothing):
+    the sweep waits, one count read each time, until the index is whole."""
     for n in range(3):
         world.resource(f"s{n}")
     bodies = list(world.kube.bodies.items())
@@ -302,8 +303,9 @@ async def test_no_orphan_is_judged_while_kopf_is_still_filling_its_index(world: 
     sweeper = Sweeper(world.ctx, filling, {}, world.reconcile, world.sweeper.config, world.metrics)
     for _ in range(3):
         plan = await sweeper.sweep()
-        assert (plan.orphans_seen, plan.orphans_due) == (frozenset(), ())
+        assert (plan.orphans_seen, plan.orphans_due, plan.listed) == (frozenset(), (), 0)
     assert world.kube.calls["get"] == 0 and world.kube.reads == 3  # one count per sweep while it fills
+    assert "list" not in world.temporal.calls and world.value("sundial_sweeps_total", result="waiting") == 3
     filling.update({key: [indexed_from_body(body)] for key, body in bodies[1:]})
     gone = world.temporal.put(world.identity("gone"))  # a real orphan: judged once the index is whole
     await sweeper.sweep()

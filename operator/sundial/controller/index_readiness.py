@@ -3,10 +3,10 @@
 kopf fills its indexes from a first full listing before it runs any handler; at 10,000
 resources that listing takes minutes. A sweep that ran meanwhile took every Temporal
 schedule whose resource was not indexed yet for an orphan candidate, and checked each
-with a describe and a read to find it was not one. Until the index holds as many
-resources as the apiserver counts, the sweep judges no orphans (drift of indexed
-resources is still repaired). One small read per sweep until then, none after: kopf's
-watch keeps the index current from there on.
+with a describe and a read to find it was not one, and listed Temporal every interval
+meanwhile. Until the index holds as many resources as the apiserver counts, a sweep
+waits (``sundial_sweeps_total{result="waiting"}``): one small read instead of a sweep,
+none after: kopf's watch keeps the index current from there on.
 """
 
 from __future__ import annotations

@@ -18,7 +18,6 @@ idle sweep is O(N / page size) list calls, no Kubernetes call. A suspicion is co
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
@@ -100,15 +99,16 @@ class Sweeper:
 
     async def sweep(self) -> SweepPlan:
         """One pass: list, decide, act. Returns the plan (for tests and the benchmark)."""
+        if not await self.readiness.check(len(self.index)):  # kopf is still filling its index: index_readiness.py
+            self.metrics.sweeps.inc(result="waiting")
+            return SweepPlan()
         started, temporal_before = time.monotonic(), self._temporal_calls()
-        writes_before, reads_before = sum(self.ctx.kube.writes.values()), self.kube_reads + self.readiness.reads
+        writes_before, reads_before = sum(self.ctx.kube.writes.values()), self.kube_reads
         entries = await self.list_ours()
         index = self.snapshot()
         watched = frozenset(self.config.namespaces) if self.config.namespaces else None
         plan = plan_sweep(self.ctx.cluster_id, entries, index, self.previous_orphans, self.ctx.clock(),
                           self.config.overdue_grace, watched, self.ctx.install_id)
-        if not await self.readiness.check(len(index)):  # not yet indexed is not an orphan: index_readiness.py
-            plan = dataclasses.replace(plan, orphans_seen=frozenset(), orphans_due=())
         self._report_foreign(plan.foreign)
         self.previous_orphans = plan.orphans_seen
         self.reported &= plan.orphans_seen
@@ -126,7 +126,7 @@ class Sweeper:
                                                               self.repair, self.logger)))
         await self._bounded(jobs)
         elapsed = time.monotonic() - started
-        reads = self.kube_reads + self.readiness.reads - reads_before  # the readiness check's too, while it reads
+        reads = self.kube_reads - reads_before
         self._record(plan, elapsed, temporal_before, writes_before, reads)
         if not plan.idle or plan.orphans_seen:
             decision(self.logger, "sweep", "sweep done", listed=plan.listed, resources=len(index),
