@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 import pytest
+import yaml
 from temporalio.client import Client, Schedule, ScheduleActionStartWorkflow, ScheduleSpec
 from temporalio.service import RPCError, RPCStatusCode
 from tests.e2e.helpers import Kube, Replacements, condition, ready
@@ -129,10 +130,19 @@ async def test_import_refuses_what_a_schedule_cannot_express(
     made = temporal_cli(temporal_server, "schedule", "create", "--schedule-id", sid, "--interval", "90m",
                         "--cron", "0 9 * * *", "--type", "X", "--task-queue", QUEUE, "--workflow-id", sid)
     assert made.returncode == 0, made.stderr
-    refused = sundial(cli_env(control_plane, temporal_server), "import", sid, "-n", "default")
+    imported = sundial(cli_env(control_plane, temporal_server), "import", sid, "-n", "default")
+    assert imported.returncode == 0, imported.stderr[-3000:]  # a cron and an interval: spec.schedules
+    schedules = yaml.safe_load(imported.stdout)["spec"]["schedules"]
+    assert sorted(schedules) == ["0 9 * * *", "@every 1h30m"], imported.stdout
+    crowded = f"eleven-crons-{time.monotonic_ns()}"
+    crons = [arg for minute in range(11) for arg in ("--cron", f"{minute} 9 * * *")]
+    made = temporal_cli(temporal_server, "schedule", "create", "--schedule-id", crowded, *crons, "--type", "X",
+                        "--task-queue", QUEUE, "--workflow-id", crowded)
+    assert made.returncode == 0, made.stderr
+    refused = sundial(cli_env(control_plane, temporal_server), "import", crowded, "-n", "default")
     assert refused.returncode == 1 and refused.stdout == "", refused.stderr[-3000:]
     assert "cannot be expressed as a Sundial Schedule" in refused.stderr
-    assert "1 interval spec(s)" in refused.stderr
+    assert "it has 11 calendars and intervals (spec.schedules takes at most 10)" in refused.stderr
     missing = sundial(cli_env(control_plane, temporal_server), "import", f"{sid}-nope", "-n", "default")
     assert missing.returncode == 1 and missing.stdout == "", missing.stderr[-3000:]
     assert missing.stderr.startswith(f"error: Temporal: describe schedule {sid}-nope:")

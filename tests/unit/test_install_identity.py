@@ -56,5 +56,10 @@ def test_a_sweep_neither_deletes_nor_repairs_another_installs_schedules() -> Non
                         install_id="install-a")
     assert (second.orphans_due, second.drift) == ((), ())
     assert set(second.foreign) == {ghost.schedule_id, THEIRS.schedule_id}
+    # the resource at THEIRS' ID is settled (a resume no longer describes it): a reconcile must report it
+    assert second.conflicts == (("team-a", "news"),) and not second.idle
+    reported = dataclasses.replace(index[("team-a", "news")], phase="Error")
+    assert plan_sweep(CLUSTER, entries, {("team-a", "news"): reported}, frozenset(), NOW, timedelta(minutes=5),
+                      install_id="install-a").conflicts == ()  # once reported, not again every sweep
     without = plan_sweep(CLUSTER, entries, index, frozenset({ghost.schedule_id}), NOW, timedelta(minutes=5))
     assert without.orphans_due  # what happened before: the other cluster's schedule looked orphaned

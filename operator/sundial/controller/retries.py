@@ -38,3 +38,10 @@ async def retry_one(ctx: OperatorContext, key: Key, siblings: Sequence[tuple[str
         await handle_annotation_requests(ctx, body, Peers(namespace=list(siblings)))
     if indexed.phase == "Error":
         await reconcile(body, siblings)
+
+
+async def reconcile_now(key: Key, siblings: Sequence[tuple[str, str]], read: Read, reconcile: Reconcile) -> None:
+    """A fresh read, then the reconcile, whatever the resource's state (e.g. to report an install conflict)."""
+    body = await read(*key)
+    if body is not None:
+        await reconcile(body, siblings)

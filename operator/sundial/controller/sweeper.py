@@ -13,6 +13,7 @@ idle sweep is O(N / page size) list calls, no Kubernetes call. A suspicion is co
     next run time long past, no run    -> Firing=False (Overdue) + Warning Event; back later
     refused by the quota, admitted now -> reconcile, in quota order (domain.readmission)
     Error, or a trigger waiting        -> retried with backoff until done (domain.retry)
+    another install's schedule at a resource's ID -> reconcile, which reports InstallConflict
 """
 
 from __future__ import annotations
@@ -28,9 +29,10 @@ from sundial.adapters.kube import ScheduleResourceNotFound
 from sundial.controller.context import OperatorContext
 from sundial.controller.full_check import RollingFullCheck, compare_fully
 from sundial.controller.index_readiness import IndexReadiness
+from sundial.controller.install_conflicts import ForeignSchedules
 from sundial.controller.metrics import METRICS, OperatorMetrics, record_sweep
 from sundial.controller.readmission import readmit
-from sundial.controller.retries import retry_one
+from sundial.controller.retries import reconcile_now, retry_one
 from sundial.controller.sweep_config import SweepConfig as SweepConfig  # re-exported
 from sundial.domain import conditions as cond
 from sundial.domain import status as st
@@ -65,10 +67,10 @@ class Sweeper:
         self.reported: set[str] = set()  # orphans already paused or reported (act once)
         self.retries = RetryBook()
         self.full_check = RollingFullCheck(config.interval_seconds, config.full_check_seconds, metrics)
-        self.foreign: set[str] = set()  # schedules of another install with this cluster ID (last sweep)
         self.kube_reads = 0
         self.readiness = IndexReadiness(ctx.kube, config.namespaces)
         self.logger = logging.getLogger("sundial.controller.sweeper")
+        self.foreign = ForeignSchedules(metrics, self.logger, ctx.install_id)
 
     async def run(self, stop: asyncio.Event, active: Callable[[], Awaitable[bool]] | None = None) -> None:
         """Sweep every ``interval_seconds`` until ``stop`` is set; a failed sweep is logged and retried.
@@ -109,7 +111,7 @@ class Sweeper:
         watched = frozenset(self.config.namespaces) if self.config.namespaces else None
         plan = plan_sweep(self.ctx.cluster_id, entries, index, self.previous_orphans, self.ctx.clock(),
                           self.config.overdue_grace, watched, self.ctx.install_id)
-        self._report_foreign(plan.foreign)
+        self.foreign.report(plan.foreign)
         self.previous_orphans = plan.orphans_seen
         self.reported &= plan.orphans_seen
         jobs: list[Coroutine[Any, Any, None]] = []
@@ -118,6 +120,8 @@ class Sweeper:
         jobs += [self._next_run(key, patch) for key, patch in plan.next_runs]
         jobs += [self._firing(change) for change in plan.firing]
         jobs += [self._full_check(key, index[key]) for key in self.full_check.pick(index, plan)]
+        jobs += [self._guarded("conflict", key, reconcile_now(key, self._siblings(key), self._get, self.repair))
+                 for key in plan.conflicts]  # the reconcile says InstallConflict in status
         for key in readmissions(index, self._by_namespace(), self.ctx.limits_for):  # a place freed up
             jobs.append(self._guarded("readmit", key, readmit(key, self._siblings(key), self._get, self.repair,
                                                               self.logger)))
@@ -279,16 +283,6 @@ class Sweeper:
         decision(self.logger, "overdue" if not change.firing else "firing-again",
                  "Firing=" + str(change.firing), logging.WARNING if not change.firing else logging.INFO,
                  schedule=what, detail=change.message)
-
-    def _report_foreign(self, foreign: Sequence[str]) -> None:
-        """Schedules with this cluster ID written by another install: a metric, and a log line on change."""
-        self.metrics.install_conflicts.set(len(foreign))
-        if set(foreign) != self.foreign:
-            self.foreign = set(foreign)
-            if foreign:
-                decision(self.logger, "install-conflict", "another operator install uses this cluster ID; its "
-                         "schedules are left alone", logging.ERROR, count=len(foreign),
-                         install_id=self.ctx.install_id, examples=",".join(sorted(foreign)[:3]))
 
     def _temporal_calls(self) -> dict[str, int]:
         return {op: sum(by.values()) for op, by in self.ctx.temporal.calls.items()}

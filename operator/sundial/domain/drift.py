@@ -179,6 +179,7 @@ class SweepPlan:
     orphans_seen: frozenset[str] = frozenset()  # schedule IDs that look orphaned in this sweep
     orphans_due: tuple[ListedSchedule, ...] = ()  # ... and did in the previous sweep too
     foreign: tuple[str, ...] = ()  # schedule IDs with this cluster ID written by another operator install
+    conflicts: tuple[Key, ...] = ()  # settled resources whose ID holds another install's schedule: to report
     next_runs: tuple[tuple[Key, Status], ...] = ()
     firing: tuple[FiringChange, ...] = ()
     listed: int = 0
@@ -187,7 +188,7 @@ class SweepPlan:
 
     @property
     def idle(self) -> bool:
-        return not (self.drift or self.orphans_due or self.next_runs or self.firing)
+        return not (self.drift or self.orphans_due or self.next_runs or self.firing or self.conflicts)
 
 
 def plan_sweep(cluster_id: str, entries: Iterable[ListedSchedule], index: Mapping[Key, IndexedSchedule],
@@ -206,6 +207,7 @@ def plan_sweep(cluster_id: str, entries: Iterable[ListedSchedule], index: Mappin
     orphans_due: list[ListedSchedule] = []
     foreign: list[str] = []
     foreign_keys: set[Key] = set()
+    conflicts: list[Key] = []
     listed = 0
     for entry in entries:
         listed += 1
@@ -230,8 +232,10 @@ def plan_sweep(cluster_id: str, entries: Iterable[ListedSchedule], index: Mappin
     firing: list[FiringChange] = []
     overdue = 0
     for key, indexed in index.items():
-        if key in foreign_keys and key not in ours:
-            continue  # another install's schedule at this resource's ID: the reconcile reports it, no repair
+        if key in foreign_keys and key not in ours:  # another install's schedule at this resource's ID:
+            if indexed.settled:  # no repair; a reconcile reports it (a resume no longer describes)
+                conflicts.append(key)
+            continue
         found = drift_of(indexed, ours.get(key), now)
         if found is not None:
             drift.append((key, found))
@@ -248,6 +252,6 @@ def plan_sweep(cluster_id: str, entries: Iterable[ListedSchedule], index: Mappin
         if overdue_since(indexed, mine, now, grace) is not None:
             overdue += 1
     return SweepPlan(drift=tuple(drift), orphans_seen=frozenset(orphans_seen), orphans_due=tuple(orphans_due),
-                     foreign=tuple(foreign),
+                     foreign=tuple(foreign), conflicts=tuple(conflicts),
                      next_runs=tuple(next_runs), firing=tuple(firing), listed=listed, ignored=ignored,
                      overdue=overdue)
