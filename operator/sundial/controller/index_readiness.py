@@ -6,14 +6,20 @@ schedule whose resource was not indexed yet for an orphan candidate, and checked
 with a describe and a read to find it was not one, and listed Temporal every interval
 meanwhile. Until the index holds as many resources as the apiserver counts, a sweep
 waits (``sundial_sweeps_total{result="waiting"}``): one small read instead of a sweep,
-none after: kopf's watch keeps the index current from there on.
+none after: kopf's watch keeps the index current from there on. A count that fails (the
+apiserver away, the CRD's version not served) leaves the index unconfirmed: the sweep waits.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
+from sundial.errors import KubeError
+from sundial.logs import decision
 from sundial.ports import KubePort
+
+LOGGER = logging.getLogger("sundial.controller.sweeper")
 
 
 class IndexReadiness:
@@ -30,7 +36,12 @@ class IndexReadiness:
         scopes: Sequence[str | None] = self.namespaces or (None,)
         total = 0
         for namespace in scopes:
-            total += await self.kube.count_schedules(namespace)
             self.reads += 1
+            try:
+                total += await self.kube.count_schedules(namespace)
+            except KubeError as exc:
+                decision(LOGGER, "index-unconfirmed", f"cannot count the Schedules, the sweep waits: {exc}",
+                         logging.WARNING, namespace=namespace or "*")
+                return False
         self.complete = indexed >= total
         return self.complete

@@ -16,6 +16,7 @@ import faulthandler
 import gc
 import itertools
 import os
+import runpy
 import signal
 import sys
 import tracemalloc
@@ -55,12 +56,14 @@ def main() -> int:
     # it does lazily, takes minutes): what is measured is growth while the operator runs.
     from kubernetes.client import AuthenticationV1Api, CoreV1Api, CustomObjectsApi  # noqa: F401
 
-    import sundial.controller.handlers  # noqa: F401
-    from sundial.cli import main as sundial_main
-
     install(Path(os.environ[DUMP_ENV]), int(os.environ.get(FRAMES_ENV) or 12), os.environ.get(LAZY_ENV) == "1")
-
-    return sundial_main(sys.argv[1:])
+    # The CLI runs as a program here, as ``python -m sundial.cli`` would (the devstack starts programs; it
+    # does not import the operator's parts): ``SystemExit`` carries its exit code.
+    try:
+        runpy.run_module("sundial.cli", run_name="__main__", alter_sys=True)
+    except SystemExit as done:
+        return int(done.code or 0)
+    return 0
 
 
 if __name__ == "__main__":
