@@ -8,6 +8,9 @@ A module contributes ``add_parser(subparsers)``, which registers its parser and 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import logging
+import os
 import sys
 
 from sundial.commands import backfill, control_plane, crd, dev, import_schedule, run, runs, schedule_actions
@@ -39,5 +42,21 @@ def main(argv: list[str] | None = None) -> int:
     return code
 
 
+def program() -> None:
+    """The program's entry point: ``main``, flushed output, then exit without interpreter finalization.
+
+    The Temporal client's native runtime keeps threads that may call into Python while the
+    interpreter finalizes; that race once aborted a ``sundial runs history`` whose output was
+    complete (``PyGILState_Release``, exit status -6). Nothing is left to do at that point, so
+    the process leaves with ``os._exit`` and the command's own exit code.
+    """
+    code = main()
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing more can be said
+            stream.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    program()

@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+from sundial import cli
 from sundial.cli import build_parser
 
 COMMANDS = ("run", "dev", "control-plane", "crd", "pause", "resume", "trigger", "runs", "worker")
@@ -43,3 +44,13 @@ def test_crd_command_prints_the_committed_crd() -> None:
                             timeout=60, check=True)
     committed = Path(__file__).resolve().parents[2] / "crds" / "sundial.dev_schedules.yaml"
     assert result.stdout == committed.read_text()
+
+
+def test_the_program_leaves_with_its_exit_code_without_finalization(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``program`` ends the process with ``os._exit`` (native threads must not race the interpreter's
+    finalization) and the command's own exit code."""
+    exits: list[int] = []
+    monkeypatch.setattr(cli, "main", lambda: 3)
+    monkeypatch.setattr(os, "_exit", exits.append)
+    cli.program()
+    assert exits == [3]
