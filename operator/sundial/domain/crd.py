@@ -17,6 +17,7 @@ from datetime import timedelta
 from typing import Any
 
 import yaml
+from pydantic import BaseModel
 
 from sundial.domain.cron import SHORTHANDS
 from sundial.domain.durations import format_duration
@@ -173,7 +174,12 @@ def spec_schema() -> dict[str, Any]:
 
 def status_schema() -> dict[str, Any]:
     """``status`` of the CRD; ``status.kopf`` keeps kopf's own bookkeeping as it comes."""
-    raw = ScheduleStatus.model_json_schema(by_alias=True)
+    return status_with_conditions(ScheduleStatus)
+
+
+def status_with_conditions(model: type[BaseModel]) -> dict[str, Any]:
+    """A status model's structural schema, its ``conditions`` a list keyed by ``type`` (one per type)."""
+    raw = model.model_json_schema(by_alias=True)
     schema = _structural(raw, raw.get("$defs", {}))
     conditions = schema["properties"]["conditions"]
     conditions["x-kubernetes-list-type"] = "map"

@@ -11,7 +11,16 @@ from typing import Any
 
 import yaml
 
-from sundial.domain.crd import _DURATION_RULE, CATEGORIES, GROUP, VERSION, _default_empty_objects, _Dumper, _structural
+from sundial.domain.crd import (
+    _DURATION_RULE,
+    CATEGORIES,
+    GROUP,
+    VERSION,
+    _default_empty_objects,
+    _Dumper,
+    _structural,
+    status_with_conditions,
+)
 from sundial.domain.durations import format_duration
 from sundial.domain.policy_models import MAX_MIN_INTERVAL, SchedulePolicySpec, SchedulePolicyStatus
 
@@ -59,12 +68,7 @@ def spec_schema() -> dict[str, Any]:
 
 
 def status_schema() -> dict[str, Any]:
-    raw = SchedulePolicyStatus.model_json_schema(by_alias=True)
-    schema = _structural(raw, raw.get("$defs", {}))
-    conditions = schema["properties"]["conditions"]
-    conditions["x-kubernetes-list-type"] = "map"
-    conditions["x-kubernetes-list-map-keys"] = ["type"]
-    return schema
+    return status_with_conditions(SchedulePolicyStatus)
 
 
 def policy_crd_manifest() -> dict[str, Any]:
