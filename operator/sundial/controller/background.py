@@ -1,9 +1,9 @@
 """The operator's few long-running tasks (one each per operator, never one per resource).
 
 Started from kopf's startup handler, cancelled in its cleanup: the metrics endpoint and
-the drift sweeper live here (the run accounting loop and the memory release join them). kopf hands indexes to
-the startup handler as live objects that fill in as resources are listed and watched, so
-the loops get them through ``Indexes`` and read them without any Kubernetes call.
+the drift sweeper live here (the run accounting loop and the memory release join them). The
+operator's indexes of the Schedules (``schedule_index``) fill in as kopf lists and watches, so
+the loops read them without any Kubernetes call.
 To add a loop: ``tasks.spawn("name", loop(..., tasks.stop))``.
 """
 
@@ -21,33 +21,19 @@ from aiohttp import web
 
 from sundial.adapters.kube import KubeGateway
 from sundial.adapters.temporal import TemporalGateway
-from sundial.controller.accounting import Tracked, index_reader, run_accounting_loop
+from sundial.controller.accounting import index_reader, run_accounting_loop
 from sundial.controller.context import OperatorContext
 from sundial.controller.credentials import follow_api_key_file
+from sundial.controller.index_readiness import IndexReadiness
 from sundial.controller.memory import release_memory_loop
 from sundial.controller.metrics import METRICS, bind_operator, serve_metrics
 from sundial.controller.peering import PeerGate, peer_gate
 from sundial.controller.policies import PolicyWatch
 from sundial.controller.reconcile import reconcile
+from sundial.controller.schedule_index import ScheduleIndexes
 from sundial.controller.sweeper import SweepConfig, Sweeper
-from sundial.domain.admission import CREATOR_ANNOTATION
-from sundial.domain.indexed import IndexedSchedule, Key
-from sundial.domain.schedule_metrics import ScheduleMetrics
 from sundial.domain.validation import Peers
 from sundial.logs import decision
-
-
-@dataclass(frozen=True)
-class Indexes:
-    """kopf's indexes of the Schedule resources (see ``handlers.py``)."""
-
-    by_key: Mapping[Key, Iterable[IndexedSchedule]]  # (namespace, name) -> IndexedSchedule
-    by_namespace: Mapping[str, Iterable[tuple[str, str]]]  # namespace -> (creationTimestamp, name)
-    accounting: Mapping[Key, Iterable[Tracked]]  # (namespace, name) -> what run accounting tracks
-    metrics: Mapping[Key, Iterable[ScheduleMetrics]] | None = None  # (namespace, name) -> per-schedule metrics
-    by_creator: Mapping[str, Iterable[tuple[str, str]]] = field(default_factory=dict)  # creator -> (ts, ns/name)
-    refused_by_policy: Mapping[str, Iterable[Key]] = field(default_factory=dict)  # policy -> Stalled naming it
-    policy_statuses: Mapping[str, Iterable[dict[str, Any]]] = field(default_factory=dict)  # policy -> status
 
 
 @dataclass
@@ -91,12 +77,11 @@ class BackgroundTasks:
             await runner.cleanup()
 
 
-async def _repair(ctx: OperatorContext, indexes: Indexes, body: Mapping[str, Any],
+async def _repair(ctx: OperatorContext, indexes: ScheduleIndexes, body: Mapping[str, Any],
                   siblings: Sequence[tuple[str, str]]) -> None:
     """The sweeper's repair: the reconcile, with the creator's schedules for the per-user quota."""
-    creator = ((body.get("metadata") or {}).get("annotations") or {}).get(CREATOR_ANNOTATION)
-    peers = Peers(namespace=list(siblings), creator=list(indexes.by_creator.get(creator, ())) if creator else [])
-    await reconcile(ctx, body, peers)
+    peers = indexes.peers_of(body)
+    await reconcile(ctx, body, Peers(namespace=list(siblings), creator=peers.creator))
 
 
 def _gate(ctx: OperatorContext, options: object) -> PeerGate:
@@ -107,18 +92,23 @@ def _gate(ctx: OperatorContext, options: object) -> PeerGate:
                      tuple(getattr(options, "namespaces", ()) or ()))
 
 
-async def start_background_tasks(ctx: OperatorContext, options: object, indexes: Indexes) -> BackgroundTasks:
+async def start_background_tasks(ctx: OperatorContext, options: object, indexes: ScheduleIndexes,
+                                 policy_statuses: Mapping[str, Iterable[dict[str, Any]]]) -> BackgroundTasks:
     """Start the metrics endpoint and every background loop of the operator."""
     background = BackgroundTasks()
+    namespaces = tuple(getattr(options, "namespaces", ()) or ())
+    readiness = IndexReadiness(ctx.kube, namespaces)  # one count for the handlers' wait and the sweep's
+    background.spawn("listing", indexes.follow_listing(readiness))  # every replica's own
     bind_operator(METRICS, ctx.temporal, ctx.kube, indexes.by_key, indexes.metrics)
     port = int(getattr(options, "metrics_port", 0) or 0)
     if port:
         background.runners.append(await serve_metrics(METRICS, port, ctx.settings.bind_address))
-    config = SweepConfig.from_settings(ctx.settings, namespaces=getattr(options, "namespaces", ()))
+    config = SweepConfig.from_settings(ctx.settings, namespaces=namespaces)
     METRICS.sweep_interval.set(config.interval_seconds)
     own_kube = AttributedKube.of(ctx.kube) if isinstance(ctx.kube, KubeGateway) else ctx.kube
     own = dataclasses.replace(ctx, kube=own_kube)  # the sweeper's own Kubernetes calls
-    sweeper = Sweeper(own, indexes.by_key, indexes.by_namespace, functools.partial(_repair, own, indexes), config)
+    sweeper = Sweeper(own, indexes.by_key, indexes.by_namespace, functools.partial(_repair, own, indexes), config,
+                      readiness=readiness)
     background.sweeper = sweeper
     # With several replicas only kopf's active peer runs the loops (``peering``); the API key and
     # the metrics endpoint are every replica's own.
@@ -129,7 +119,7 @@ async def start_background_tasks(ctx: OperatorContext, options: object, indexes:
         policy_ctx = dataclasses.replace(ctx, kube=policy_kube)
         write = policy_kube.patch_policy_status if isinstance(policy_kube, KubeGateway) else None
         watch = PolicyWatch(policy_ctx, ctx.policies, indexes.by_namespace, indexes.refused_by_policy,
-                            indexes.policy_statuses, functools.partial(_repair, policy_ctx, indexes), write)
+                            policy_statuses, functools.partial(_repair, policy_ctx, indexes), write)
         background.policy_watch = watch
         background.spawn("policies", watch.run(background.stop, config.interval_seconds, gate))
     background.spawn("memory", release_memory_loop(config.interval_seconds, background.stop,

@@ -15,20 +15,17 @@ from typing import Any
 
 import kopf
 
-from sundial.adapters.kube import CREATOR_ANNOTATION, GROUP, PLURAL, VERSION
+from sundial.adapters.kube import GROUP, PLURAL, VERSION
 from sundial.adapters.webhook_server import WebhookServer
-from sundial.controller.accounting import Tracked, tracked_from_body
 from sundial.controller.admission import start_webhooks
 from sundial.controller.annotation_requests import handle_annotation_requests, request_pending
-from sundial.controller.background import BackgroundTasks, Indexes, start_background_tasks
+from sundial.controller.background import BackgroundTasks, start_background_tasks
 from sundial.controller.context import OperatorContext
 from sundial.controller.liveness import WatcherWatch
 from sundial.controller.reconcile import finalize
 from sundial.controller.resume import apply
-from sundial.domain.indexed import IndexedSchedule, indexed_from_body
+from sundial.controller.schedule_index import ScheduleIndexes
 from sundial.domain.policy import PolicyView
-from sundial.domain.schedule_metrics import ScheduleMetrics, metrics_from_body
-from sundial.domain.validation import Peers
 
 FINALIZER = "sundial.dev/temporal-schedule"
 SCHEDULES = (GROUP, VERSION, PLURAL)
@@ -57,15 +54,13 @@ async def startup(
     settings.posting.enabled = False
     settings.watching.server_timeout = 300
     memo.ctx = await OperatorContext.open(memo.sundial_settings, memo.sundial_options, logger)
-    # kopf passes its indexes to startup handlers as live objects, filled as resources are listed
-    indexes = Indexes(by_key=kwargs["schedules_by_key"], by_namespace=kwargs["schedules_by_namespace"],
-                      accounting=kwargs["schedules_for_accounting"], metrics=kwargs["schedules_for_metrics"],
-                      by_creator=kwargs["schedules_by_creator"], policy_statuses=kwargs.get("policy_statuses", {}),
-                      refused_by_policy=kwargs.get("schedules_refused_by_policy", {}))
+    schedules: ScheduleIndexes = memo.schedule_indexes
+    # kopf passes its indexes (policies and namespaces' labels only) to startup handlers as live objects
     if "schedule_policies" in kwargs:  # served cluster-wide only (``policy_handlers``)
         memo.ctx.policies = PolicyView(kwargs["schedule_policies"], kwargs["namespace_labels"])
-    memo.background = await start_background_tasks(memo.ctx, memo.sundial_options, indexes)
-    memo.webhooks = await start_webhooks(memo.ctx, kwargs["schedules_by_namespace"], kwargs["schedules_by_creator"])
+    memo.background = await start_background_tasks(memo.ctx, memo.sundial_options, schedules,
+                                                   kwargs.get("policy_statuses", {}))
+    memo.webhooks = await start_webhooks(memo.ctx, schedules.by_namespace, schedules.by_creator)
 
 
 @kopf.on.probe(id="watchers", errors=kopf.ErrorsMode.PERMANENT)  # fail the request now, not retry it
@@ -88,61 +83,23 @@ async def cleanup(memo: kopf.Memo, **_: Any) -> None:
         await ctx.close()
 
 
-@kopf.index(*SCHEDULES)
-def schedules_by_namespace(body: kopf.Body, **_: Any) -> dict[str, Any]:
-    """Namespace -> (creationTimestamp, name) of each Schedule: the quota's ordering."""
-    meta = body.metadata
-    return {meta.namespace or "": (meta.creation_timestamp or "", meta.name or "")}
-
-
-@kopf.index(*SCHEDULES)
-def schedules_by_creator(body: kopf.Body, **_: Any) -> dict[str, Any] | None:
-    """Creator -> (creationTimestamp, "namespace/name"): the per-user quota's ordering, across namespaces."""
-    meta = body.metadata
-    creator = meta.annotations.get(CREATOR_ANNOTATION)
-    if not creator:
-        return None  # not indexed
-    return {creator: (meta.creation_timestamp or "", f"{meta.namespace or ''}/{meta.name or ''}")}
-
-
-@kopf.index(*SCHEDULES)
-def schedules_by_key(body: kopf.Body, **_: Any) -> dict[tuple[str, str], IndexedSchedule]:
-    """(namespace, name) -> what the sweeper needs (uid, recorded fingerprint, expected pause,
-    phase, next run, Firing): a sweep reads no resource unless it has to act on it."""
-    return {(body.metadata.namespace or "", body.metadata.name or ""): indexed_from_body(body)}
-
-
-@kopf.index(*SCHEDULES)
-def schedules_for_accounting(body: kopf.Body, **_: Any) -> dict[tuple[str, str], Tracked]:
-    """(namespace, name) -> what run accounting needs to decide, without a read, whether to act."""
-    return {(body.metadata.namespace or "", body.metadata.name or ""): tracked_from_body(body)}
-
-
-@kopf.index(*SCHEDULES)
-def schedules_for_metrics(body: kopf.Body, **_: Any) -> dict[tuple[str, str], ScheduleMetrics]:
-    """(namespace, name) -> the per-schedule metrics: a scrape reads this index, no API call."""
-    return {(body.metadata.namespace or "", body.metadata.name or ""): metrics_from_body(body)}
+@kopf.on.event(*SCHEDULES)
+async def index_schedule(body: kopf.Body, memo: kopf.Memo, type: str | None, **_: Any) -> None:
+    """Every event keeps Sundial's own indexes current (``schedule_index.py``: not kopf's, whose
+    start-up gate costs O(N^2)); kopf runs it before the same object's other handlers."""
+    memo.schedule_indexes.observe(type, body)
 
 
 @kopf.on.create(*SCHEDULES)
 @kopf.on.update(*SCHEDULES, field="spec")
 @kopf.on.resume(*SCHEDULES)
 async def apply_schedule(body: kopf.Body, memo: kopf.Memo, retry: int, reason: str, patch: kopf.Patch,
-                         **kwargs: Any) -> None:
+                         **_: Any) -> None:
     """One handler (one ID for kopf's progress); a resource whose recorded state is current costs
     nothing, on operator start above all (``controller/resume.py``). A new resource's synced status
     goes into kopf's own patch, which carries the diff-base to status too: one request for both."""
-    await apply(memo.ctx, body, _peers(body, kwargs), retry, resuming=reason == kopf.Reason.RESUME,
-                status_sink=patch.status)
-
-
-def _peers(body: kopf.Body, kwargs: dict[str, Any]) -> Peers:
-    """The namespace's and the creator's Schedules from the indexes kopf passes as keyword arguments."""
-    by_namespace: kopf.Index[str, tuple[str, str]] = kwargs["schedules_by_namespace"]
-    by_creator: kopf.Index[str, tuple[str, str]] = kwargs["schedules_by_creator"]
-    creator = body.metadata.annotations.get(CREATOR_ANNOTATION)
-    return Peers(namespace=list(by_namespace.get(body.metadata.namespace or "", [])),
-                 creator=list(by_creator.get(creator, [])) if creator else [])
+    peers = await memo.schedule_indexes.peers(body)  # waits, at start-up, until every Schedule is indexed
+    await apply(memo.ctx, body, peers, retry, resuming=reason == kopf.Reason.RESUME, status_sink=patch.status)
 
 
 @kopf.on.delete(*SCHEDULES)
@@ -151,8 +108,8 @@ async def delete_schedule(body: kopf.Body, memo: kopf.Memo, retry: int, **_: Any
 
 
 @kopf.on.event(*SCHEDULES, when=request_pending)
-async def annotation_requests(body: kopf.Body, memo: kopf.Memo, type: str, **kwargs: Any) -> None:
+async def annotation_requests(body: kopf.Body, memo: kopf.Memo, type: str, **_: Any) -> None:
     """``sundial resume`` and ``sundial trigger`` arrive as annotations; act once per request."""
     if type == "DELETED" or body.metadata.get("deletionTimestamp") or not hasattr(memo, "ctx"):
         return
-    await handle_annotation_requests(memo.ctx, body, _peers(body, kwargs))
+    await handle_annotation_requests(memo.ctx, body, await memo.schedule_indexes.peers(body))

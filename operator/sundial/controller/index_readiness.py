@@ -1,13 +1,15 @@
-"""Whether kopf's index of Schedules holds every resource yet.
+"""Whether the operator's index of Schedules (``schedule_index``) holds every resource yet.
 
-kopf fills its indexes from a first full listing before it runs any handler; at 10,000
-resources that listing takes minutes. A sweep that ran meanwhile took every Temporal
-schedule whose resource was not indexed yet for an orphan candidate, and checked each
-with a describe and a read to find it was not one, and listed Temporal every interval
-meanwhile. Until the index holds as many resources as the apiserver counts, a sweep
-waits (``sundial_sweeps_total{result="waiting"}``): one small read instead of a sweep,
-none after: kopf's watch keeps the index current from there on. A count that fails (the
-apiserver away, the CRD's version not served) leaves the index unconfirmed: the sweep waits.
+kopf's first full listing fills the index at start-up; at 10,000 resources that takes a
+minute. Until the index holds as many resources as the apiserver counts, the handlers that
+decide a quota wait, and so does the sweep (``sundial_sweeps_total{result="waiting"}``):
+a sweep that ran meanwhile took every Temporal schedule whose resource was not indexed
+yet for an orphan candidate, and checked each with a describe and a read to find it was
+not one. Once complete, never again: kopf's watch keeps the index current from there on.
+A count that fails (the apiserver away, the CRD's version not served) leaves the index
+unconfirmed: everything waits. While the index grows toward the last count, no new count
+is taken: one read at the start, one when the listing ends (or stalls: resources deleted
+since the count never arrive).
 """
 
 from __future__ import annotations
@@ -29,10 +31,15 @@ class IndexReadiness:
         self.kube, self.namespaces = kube, tuple(namespaces)
         self.complete = False
         self.reads = 0
+        self.counted: int | None = None  # the last count, and the index's size then
+        self.indexed_then = -1
 
     async def check(self, indexed: int) -> bool:
         if self.complete:
             return True
+        if self.counted is not None and self.indexed_then < indexed < self.counted:
+            self.indexed_then = indexed  # still filling: no need to ask again yet
+            return False
         scopes: Sequence[str | None] = self.namespaces or (None,)
         total = 0
         for namespace in scopes:
@@ -40,8 +47,9 @@ class IndexReadiness:
             try:
                 total += await self.kube.count_schedules(namespace)
             except KubeError as exc:
-                decision(LOGGER, "index-unconfirmed", f"cannot count the Schedules, the sweep waits: {exc}",
+                decision(LOGGER, "index-unconfirmed", f"cannot count the Schedules; quotas and sweep wait: {exc}",
                          logging.WARNING, namespace=namespace or "*")
                 return False
+        self.counted, self.indexed_then = total, indexed
         self.complete = indexed >= total
         return self.complete

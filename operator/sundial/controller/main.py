@@ -62,6 +62,7 @@ def run_operator(settings: Settings, options: OperatorOptions) -> None:
         log_format=kopf.LogFormat.JSON if options.log_format == "json" else kopf.LogFormat.FULL,
     )
     import sundial.controller.handlers
+    from sundial.controller.schedule_index import ScheduleIndexes
 
     if serve_policies(options):
         import sundial.controller.policy_handlers  # noqa: F401 - SchedulePolicies (docs/policies.md)
@@ -72,7 +73,8 @@ def run_operator(settings: Settings, options: OperatorOptions) -> None:
     # draws its own; the highest works, the others stand by (their loops too: ``controller.peering``).
     priority = secrets.randbelow(2**31 - 1) + 1 if settings.peering_name else None
     options = dataclasses.replace(options, peering_priority=priority)
-    memo = kopf.Memo(sundial_settings=settings, sundial_options=options)
+    # kopf copies the memo per resource, shallowly: the indexes are made here, once, for all of them
+    memo = kopf.Memo(sundial_settings=settings, sundial_options=options, schedule_indexes=ScheduleIndexes())
     liveness = (f"http://{url_host(settings.bind_address)}:{options.liveness_port}/healthz"
                 if options.liveness_port else None)
     # Serving named namespaces, the operator may hold Roles only: no listing of namespaces or

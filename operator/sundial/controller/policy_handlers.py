@@ -3,6 +3,9 @@
 Imported only when the operator watches every namespace (``main.py``): policies are cluster-scoped
 and select namespaces by label, so they need cluster-wide reads an operator holding Roles only (the
 chart's ``watchNamespaces``) does not have; there, the operator's settings are the limits.
+
+These two kinds are few, so kopf's own indexes serve them: kopf runs no Schedule handler before
+both are listed, which is what a limit needs (unlike Schedules: ``schedule_index.py``).
 """
 
 from __future__ import annotations
@@ -11,21 +14,12 @@ from typing import Any
 
 import kopf
 
-from sundial.adapters.kube import GROUP, PLURAL, POLICY_PLURAL, VERSION
+from sundial.adapters.kube import GROUP, POLICY_PLURAL, VERSION
 from sundial.controller.policies import PolicyWatch
-from sundial.domain.policy import Policy, policies_named, policy_from_body
+from sundial.domain.policy import Policy, policy_from_body
 
-SCHEDULES = (GROUP, VERSION, PLURAL)
 POLICIES = (GROUP, VERSION, POLICY_PLURAL)
 NAMESPACES = ("v1", "namespaces")
-
-
-@kopf.index(*SCHEDULES)
-def schedules_refused_by_policy(body: kopf.Body, **_: Any) -> dict[str, tuple[str, str]]:
-    """Policy -> (namespace, name) of each Schedule Stalled for a limit it set (its status' violating)."""
-    stalled: dict[str, Any] = next((c for c in body.status.get("conditions") or [] if c.get("type") == "Stalled"), {})
-    named = policies_named(stalled.get("message") or "") if stalled.get("status") == "True" else []
-    return {policy: (body.metadata.namespace or "", body.metadata.name or "") for policy in named}
 
 
 @kopf.index(*POLICIES)

@@ -3,7 +3,7 @@
 kopf is edge-triggered: nothing happens when someone edits a schedule in Temporal, when a
 resource vanished while the operator was down, or when a quota place frees up. Every
 ``SUNDIAL_RESYNC_SECONDS`` this loop lists this cluster's Temporal schedules in pages, holds
-them against the ``kopf.index`` of the resources and lets ``domain.drift.plan_sweep`` decide: an
+them against the operator's index of the resources (``schedule_index``) and lets ``domain.drift.plan_sweep`` decide: an
 idle sweep is O(N / page size) list calls, no Kubernetes call. A suspicion is confirmed first:
 
     drift (missing, edited, paused/unpaused, replaced) -> reconcile; Warning Event DriftRepaired
@@ -60,7 +60,7 @@ class Sweeper:
 
     def __init__(self, ctx: OperatorContext, index: Mapping[Key, Iterable[IndexedSchedule]],
                  namespaces: Mapping[str, Iterable[tuple[str, str]]], repair: Repair, config: SweepConfig,
-                 metrics: OperatorMetrics = METRICS) -> None:
+                 metrics: OperatorMetrics = METRICS, readiness: IndexReadiness | None = None) -> None:
         self.ctx, self.index, self.namespaces, self.repair = ctx, index, namespaces, repair
         self.config, self.metrics = config, metrics
         self.previous_orphans: frozenset[str] = frozenset()
@@ -68,7 +68,7 @@ class Sweeper:
         self.retries = RetryBook()
         self.full_check = RollingFullCheck(config.interval_seconds, config.full_check_seconds, metrics)
         self.kube_reads = 0
-        self.readiness = IndexReadiness(ctx.kube, config.namespaces)
+        self.readiness = readiness or IndexReadiness(ctx.kube, config.namespaces)
         self.logger = logging.getLogger("sundial.controller.sweeper")
         self.foreign = ForeignSchedules(metrics, self.logger, ctx.install_id)
 
@@ -101,7 +101,7 @@ class Sweeper:
 
     async def sweep(self) -> SweepPlan:
         """One pass: list, decide, act. Returns the plan (for tests and the benchmark)."""
-        if not await self.readiness.check(len(self.index)):  # kopf is still filling its index: index_readiness.py
+        if not await self.readiness.check(len(self.index)):  # the index is still filling: index_readiness.py
             self.metrics.sweeps.inc(result="waiting")
             return SweepPlan()
         started, temporal_before = time.monotonic(), self._temporal_calls()
