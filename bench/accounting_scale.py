@@ -8,7 +8,7 @@ agent that succeeds at $0.01), the real ``account_once``, and the tests' in-memo
 Any failure a sweep reports ends the run with exit status 1. For each size N it creates N paused
 schedules (they never fire by themselves), then for each R triggers R runs spread over R
 schedules, waits until they closed, and measures the sweep that counts them and the idle
-sweep after it. The resources come from an index, as in the operator (a kopf index).
+sweep after it. The resources come from an index, as in the operator (its own, fed by the watch).
 
 Expected, and what the table shows: Temporal calls per sweep = ceil(closed runs in the
 window / 1000) + ceil(open runs / 1000) + one close-event read per new run, whatever N;
@@ -52,7 +52,7 @@ async def cheap_agent(request: AgentRequest) -> AgentResult:
 
 
 def indexed(kube: MemoryKube) -> list[Tracked]:
-    """What the operator's kopf index holds (no API call: kopf fills it from its watch)."""
+    """What the operator's index holds (no API call: its watch fills it)."""
     return [tracked_from_body(body) for body in kube.bodies.values()]
 
 

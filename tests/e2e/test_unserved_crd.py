@@ -68,7 +68,7 @@ async def test_an_unserved_crd_does_not_make_schedules_orphans(
         deleting.wait_for_sweeps(3, sample='sundial_sweeps_total{result="waiting"}')
         assert await exists(temporal_client, sid), "a schedule was deleted because its CRD was not served"
         assert deleting.metric('sundial_orphans_total{action="deleted"}') == 0
-        assert "cannot count the Schedules, the sweep waits" in deleting.log()
+        assert "cannot count the Schedules; quotas and sweep wait" in deleting.log()
     finally:
         set_served(kube_api, True)
         eventually("the CRD is served again", lambda: kube.exists(namespace, "kept"), timeout=30)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 import kopf
@@ -10,7 +11,7 @@ from tests.support.memory_kube import MemoryKube
 
 from sundial.adapters.kube import GROUP, PLURAL, VERSION
 from sundial.controller.index_readiness import IndexReadiness
-from sundial.controller.schedule_index import ObjectIndex, ScheduleIndexes
+from sundial.controller.schedule_index import ObjectIndex, QuietIndexing, ScheduleIndexes
 
 SPEC = {"cron": "0 9 * * *", "workflow": {"type": "Summarise", "taskQueue": "q"}}
 
@@ -104,3 +105,14 @@ async def test_the_count_is_read_again_only_when_the_index_stops_growing() -> No
     del kube.bodies["team-a", "s4"]  # deleted after the count: it never reaches the index
     assert await readiness.check(4) and kube.reads == 2  # stalled: counted again, and whole
     assert await readiness.check(4) and kube.reads == 2  # complete: never counted again
+
+
+def test_kopfs_line_per_indexed_event_is_dropped_and_nothing_else() -> None:
+    quiet = QuietIndexing()
+
+    def record(message: str, level: int = logging.INFO) -> logging.LogRecord:
+        return logging.LogRecord("kopf.objects", level, __file__, 1, message, None, None)
+
+    assert not quiet.filter(record("Handler 'index_schedule' succeeded."))
+    assert quiet.filter(record("Handler 'index_schedule' failed with an exception.", logging.ERROR))
+    assert quiet.filter(record("Handler 'apply_schedule' succeeded."))

@@ -7,7 +7,7 @@ sweep instead costs, whatever the number of schedules:
   (stuck resources apart: ``accounting_stuck``), one for open runs, one close-event read per *new* run;
 * Kubernetes: nothing for a resource with nothing new. What a sweep needs to decide that
   (watermark, counted IDs, open runs, a pending automatic pause: ``Tracked``) comes from a
-  kopf index (``tracked``), or else from one LIST. A resource with news is read with one
+  operator's index (``tracked``), or else from one LIST. A resource with news is read with one
   GET, folded on that fresh status (an index may lag our own last write, and a concurrent
   ``sundial resume`` must not be overwritten), and patched once, naming only changed leaves.
 

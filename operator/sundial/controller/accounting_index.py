@@ -1,4 +1,4 @@
-"""What run accounting keeps per Schedule in a kopf index (``Tracked``), split from ``accounting``.
+"""What run accounting keeps per Schedule in the operator's index (``Tracked``), split from ``accounting``.
 
 Pure: a sweep decides from these entries, without reading a resource, whether it has to act.
 ``sundial.controller.accounting`` re-exports every name here.
@@ -45,7 +45,7 @@ class Tracked:
 
 
 def tracked_from_body(body: Mapping[str, Any]) -> Tracked:
-    """The index entry of one resource body (pure; for ``kopf.index``)."""
+    """The index entry of one resource body (pure; for ``schedule_index``)."""
     meta, status = body.get("metadata") or {}, st.status_of(body)
     ledger = Ledger.from_status(status)
     return Tracked(shared(str(meta.get("namespace") or "")), str(meta.get("name") or ""), str(meta.get("uid") or ""),
@@ -65,5 +65,5 @@ def pause_pending(body: Mapping[str, Any]) -> bool:
 
 
 def index_reader(index: Mapping[Any, Iterable[Tracked]]) -> Callable[[], list[Tracked]]:
-    """``tracked`` for ``account_once`` from a kopf index of ``tracked_from_body`` entries."""
+    """``tracked`` for ``account_once`` from an index of ``tracked_from_body`` entries."""
     return lambda: [entry for store in list(index.values()) for entry in list(store)[:1]]

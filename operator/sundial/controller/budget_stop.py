@@ -27,7 +27,7 @@ def budget_paused(status: Status) -> bool:
 
 def stop_due(status: Status) -> bool:
     """The budget is spent and the status still counts open runs: the next sweep must read this resource
-    (a kopf index entry says so; see ``accounting.Tracked.pause_pending``)."""
+    (an index entry says so; see ``accounting.Tracked.pause_pending``)."""
     return budget_paused(status) and int((status.get("runs") or {}).get("running") or 0) > 0
 
 

@@ -62,7 +62,9 @@ def run_operator(settings: Settings, options: OperatorOptions) -> None:
         log_format=kopf.LogFormat.JSON if options.log_format == "json" else kopf.LogFormat.FULL,
     )
     import sundial.controller.handlers
-    from sundial.controller.schedule_index import ScheduleIndexes
+    from sundial.controller.schedule_index import QuietIndexing, ScheduleIndexes
+
+    logging.getLogger("kopf.objects").addFilter(QuietIndexing())
 
     if serve_policies(options):
         import sundial.controller.policy_handlers  # noqa: F401 - SchedulePolicies (docs/policies.md)

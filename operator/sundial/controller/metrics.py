@@ -179,7 +179,7 @@ def bind_operator(metrics: OperatorMetrics, temporal: TemporalCounters, kube: Ku
             for outcome, count in list(outcomes.items()):
                 yield {"operation": operation, "outcome": outcome}, float(count)
 
-    cached: tuple[float, list[Sample]] = (0.0, [])  # counting a kopf index of 1000 takes ~8 ms
+    cached: tuple[float, list[Sample]] = (0.0, [])  # counting an index of 1000 takes ~8 ms
 
     def phases() -> Iterable[Sample]:
         nonlocal cached

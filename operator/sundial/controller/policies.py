@@ -1,6 +1,6 @@
 """SchedulePolicies at work: re-evaluate the Schedules whose limits changed, and keep each policy's status.
 
-kopf indexes the policies and the namespaces' labels (``handlers.py``); every policy or namespace
+kopf indexes the policies and the namespaces' labels (``policy_handlers.py``); every policy or namespace
 event pokes ``PolicyWatch``, which then (and every resync period, as a backstop) computes the limits
 in force in each namespace (``domain.policy``) and compares them with those it last saw:
 

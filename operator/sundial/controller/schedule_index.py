@@ -14,6 +14,7 @@ did not change.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Collection, Hashable, Iterator, Mapping
 from typing import Any, Generic, TypeVar
 
@@ -142,3 +143,11 @@ class ScheduleIndexes:
         while not await readiness.check(len(self.by_key)):  # noqa: ASYNC110 - a pace for the count read
             await asyncio.sleep(poll_seconds)
         self.listed.set()
+
+
+class QuietIndexing(logging.Filter):
+    """Drops kopf's "Handler 'index_schedule' succeeded." line: one per watch event, news to nobody."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (isinstance(record.msg, str) and record.msg.startswith("Handler 'index_schedule'")
+                    and record.levelno <= logging.INFO)

@@ -1,7 +1,7 @@
 """What one sweep should do, decided from a Temporal list page and the resource index alone.
 
 Pure: no I/O, ``now`` is a parameter. The sweeper lists this cluster's Temporal schedules in
-pages, snapshots the ``kopf.index`` of resources (``domain.indexed``) and asks ``plan_sweep``.
+pages, snapshots the operator's index of the resources (``domain.indexed``) and asks ``plan_sweep``.
 A list entry carries memo, pause state, next action times and the ``listed`` part of a
 fingerprint, so an idle sweep costs O(N / page size) list calls and decides "nothing" without a
 describe or a Kubernetes read. A list's suspicion is confirmed first (``confirm_drift``);

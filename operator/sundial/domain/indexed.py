@@ -1,4 +1,4 @@
-"""What the sweeper keeps of each ``Schedule`` resource in a kopf index: enough to judge drift,
+"""What the sweeper keeps of each ``Schedule`` resource in the operator's index: enough to judge drift,
 completion, retries and re-admission from a list page alone, with no read of the resource.
 
 Pure; built from each body on every watch event (``indexed_from_body``).
@@ -24,7 +24,7 @@ TRIGGER_ANNOTATION = "sundial.dev/trigger-requested"  # adapters.kube's name; th
 
 @dataclass(frozen=True, slots=True)  # one per resource: no __dict__ each
 class IndexedSchedule:
-    """What the sweep needs to know about one ``Schedule`` resource, kept in a kopf index."""
+    """What the sweep needs to know about one ``Schedule`` resource, kept in the operator's index."""
 
     uid: str
     generation: int = 0

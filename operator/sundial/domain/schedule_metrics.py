@@ -1,6 +1,6 @@
 """Per-schedule metrics, in the style of kube-state-metrics' CronJob metrics, rendered without I/O.
 
-The operator keeps one ``ScheduleMetrics`` per resource in a kopf index (built from the body
+The operator keeps one ``ScheduleMetrics`` per resource in an index (built from the body
 on every watch event), so a scrape reads memory only: no Kubernetes or Temporal call. Each
 entry renders its own exposition lines once (entries are frozen; a changed resource gets a
 new entry), and a scrape joins them family by family, so a scrape of 10,000 schedules is a

@@ -5,7 +5,7 @@ run the same functions below, so a refusal at ``kubectl apply`` and the ``Stalle
 condition of a spec that got past a disabled webhook carry the same message.
 
 The spec's own rules (domain.rules) and the quotas, which need the other Schedules: the
-namespace's and the creator's. The operator keeps both in kopf indexes, so the checks
+namespace's and the creator's. The operator keeps both in its indexes, so the checks
 cost no API call.
 """
 
