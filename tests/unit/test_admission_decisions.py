@@ -1,4 +1,5 @@
-"""The admission webhooks' decisions: same checks as the reconcile, codes, creator, quotas, warnings."""
+"""The admission webhooks' decisions: same checks as the reconcile, codes, creator, quotas, warnings,
+and the finalizer webhook's JSONPatch."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from sundial.domain.admission import CREATOR_ANNOTATION, mutate, review_response, validate
+from sundial.controller import handlers
+from sundial.domain.admission import CREATOR_ANNOTATION, FINALIZER, add_finalizer, mutate, review_response, validate
 from sundial.domain.rules import Limits
 from sundial.domain.validation import Peers, check_spec
 from sundial.errors import SpecInvalid
@@ -171,3 +173,58 @@ def test_the_response_is_an_admission_review_with_status_warnings_and_patch() ->
     patched = review_response("u2", mutate(request("CREATE", body(SPEC))))["response"]
     assert patched["patchType"] == "JSONPatch"
     assert json.loads(base64.b64decode(patched["patch"]))[0]["value"] == "alice"
+
+
+def with_finalizers(finalizers: Any) -> dict[str, Any]:
+    obj = body(SPEC)
+    obj["metadata"]["finalizers"] = finalizers
+    return obj
+
+
+def test_the_finalizer_webhook_adds_kopfs_finalizer_on_create() -> None:
+    assert FINALIZER == handlers.FINALIZER  # the one kopf is told to use, or kopf would add its own as well
+    assert add_finalizer(request("CREATE", body(SPEC))).patch == (
+        {"op": "add", "path": "/metadata/finalizers", "value": ["sundial.dev/temporal-schedule"]},)
+    empty: list[str] | None
+    for empty in (None, []):  # null or an empty list: set the member
+        assert add_finalizer(request("CREATE", with_finalizers(empty))).patch == (
+            {"op": "add", "path": "/metadata/finalizers", "value": [FINALIZER]},)
+
+
+def test_the_finalizer_webhook_keeps_other_finalizers_and_adds_none_twice() -> None:
+    assert add_finalizer(request("CREATE", with_finalizers(["example.com/keep"]))).patch == (
+        {"op": "add", "path": "/metadata/finalizers/-", "value": FINALIZER},)
+    for present in ([FINALIZER], ["example.com/keep", FINALIZER]):  # a tenant's manifest may carry it already
+        verdict = add_finalizer(request("CREATE", with_finalizers(present)))
+        assert verdict.allowed and verdict.patch == ()
+
+
+def test_the_finalizer_webhook_never_touches_an_update_nor_refuses() -> None:
+    for operation, old in (("UPDATE", body(SPEC)), ("DELETE", None), ("CONNECT", None)):
+        verdict = add_finalizer(request(operation, body(SPEC), old))
+        assert verdict == add_finalizer(request(operation, with_finalizers([]), old))
+        assert verdict.allowed and verdict.patch == ()
+    invalid = add_finalizer(request("CREATE", body({**SPEC, "schedule": "*/5 * * * *"})))
+    assert invalid.allowed and invalid.patch  # judging the spec is the validating webhook's job
+
+
+def test_the_finalizer_patch_applies_as_the_apiserver_applies_it() -> None:
+    """RFC 6902 "add" applied by hand: the body the apiserver stores has every finalizer, ours once, last."""
+    def apply(obj: dict[str, Any]) -> list[str]:
+        answer = review_response("u1", add_finalizer(request("CREATE", obj)))["response"]
+        if "patch" not in answer:
+            return list(obj["metadata"]["finalizers"])
+        assert answer["patchType"] == "JSONPatch"
+        (op,) = json.loads(base64.b64decode(answer["patch"]))
+        assert op["op"] == "add"
+        meta = obj["metadata"]
+        if op["path"] == "/metadata/finalizers":
+            meta["finalizers"] = op["value"]
+        else:
+            assert op["path"] == "/metadata/finalizers/-"
+            meta["finalizers"].append(op["value"])
+        return list(meta["finalizers"])
+
+    assert apply(body(SPEC)) == [FINALIZER]
+    assert apply(with_finalizers(["a/b", "c/d"])) == ["a/b", "c/d", FINALIZER]
+    assert apply(with_finalizers(["a/b", FINALIZER])) == ["a/b", FINALIZER]

@@ -179,6 +179,27 @@ def test_webhook_excludes_the_release_namespace_and_uses_one_ca(tmp_path: Path) 
     assert ops == {"/validate": ["CREATE", "UPDATE"], "/mutate": ["CREATE", "UPDATE"]}
 
 
+def _essentials(hook: dict[str, Any]) -> tuple[Any, ...]:
+    client_config = hook["clientConfig"]
+    path = client_config["service"]["path"] if "service" in client_config else client_config["url"].split("/", 3)[3]
+    return (hook["name"], path.lstrip("/"), hook["rules"][0]["operations"], hook["failurePolicy"],
+            hook["timeoutSeconds"], hook["sideEffects"], hook.get("reinvocationPolicy", "Never"))
+
+
+def test_the_finalizer_webhook_is_create_only_and_ignored_when_down_in_the_chart_and_the_dev_stack(
+        tmp_path: Path) -> None:
+    """Registered the same way by the chart and by ``sundial dev`` / the e2e stack."""
+    from sundial.devstack.webhook_certs import generate_certs, webhook_configurations
+
+    docs = render(OPTION_SETS["webhook-self-signed"], tmp_path)
+    chart = [_essentials(hook) for hook in find(docs, "MutatingWebhookConfiguration", "webhook")["webhooks"]]
+    assert chart[1] == ("finalizer.schedules.sundial.dev", "finalizer", ["CREATE"], "Ignore", 2, "None", "Never")
+    local = webhook_configurations(9443, generate_certs(tmp_path / "certs"))
+    assert [_essentials(hook) for hook in local[0]["webhooks"]] == chart
+    assert [_essentials(hook) for hook in webhook_configurations(9443, generate_certs(tmp_path / "c2"),
+                                                                 finalizer=False)[0]["webhooks"]] == chart[:1]
+
+
 def test_rbac_has_no_wildcards_and_no_secrets() -> None:
     for name in OPTION_SETS:
         for doc in render(OPTION_SETS[name], Path("/tmp")):

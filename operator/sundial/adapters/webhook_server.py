@@ -12,7 +12,7 @@ The server runs on its own thread and event loop: a review never queues behind k
 handlers (a burst of creates is also a burst of reconciles). The review callables only read
 kopf's indexes, whose stores a ``list()`` copies in one step under the GIL.
 
-Routes: ``POST /validate``, ``POST /mutate`` and ``GET /healthz``. What to answer is decided
+Routes: ``POST /validate``, ``POST /mutate``, ``POST /finalizer`` and ``GET /healthz``. What to answer is decided
 by callables given by the caller (``controller.admission``); this module knows only HTTP.
 """
 
@@ -41,7 +41,8 @@ def _stamp(paths: tuple[Path, ...]) -> tuple[tuple[int, int], ...]:
 
 @dataclass
 class WebhookServer:
-    """Serves ``validate`` at /validate and ``mutate`` at /mutate over TLS from two PEM files."""
+    """Serves ``validate`` at /validate, ``mutate`` at /mutate and ``add_finalizer`` at /finalizer over TLS
+    from two PEM files."""
 
     host: str
     port: int
@@ -49,6 +50,7 @@ class WebhookServer:
     key_file: Path
     validate: Review
     mutate: Review
+    add_finalizer: Review
     reload_seconds: float = 5.0
     reloads: int = 0
     _context: ssl.SSLContext = field(init=False)
@@ -101,12 +103,13 @@ class WebhookServer:
         app = web.Application(client_max_size=3 * 1024 * 1024)  # an AdmissionReview of a large object
         app.router.add_post("/validate", self._handler(self.validate))
         app.router.add_post("/mutate", self._handler(self.mutate))
+        app.router.add_post("/finalizer", self._handler(self.add_finalizer))
         app.router.add_get("/healthz", self._healthz)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, self.host, self.port, ssl_context=self._context).start()
         self._watcher = asyncio.create_task(self._watch(), name="webhook certificate reload")
-        log.info(f"admission webhooks on https://{self.host}:{self.port} (/validate, /mutate)")
+        log.info(f"admission webhooks on https://{self.host}:{self.port} (/validate, /mutate, /finalizer)")
 
     async def _watch(self) -> None:
         while True:

@@ -90,6 +90,11 @@ class AdmissionReviews:
         request = review["request"]
         return admission.review_response(request.get("uid", ""), admission.mutate(request))
 
+    @staticmethod
+    def add_finalizer(review: Mapping[str, Any]) -> dict[str, Any]:
+        request = review["request"]
+        return admission.review_response(request.get("uid", ""), admission.add_finalizer(request))
+
 
 async def start_webhooks(ctx: OperatorContext, by_namespace: Mapping[str, Iterable[tuple[str, str]]],
                          by_creator: Mapping[str, Iterable[tuple[str, str]]]) -> WebhookServer | None:
@@ -102,6 +107,7 @@ async def start_webhooks(ctx: OperatorContext, by_namespace: Mapping[str, Iterab
     operator_user = await ctx.kube.username()
     reviews = AdmissionReviews(ctx, by_namespace, by_creator, frozenset({operator_user} - {""}))
     server = WebhookServer(settings.bind_address, settings.webhook_port, settings.webhook_cert_file,
-                           settings.webhook_key_file, reviews.validate, reviews.mutate)
+                           settings.webhook_key_file, reviews.validate, reviews.mutate,
+                           reviews.add_finalizer)
     await server.start()
     return server

@@ -6,6 +6,8 @@ webhook configurations point at it by ``url: https://127.0.0.1:<port>/...`` with
 docs/admission.md). The settings are the production defaults: CREATE and UPDATE only
 (never DELETE, so deletions and prunes work while the operator is down), ``sideEffects:
 None`` (so ``--dry-run=server`` is judged too), ``failurePolicy: Fail`` and a short timeout.
+The finalizer webhook (CREATE only) is the exception: ``failurePolicy: Ignore`` and a shorter
+timeout, since without it kopf adds the finalizer itself (one request more), nothing is lost.
 
 Namespaces labelled ``sundial.dev/webhook=off`` are left out (``namespaceSelector``): there
 the reconcile's checks alone apply, which is how the tests show the status-side backstop.
@@ -32,6 +34,7 @@ from sundial.devstack.processes import StackError
 CONFIGURATION = "sundial-schedules"
 BYPASS_LABEL = ("sundial.dev/webhook", "off")
 TIMEOUT_SECONDS = 5
+FINALIZER_TIMEOUT_SECONDS = 2  # failurePolicy Ignore: a slow answer only costs kopf's own PATCH
 
 
 @dataclass(frozen=True)
@@ -121,37 +124,43 @@ def issue_serving_cert(certs: WebhookCerts, days: int = 30) -> None:
     cert_tmp.replace(certs.cert_file)
 
 
-def _webhook(name: str, path: str, port: int, certs: WebhookCerts) -> dict[str, Any]:
+def _webhook(name: str, path: str, port: int, certs: WebhookCerts, operations: tuple[str, ...] = ("CREATE", "UPDATE"),
+             failure_policy: str = "Fail", timeout: int = TIMEOUT_SECONDS) -> dict[str, Any]:
     return {
         "name": name,
         "clientConfig": {"url": f"https://127.0.0.1:{port}{path}", "caBundle": certs.ca_bundle},
         "rules": [{"apiGroups": ["sundial.dev"], "apiVersions": ["v1alpha1"], "resources": ["schedules"],
-                   "operations": ["CREATE", "UPDATE"], "scope": "Namespaced"}],
+                   "operations": list(operations), "scope": "Namespaced"}],
         "namespaceSelector": {"matchExpressions": [
             {"key": BYPASS_LABEL[0], "operator": "NotIn", "values": [BYPASS_LABEL[1]]}]},
         "admissionReviewVersions": ["v1"],
         "sideEffects": "None",
-        "failurePolicy": "Fail",
+        "failurePolicy": failure_policy,
         "matchPolicy": "Equivalent",
-        "timeoutSeconds": TIMEOUT_SECONDS,
+        "timeoutSeconds": timeout,
     }
 
 
-def webhook_configurations(port: int, certs: WebhookCerts) -> list[dict[str, Any]]:
-    """The Validating- and MutatingWebhookConfiguration for an operator on 127.0.0.1:``port``."""
-    mutating = {**_webhook("mutate.schedules.sundial.dev", "/mutate", port, certs), "reinvocationPolicy": "Never"}
+def webhook_configurations(port: int, certs: WebhookCerts, finalizer: bool = True) -> list[dict[str, Any]]:
+    """The Validating- and MutatingWebhookConfiguration for an operator on 127.0.0.1:``port``; the
+    finalizer webhook unless ``finalizer`` is False (as on a cluster that does not register it)."""
+    mutating = [{**_webhook("mutate.schedules.sundial.dev", "/mutate", port, certs), "reinvocationPolicy": "Never"}]
+    if finalizer:
+        mutating.append({**_webhook("finalizer.schedules.sundial.dev", "/finalizer", port, certs, ("CREATE",),
+                                    "Ignore", FINALIZER_TIMEOUT_SECONDS), "reinvocationPolicy": "Never"})
     return [
         {"apiVersion": "admissionregistration.k8s.io/v1", "kind": "MutatingWebhookConfiguration",
-         "metadata": {"name": CONFIGURATION}, "webhooks": [mutating]},
+         "metadata": {"name": CONFIGURATION}, "webhooks": mutating},
         {"apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingWebhookConfiguration",
          "metadata": {"name": CONFIGURATION},
          "webhooks": [_webhook("validate.schedules.sundial.dev", "/validate", port, certs)]},
     ]
 
 
-def register_webhooks(kubectl: list[str], port: int, certs: WebhookCerts) -> None:
+def register_webhooks(kubectl: list[str], port: int, certs: WebhookCerts, finalizer: bool = True) -> None:
     """Apply both configurations with ``kubectl`` (its binary and cluster flags)."""
-    manifest = json.dumps({"apiVersion": "v1", "kind": "List", "items": webhook_configurations(port, certs)})
+    manifest = json.dumps({"apiVersion": "v1", "kind": "List",
+                           "items": webhook_configurations(port, certs, finalizer)})
     result = subprocess.run([*kubectl, "apply", "-f", "-"], input=manifest, text=True, capture_output=True)
     if result.returncode != 0:
         raise StackError(f"registering the admission webhooks failed: {result.stderr.strip()}")
