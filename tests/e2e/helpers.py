@@ -160,8 +160,9 @@ class AdmissionWebhooks:
     def env(self) -> dict[str, str]:
         return webhook_env(self.port, self.certs)
 
-    def register(self) -> None:
-        register_webhooks(self.kubectl, self.port, self.certs)
+    def register(self, finalizer: bool = True) -> None:
+        """Both configurations; ``finalizer=False`` leaves out the finalizer webhook (kopf adds it then)."""
+        register_webhooks(self.kubectl, self.port, self.certs, finalizer)
 
     def unregister(self) -> None:
         unregister_webhooks(self.kubectl)
