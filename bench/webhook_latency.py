@@ -3,7 +3,7 @@
 ``python -m bench.webhook_latency [--requests 400] [--concurrency 20] [--json FILE]``
 
 The real stack (Temporal dev server, kube-apiserver + etcd, the CRD) and the operator as its
-own process, serving both webhooks over TLS and reconciling what gets created. Two views:
+own process, serving the webhooks (creator, finalizer, validation) over TLS and reconciling what gets created. Two views:
 
 * through the apiserver: ``--concurrency`` threads create Schedules with the Kubernetes
   client (what ``kubectl apply`` sends), one in four invalid (refused); the apiserver's own
@@ -176,7 +176,8 @@ def main(argv: list[str] | None = None) -> int:
                                                          args.concurrency)
         after = apiserver_metrics(stack)
         figures["apiserver_wait"] = {name: histogram_p99(before, after, name) for name in
-                                     ("mutate.schedules.sundial.dev", "validate.schedules.sundial.dev")}
+                                     ("mutate.schedules.sundial.dev", "finalizer.schedules.sundial.dev",
+                                      "validate.schedules.sundial.dev")}
         figures["direct_operator_reconciling"] = asyncio.run(direct(  # the creates above are still being reconciled
             port, Path(env["SUNDIAL_WEBHOOK_CERT_FILE"]).parent / "ca.crt", args.requests, args.concurrency,
             offset=args.requests))

@@ -193,7 +193,7 @@ def test_the_finalizer_webhook_is_create_only_and_ignored_when_down_in_the_chart
 
     docs = render(OPTION_SETS["webhook-self-signed"], tmp_path)
     chart = [_essentials(hook) for hook in find(docs, "MutatingWebhookConfiguration", "webhook")["webhooks"]]
-    assert chart[1] == ("finalizer.schedules.sundial.dev", "finalizer", ["CREATE"], "Ignore", 2, "None", "Never")
+    assert chart[1] == ("finalizer.schedules.sundial.dev", "finalizer", ["CREATE"], "Ignore", 5, "None", "Never")
     local = webhook_configurations(9443, generate_certs(tmp_path / "certs"))
     assert [_essentials(hook) for hook in local[0]["webhooks"]] == chart
     assert [_essentials(hook) for hook in webhook_configurations(9443, generate_certs(tmp_path / "c2"),
