@@ -3,7 +3,8 @@
 ``python -m bench.webhook_latency [--requests 400] [--concurrency 20] [--json FILE]``
 
 The real stack (Temporal dev server, kube-apiserver + etcd, the CRD) and the operator as its
-own process, serving the webhooks (creator, finalizer, validation) over TLS and reconciling what gets created. Two views:
+own process, serving the webhooks (creator, finalizer, validation) over TLS and reconciling
+what gets created. Two views:
 
 * through the apiserver: ``--concurrency`` threads create Schedules with the Kubernetes
   client (what ``kubectl apply`` sends), one in four invalid (refused); the apiserver's own
