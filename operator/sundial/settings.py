@@ -199,7 +199,7 @@ SETTINGS: tuple[Setting, ...] = (
             "IP address every server of the operator listens on: liveness, metrics, webhooks "
             "(sundial dev: 127.0.0.1; the chart: the pod IP)"),
     Setting("SUNDIAL_WEBHOOK_PORT", "webhook_port", number(int, 0),
-            "HTTPS port of the admission webhooks (/validate, /mutate); 0: off (flag --webhook-port)"),
+            "HTTPS port of the admission webhooks (/validate, /mutate, /finalizer); 0: off (flag --webhook-port)"),
     Setting("SUNDIAL_WEBHOOK_CERT_FILE", "webhook_cert_file", existing_file,
             "the webhooks' serving certificate (PEM), reloaded when the file changes (flag --webhook-cert)"),
     Setting("SUNDIAL_WEBHOOK_KEY_FILE", "webhook_key_file", existing_file,
