@@ -25,9 +25,10 @@ from sundial.controller.liveness import WatcherWatch
 from sundial.controller.reconcile import finalize
 from sundial.controller.resume import apply
 from sundial.controller.schedule_index import ScheduleIndexes
+from sundial.domain import admission
 from sundial.domain.policy import PolicyView
 
-FINALIZER = "sundial.dev/temporal-schedule"
+FINALIZER = admission.FINALIZER  # also added at create by the finalizer webhook (docs/admission.md)
 SCHEDULES = (GROUP, VERSION, PLURAL)
 
 
