@@ -30,9 +30,11 @@ from bench.cli import _machine
 from bench.peer_build import ensure_peer
 from bench.peer_rounds import background_requests, side_round
 from bench.peer_stack import PeerStack
+from bench.peer_waits import wait_counted
 from bench.rounds import Figures, plain_round, warm_up
 
 SIDES = ("plain", "started", "sundial", "peer")
+WARM_UP = 200
 
 
 def _args(argv: list[str] | None) -> argparse.Namespace:
@@ -127,7 +129,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     try:
         assert stack.temporal is not None
         temporal = await Client.connect(stack.temporal.address)
-        await warm_up(temporal)
+        deletes_before = stack.temporal_requests().get("DeleteSchedule", 0.0)
+        await warm_up(temporal, WARM_UP)
+        # the background window must not count the tail of the warm-up's deletes
+        await asyncio.to_thread(wait_counted, stack.temporal_requests, "DeleteSchedule", deletes_before + WARM_UP)
         background = await background_requests(stack, args.background)
         results["temporal_background_per_10min"] = background
         for n in (int(size) for size in args.sizes.split(",") if size.strip()):

@@ -7,18 +7,20 @@ workflow type, task queue, run timeout, retry and overlap policy, and input) thr
 Kubernetes API with 16 threads, and measures:
 
 - seconds until Temporal's frontend has answered N ``CreateSchedule`` requests (its own
-  counter), and until all N resources are ``Ready=True`` (one list per namespace, 0.5 s);
+  counter), and until all N resources are ``Ready=True`` (every 0.5 s, one list per
+  namespace not yet all Ready);
 - the operator's CPU seconds (``/proc``) in that window, its RSS at rest;
 - Temporal frontend requests during an idle window (nothing changes), net of what the
   dev server does with no operator at all (measured once per run), scaled to 10 minutes;
-- seconds until all of every tenth schedule, deleted out of band, exist again.
+- seconds until all of every tenth schedule, deleted out of band, exist again (a describe,
+  every second, of each not yet back; the deadline grows with the time to all Ready).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from kubernetes import client
@@ -33,6 +35,7 @@ from bench.peer_stack import (
     make_dev_servers,
     mark_dev_servers_ready,
 )
+from bench.peer_waits import expected_per_namespace, pending_namespaces, repair_deadline, wait_all_back
 from bench.rounds import Figures, delta
 from bench.stack import cpu_seconds, rss_bytes
 from sundial.domain.desired import ScheduleIdentity, cluster_prefix
@@ -80,29 +83,38 @@ def create_peer_resources(api: client.ApiClient, keys: list[tuple[str, str]]) ->
     return time.monotonic() - started
 
 
-def count_ready(api: client.ApiClient, namespaces: list[str], group: str, plural: str) -> int:
-    custom, ready = client.CustomObjectsApi(api), 0
+def ready_per_namespace(api: client.ApiClient, namespaces: Iterable[str], group: str, plural: str
+                        ) -> dict[str, int]:
+    """How many resources each namespace's list shows ``Ready=True``."""
+    custom, ready = client.CustomObjectsApi(api), {}
     for namespace in namespaces:
         listing: Any = custom.list_namespaced_custom_object(group, "v1alpha1", namespace, plural)
-        for item in listing["items"]:
-            conditions = (item.get("status") or {}).get("conditions") or []
-            ready += any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+        ready[namespace] = sum(
+            any(c.get("type") == "Ready" and c.get("status") == "True"
+                for c in (item.get("status") or {}).get("conditions") or [])
+            for item in listing["items"])
     return ready
 
 
-def wait_created_and_ready(stack: PeerStack, api: client.ApiClient, namespaces: list[str], group: str,
-                           plural: str, creates_before: float, n: int, started: float, timeout: float
+def wait_created_and_ready(stack: PeerStack, api: client.ApiClient, keys: list[tuple[str, str]], group: str,
+                           plural: str, creates_before: float, started: float, timeout: float
                            ) -> tuple[float, float]:
-    """(seconds to N CreateSchedule answered, seconds to all N Ready), both from ``started``."""
-    created_at = ready_at = None
+    """(seconds to N CreateSchedule answered, seconds to all N Ready), both from ``started``.
+
+    A namespace whose list has shown all its resources Ready is not listed again."""
+    n, expected = len(keys), expected_per_namespace(keys)
+    pending, created_at, ready_at = set(expected), None, None
     while ready_at is None or created_at is None:
         now = time.monotonic()
         if now - started > timeout:
-            raise TimeoutError(f"not all {n} created and Ready within {timeout:g}s")
+            raise TimeoutError(f"not all {n} created and Ready within {timeout:g}s "
+                               f"({len(pending)} namespaces not all Ready)")
         if created_at is None and stack.temporal_requests().get("CreateSchedule", 0.0) - creates_before >= n:
             created_at = now
-        if ready_at is None and count_ready(api, namespaces, group, plural) >= n:
-            ready_at = now
+        if ready_at is None:
+            pending = pending_namespaces({ns: expected[ns] for ns in pending},
+                                         ready_per_namespace(api, sorted(pending), group, plural))
+            ready_at = None if pending else now
         time.sleep(0.5)
     return created_at - started, ready_at - started
 
@@ -172,9 +184,9 @@ async def _measure(stack: PeerStack, temporal: Client, api: client.ApiClient, op
         stack.apiserver_requests()
     started = time.monotonic()
     await asyncio.to_thread(create, api, keys)
-    to_created, to_ready = await asyncio.to_thread(wait_created_and_ready, stack, api, namespaces, group,
-                                                   plural, temporal_before.get("CreateSchedule", 0.0), n,
-                                                   started, 120 + 3 * n)
+    to_created, to_ready = await asyncio.to_thread(wait_created_and_ready, stack, api, keys, group, plural,
+                                                   temporal_before.get("CreateSchedule", 0.0), started,
+                                                   120 + 3 * n)
     cpu_create = cpu_seconds(pid) - cpu_before
     temporal_after, kube_after = stack.temporal_requests(), stack.apiserver_requests()
 
@@ -187,12 +199,7 @@ async def _measure(stack: PeerStack, temporal: Client, api: client.ApiClient, op
     rss_rest, cpu_idle = rss_bytes(pid), cpu_seconds(pid) - idle_cpu
 
     await wl.delete_schedules(temporal, victims)
-    deleted_at = time.monotonic()
-    while not await wl.all_exist(temporal, victims):
-        if time.monotonic() - deleted_at > 420:
-            raise TimeoutError(f"{len(victims)} schedules deleted out of band: not all back within 420 s")
-        await asyncio.sleep(1)
-    to_repaired = time.monotonic() - deleted_at
+    to_repaired = await wait_all_back(temporal, victims, repair_deadline(to_ready))
     return {
         "n": n, "seconds_to_all_created": round(to_created, 2), "seconds_to_all_ready": round(to_ready, 2),
         "throughput_per_s": round(n / to_ready, 1), "operator_cpu_seconds_create": round(cpu_create, 2),

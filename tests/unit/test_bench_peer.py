@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import tarfile
 from pathlib import Path
 
@@ -11,6 +12,8 @@ from bench.peer_build import ensure_peer, peer_source_root
 from bench.peer_cli import summary
 from bench.peer_rounds import net_requests, peer_body
 from bench.peer_stack import dev_server_host
+from bench.peer_waits import expected_per_namespace, pending_namespaces, repair_deadline, wait_all_back
+from temporalio.service import RPCError, RPCStatusCode
 
 from sundial.devstack.build import BuildError
 
@@ -68,3 +71,51 @@ def test_an_unset_or_wrong_source_is_refused_with_the_setting_named(tmp_path: Pa
     with pytest.raises(BuildError, match=r"declares 'module example.com/other', expected github.com/bmorton"):
         ensure_peer(str(tarball))
     assert peer_source_root(tmp_path / "src") == other
+
+
+def test_readiness_polls_only_namespaces_not_yet_all_ready() -> None:
+    keys = [("ns-0", "s-0"), ("ns-0", "s-1"), ("ns-1", "s-2"), ("ns-2", "s-3")]
+    expected = expected_per_namespace(keys)
+    assert expected == {"ns-0": 2, "ns-1": 1, "ns-2": 1}
+    assert pending_namespaces(expected, {"ns-0": 2, "ns-1": 0}) == {"ns-1", "ns-2"}
+    assert pending_namespaces(expected, {"ns-0": 2, "ns-1": 1, "ns-2": 1}) == set()
+
+
+def test_the_repair_deadline_grows_with_the_time_one_pass_through_n_took() -> None:
+    assert repair_deadline(0) == 420  # the peer's 5-minute requeue and 2 minutes, as at N=200
+    assert repair_deadline(70) == 490
+
+
+class _FakeHandle:
+    def __init__(self, schedules: _FakeSchedules, schedule_id: str) -> None:
+        self.schedules, self.schedule_id = schedules, schedule_id
+
+    async def describe(self) -> str:
+        self.schedules.described.append(self.schedule_id)
+        if self.schedules.described.count(self.schedule_id) < self.schedules.answers_on[self.schedule_id]:
+            raise RPCError("not found", RPCStatusCode.NOT_FOUND, b"")
+        return self.schedule_id
+
+
+class _FakeSchedules:
+    """The one call of temporalio's Client the repair poll makes: each victim answers from
+    its ``answers_on``-th describe on (before that it is still missing)."""
+
+    def __init__(self, answers_on: dict[str, int]) -> None:
+        self.answers_on, self.described = answers_on, list[str]()
+
+    def get_schedule_handle(self, schedule_id: str) -> _FakeHandle:
+        return _FakeHandle(self, schedule_id)
+
+
+def test_the_repair_poll_describes_only_the_schedules_not_yet_back() -> None:
+    temporal = _FakeSchedules({"a": 1, "b": 3, "c": 2})
+    seconds = asyncio.run(wait_all_back(temporal, ["a", "b", "c"], patience=10, interval=0, concurrency=1))
+    assert seconds >= 0
+    assert temporal.described == ["a", "b", "c", "b", "c", "b"]
+
+
+def test_the_repair_poll_gives_up_at_its_deadline_naming_what_is_missing() -> None:
+    temporal = _FakeSchedules({"a": 1, "b": 99})
+    with pytest.raises(TimeoutError, match=r"1 of 2 schedules deleted out of band not back within 0s \(first: b\)"):
+        asyncio.run(wait_all_back(temporal, ["a", "b"], patience=0, interval=0))

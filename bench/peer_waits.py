@@ -1,0 +1,81 @@
+"""The side-by-side bench's waits, each with a deadline, sized so N=1000 costs the stack little.
+
+What the bench polls runs on the same 2 cores as what it measures, so each wait asks only
+about what it does not know yet: the readiness poll lists only namespaces not yet all
+Ready, and the repair poll describes only schedules not yet back. Deadlines grow with N
+where the work does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
+
+from temporalio.service import RPCError
+
+from bench import workload as wl
+
+PEER_REQUEUE_SECONDS = 300.0  # the peer re-reads each schedule every 5 minutes (Sundial: every 60 s)
+REPAIR_SLACK_SECONDS = 120.0
+
+
+def pending_namespaces(expected: dict[str, int], ready: dict[str, int]) -> set[str]:
+    """The namespaces whose list does not yet show all their resources Ready."""
+    return {namespace for namespace, count in expected.items() if ready.get(namespace, 0) < count}
+
+
+def expected_per_namespace(keys: Iterable[tuple[str, str]]) -> dict[str, int]:
+    expected: dict[str, int] = {}
+    for namespace, _ in keys:
+        expected[namespace] = expected.get(namespace, 0) + 1
+    return expected
+
+
+def repair_deadline(seconds_to_all_ready: float) -> float:
+    """Seconds to wait for schedules deleted out of band: one requeue period of the peer, one
+    pass through all N (the create phase just measured how long that takes), and slack."""
+    return PEER_REQUEUE_SECONDS + seconds_to_all_ready + REPAIR_SLACK_SECONDS
+
+
+def wait_counted(requests: Callable[[], dict[str, float]], operation: str, target: float,
+                 timeout: float = 60.0) -> float:
+    """Wait until the dev server's counter of ``operation`` reaches ``target``: the server
+    exports its counters a second or two late, so a window opened right after a burst
+    of calls would count the tail of that burst."""
+    return wl.wait_for(f"the dev server to count {target:g} {operation}",
+                       lambda: requests().get(operation, 0.0) >= target, timeout, interval=0.5)
+
+
+class _Handle(Protocol):
+    async def describe(self) -> Any: ...
+
+
+class _Schedules(Protocol):
+    def get_schedule_handle(self, schedule_id: str) -> _Handle: ...
+
+
+async def wait_all_back(temporal: _Schedules, victims: list[str], patience: float, interval: float = 1.0,
+                        concurrency: int = wl.CONCURRENCY) -> float:
+    """Seconds until every schedule in ``victims`` exists again, describing (16 at a time) only
+    those not yet seen back: a schedule the operator has recreated stays."""
+    slots, missing, started = asyncio.Semaphore(concurrency), list(victims), time.monotonic()
+
+    async def back(schedule_id: str) -> bool:
+        async with slots:
+            try:
+                await temporal.get_schedule_handle(schedule_id).describe()
+            except RPCError:
+                return False
+            return True
+
+    while True:
+        answers = await asyncio.gather(*(back(sid) for sid in missing))
+        missing = [sid for sid, answer in zip(missing, answers, strict=True) if not answer]
+        if not missing:
+            return time.monotonic() - started
+        if time.monotonic() - started > patience:
+            raise TimeoutError(f"{len(missing)} of {len(victims)} schedules deleted out of band "
+                               f"not back within {patience:g}s (first: {missing[0]})")
+        await asyncio.sleep(interval)
