@@ -48,6 +48,7 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
                         help="window to measure the dev server's own requests with no operator, seconds")
     parser.add_argument("--sides", default=",".join(SIDES), help=f"which rounds to run ({','.join(SIDES)})")
     parser.add_argument("--json", type=Path, default=None, help="write every figure to this file")
+    parser.add_argument("--logs", type=Path, default=None, help="keep each operator's log in this folder")
     return parser.parse_args(argv)
 
 
@@ -57,7 +58,7 @@ async def one_round(stack: PeerStack, temporal: Client, side: str, n: int, round
         return await plain_round(stack, temporal, n, round_id)
     if side == "started":
         return await started_round(stack, temporal, n, round_id)
-    return await side_round(stack, temporal, side, n, round_id, args.idle, background)
+    return await side_round(stack, temporal, side, n, round_id, args.idle, background, args.logs)
 
 
 def _median(values: list[float]) -> float | None:

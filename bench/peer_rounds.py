@@ -19,8 +19,10 @@ Kubernetes API with 16 threads, and measures:
 from __future__ import annotations
 
 import asyncio
+import shutil
 import time
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 from kubernetes import client
@@ -35,7 +37,13 @@ from bench.peer_stack import (
     make_dev_servers,
     mark_dev_servers_ready,
 )
-from bench.peer_waits import expected_per_namespace, pending_namespaces, repair_deadline, wait_all_back
+from bench.peer_waits import (
+    expected_per_namespace,
+    fraction_marks,
+    pending_namespaces,
+    repair_deadline,
+    wait_all_back,
+)
 from bench.rounds import Figures, delta
 from bench.stack import cpu_seconds, rss_bytes
 from sundial.domain.desired import ScheduleIdentity, cluster_prefix
@@ -141,7 +149,8 @@ async def background_requests(stack: PeerStack, window: float) -> dict[str, floa
 
 
 async def side_round(stack: PeerStack, temporal: Client, side: str, n: int, round_id: str,
-                     idle: float, background: dict[str, float]) -> Figures:
+                     idle: float, background: dict[str, float], logs: Path | None = None) -> Figures:
+    """One measured round; with ``logs``, the operator's log is kept there (the stack's folder goes)."""
     api = stack.kube_api()
     keys = wl.names(n, f"{side[0]}{round_id}")
     namespaces = sorted({ns for ns, _ in keys})
@@ -168,6 +177,9 @@ async def side_round(stack: PeerStack, temporal: Client, side: str, n: int, roun
         figures["rss_mb_at_start"] = figures.pop("_rss_start")
     finally:
         operator.stop()
+        if logs is not None:
+            workdir = stack.workdir / f"{side}-{round_id}"
+            shutil.copytree(workdir, logs / workdir.name, dirs_exist_ok=True, ignore=shutil.ignore_patterns("hosts"))
         await asyncio.to_thread(_cleanup, api, keys, namespaces, group, plural, side == "peer")
         await wl.delete_schedules(temporal, await wl.schedule_ids(temporal, prefix))
     figures["side"] = side
@@ -199,7 +211,7 @@ async def _measure(stack: PeerStack, temporal: Client, api: client.ApiClient, op
     rss_rest, cpu_idle = rss_bytes(pid), cpu_seconds(pid) - idle_cpu
 
     await wl.delete_schedules(temporal, victims)
-    to_repaired = await wait_all_back(temporal, victims, repair_deadline(to_ready))
+    back_after = await wait_all_back(temporal, victims, repair_deadline(to_ready))
     return {
         "n": n, "seconds_to_all_created": round(to_created, 2), "seconds_to_all_ready": round(to_ready, 2),
         "throughput_per_s": round(n / to_ready, 1), "operator_cpu_seconds_create": round(cpu_create, 2),
@@ -211,7 +223,8 @@ async def _measure(stack: PeerStack, temporal: Client, api: client.ApiClient, op
         "idle_temporal_calls_per_10min": round(sum(idle_calls.values()), 1),
         "idle_kubernetes_requests": kube_idle, "idle_operator_cpu_seconds": round(cpu_idle, 2),
         "rss_mb_at_rest": round(rss_rest / 2**20, 1), "_rss_start": round(rss_start / 2**20, 1),
-        "repair_deleted": len(victims), "seconds_to_all_repaired": round(to_repaired, 2),
+        "repair_deleted": len(victims), "seconds_to_all_repaired": round(max(back_after.values()), 2),
+        "repair_back_after_seconds": fraction_marks(back_after.values()),
     }
 
 

@@ -9,6 +9,7 @@ where the work does.
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
@@ -57,25 +58,32 @@ class _Schedules(Protocol):
 
 
 async def wait_all_back(temporal: _Schedules, victims: list[str], patience: float, interval: float = 1.0,
-                        concurrency: int = wl.CONCURRENCY) -> float:
-    """Seconds until every schedule in ``victims`` exists again, describing (16 at a time) only
-    those not yet seen back: a schedule the operator has recreated stays."""
+                        concurrency: int = wl.CONCURRENCY) -> dict[str, float]:
+    """Seconds after which each of ``victims`` answered a describe again. Every ``interval``
+    it describes (16 at a time) only those not yet seen back: a recreated schedule stays."""
     slots, missing, started = asyncio.Semaphore(concurrency), list(victims), time.monotonic()
+    back_after: dict[str, float] = {}
 
-    async def back(schedule_id: str) -> bool:
+    async def back(schedule_id: str) -> None:
         async with slots:
             try:
                 await temporal.get_schedule_handle(schedule_id).describe()
             except RPCError:
-                return False
-            return True
+                return
+            back_after[schedule_id] = time.monotonic() - started
 
     while True:
-        answers = await asyncio.gather(*(back(sid) for sid in missing))
-        missing = [sid for sid, answer in zip(missing, answers, strict=True) if not answer]
+        await asyncio.gather(*(back(sid) for sid in missing))
+        missing = [sid for sid in missing if sid not in back_after]
         if not missing:
-            return time.monotonic() - started
+            return back_after
         if time.monotonic() - started > patience:
             raise TimeoutError(f"{len(missing)} of {len(victims)} schedules deleted out of band "
                                f"not back within {patience:g}s (first: {missing[0]})")
         await asyncio.sleep(interval)
+
+
+def fraction_marks(seconds: Iterable[float], fractions: tuple[float, ...] = (0.5, 0.9, 1.0)) -> dict[str, float]:
+    """Seconds until each fraction of the items was done: {"50%": .., "90%": .., "100%": ..}."""
+    ordered = sorted(seconds)
+    return {f"{round(100 * f)}%": round(ordered[max(0, math.ceil(f * len(ordered)) - 1)], 2) for f in fractions}

@@ -12,7 +12,13 @@ from bench.peer_build import ensure_peer, peer_source_root
 from bench.peer_cli import summary
 from bench.peer_rounds import net_requests, peer_body
 from bench.peer_stack import dev_server_host
-from bench.peer_waits import expected_per_namespace, pending_namespaces, repair_deadline, wait_all_back
+from bench.peer_waits import (
+    expected_per_namespace,
+    fraction_marks,
+    pending_namespaces,
+    repair_deadline,
+    wait_all_back,
+)
 from temporalio.service import RPCError, RPCStatusCode
 
 from sundial.devstack.build import BuildError
@@ -110,8 +116,8 @@ class _FakeSchedules:
 
 def test_the_repair_poll_describes_only_the_schedules_not_yet_back() -> None:
     temporal = _FakeSchedules({"a": 1, "b": 3, "c": 2})
-    seconds = asyncio.run(wait_all_back(temporal, ["a", "b", "c"], patience=10, interval=0, concurrency=1))
-    assert seconds >= 0
+    back_after = asyncio.run(wait_all_back(temporal, ["a", "b", "c"], patience=10, interval=0, concurrency=1))
+    assert set(back_after) == {"a", "b", "c"} and back_after["a"] <= back_after["c"] <= back_after["b"]
     assert temporal.described == ["a", "b", "c", "b", "c", "b"]
 
 
@@ -119,3 +125,9 @@ def test_the_repair_poll_gives_up_at_its_deadline_naming_what_is_missing() -> No
     temporal = _FakeSchedules({"a": 1, "b": 99})
     with pytest.raises(TimeoutError, match=r"1 of 2 schedules deleted out of band not back within 0s \(first: b\)"):
         asyncio.run(wait_all_back(temporal, ["a", "b"], patience=0, interval=0))
+
+
+def test_repair_progress_is_reported_as_the_seconds_until_half_nine_tenths_and_all_were_back() -> None:
+    seconds = [float(s) for s in range(1, 11)]  # ten victims, back after 1..10 s
+    assert fraction_marks(reversed(seconds)) == {"50%": 5.0, "90%": 9.0, "100%": 10.0}
+    assert fraction_marks([3.0]) == {"50%": 3.0, "90%": 3.0, "100%": 3.0}
