@@ -116,3 +116,18 @@ def test_kopfs_line_per_indexed_event_is_dropped_and_nothing_else() -> None:
     assert not quiet.filter(record("Handler 'index_schedule' succeeded."))
     assert quiet.filter(record("Handler 'index_schedule' failed with an exception.", logging.ERROR))
     assert quiet.filter(record("Handler 'apply_schedule' succeeded."))
+
+
+async def test_an_unexpected_failure_of_the_count_is_retried_not_the_end_of_the_wait() -> None:
+    class Flaky(MemoryKube):
+        failures = 2
+
+        async def count_schedules(self, namespace: str | None = None) -> int:
+            if self.failures:
+                self.failures -= 1
+                raise RuntimeError("connection reset")
+            return await super().count_schedules(namespace)
+
+    kube, indexes = Flaky(), ScheduleIndexes()
+    await asyncio.wait_for(indexes.follow_listing(IndexReadiness(kube), poll_seconds=0.01), 1)
+    assert indexes.listed.is_set() and kube.failures == 0

@@ -34,6 +34,7 @@ Body = Mapping[str, Any]
 Entry = tuple[str, str]  # (creationTimestamp, name or "namespace/name"): a quota's ordering
 
 LISTING_POLL_SECONDS = 1.0
+LOGGER = logging.getLogger("sundial.controller.schedule_index")
 
 
 class ObjectIndex(Mapping[K, Collection[V]], Generic[K, V]):
@@ -140,9 +141,18 @@ class ScheduleIndexes:
 
     async def follow_listing(self, readiness: IndexReadiness, poll_seconds: float = LISTING_POLL_SECONDS) -> None:
         """Set ``listed`` once the maps hold as many Schedules as the apiserver counts (start-up)."""
-        while not await readiness.check(len(self.by_key)):  # noqa: ASYNC110 - a pace for the count read
+        while not await self._checked(readiness):  # noqa: ASYNC110 - a pace for the count read
             await asyncio.sleep(poll_seconds)
         self.listed.set()
+
+    async def _checked(self, readiness: IndexReadiness) -> bool:
+        """One check; an unexpected failure is logged and retried, never ends the wait (every
+        quota decision hangs on it)."""
+        try:
+            return await readiness.check(len(self.by_key))
+        except Exception as exc:
+            LOGGER.warning("cannot confirm the Schedule index is whole yet: %s", exc)
+            return False
 
 
 class QuietIndexing(logging.Filter):
