@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from sundial.commands import control_plane, dev
+from sundial.commands import control_plane, dev, run
 from sundial.devstack.build import BuildError
 from sundial.devstack.processes import StackError
 
@@ -49,3 +49,16 @@ def test_dev_reports_a_stack_that_cannot_start_on_stderr(monkeypatch: pytest.Mon
     assert dev._run(args) == 1
     assert capsys.readouterr() == ("", "error: temporal dev server exited: address already in use\n")
     assert StackThatCannotStart.stopped
+
+
+@pytest.mark.parametrize("name", ["team-*", "!team-a", "Team-A", "-team", "t" * 64, ""])
+def test_run_refuses_a_namespace_that_is_not_a_name(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """kopf takes ``team-*`` as a pattern; the operator's count of each namespace's Schedules cannot."""
+    args = argparse.Namespace(namespace=["team-a", name], webhook_port=None, webhook_cert=None, webhook_key=None)
+    assert run._run(args) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and f"--namespace {name!r} is not a namespace name" in err and "patterns" in err
+
+
+def test_run_takes_namespace_names() -> None:
+    assert run.watched_namespaces(["team-a", "b", "t" * 63]) == ("team-a", "b", "t" * 63)

@@ -5,12 +5,15 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
+import re
 import sys
 from pathlib import Path
 from typing import Any
 
 from sundial.errors import SettingsError
 from sundial.settings import Settings, load_settings
+
+NAMESPACE_NAME = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")  # an RFC 1123 label
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -52,16 +55,28 @@ def with_webhook_flags(settings: Settings, args: argparse.Namespace) -> Settings
     return settings
 
 
+def watched_namespaces(names: list[str]) -> tuple[str, ...]:
+    """``--namespace`` values as namespace names. kopf would read ``team-*`` as a pattern, but the
+    operator counts each watched namespace's Schedules by name before it decides a quota, and
+    would wait forever on a name the apiserver cannot serve."""
+    for name in names:
+        if not NAMESPACE_NAME.fullmatch(name):
+            raise SettingsError(f"--namespace {name!r} is not a namespace name (lowercase letters, digits "
+                                "and '-', at most 63, starting and ending alphanumeric; patterns are not supported)")
+    return tuple(names)
+
+
 def _run(args: argparse.Namespace) -> int:
     try:
         settings = with_webhook_flags(load_settings(), args)
+        namespaces = watched_namespaces(args.namespace)
     except SettingsError as exc:
         print(f"sundial: bad setting: {exc}", file=sys.stderr)
         return 2
     from sundial.controller.main import OperatorOptions, run_operator
 
     options = OperatorOptions(
-        namespaces=tuple(args.namespace),
+        namespaces=namespaces,
         liveness_port=args.liveness_port,
         metrics_port=args.metrics_port,
         log_format=args.log_format,
