@@ -1,7 +1,7 @@
 """The admission webhooks' HTTPS server: AdmissionReview JSON in, AdmissionReview JSON out.
 
-aiohttp (already there for kopf) in the operator's own event loop, so the handlers read the
-kopf indexes directly. kopf's own admission support registers the webhook configurations
+aiohttp (already there for kopf) in the operator's own process, so the handlers read the
+operator's indexes directly. kopf's own admission support registers the webhook configurations
 itself and has no certificate reload; Sundial leaves registration to the Helm chart (or
 ``sundial dev``) and reloads the certificate when its files change, so cert-manager's
 rotation needs no restart: the files are polled every few seconds (a mounted Secret is
@@ -10,7 +10,8 @@ use the new pair. A pair that does not load is logged and the old one kept.
 
 The server runs on its own thread and event loop: a review never queues behind kopf's
 handlers (a burst of creates is also a burst of reconciles). The review callables only read
-kopf's indexes, whose stores a ``list()`` copies in one step under the GIL.
+the operator's indexes (``controller.schedule_index``), whose buckets a ``list()`` copies in one
+step under the GIL.
 
 Routes: ``POST /validate``, ``POST /mutate``, ``POST /finalizer`` and ``GET /healthz``. What to answer is decided
 by callables given by the caller (``controller.admission``); this module knows only HTTP.

@@ -1,10 +1,11 @@
-"""The admission webhooks wired to the operator: kopf's indexes in, ``domain.admission`` decides.
+"""The admission webhooks wired to the operator: its indexes in, ``domain.admission`` decides.
 
 Started from kopf's startup handler when a port and a serving certificate are configured
 (``--webhook-port``, ``SUNDIAL_WEBHOOK_CERT_FILE`` / ``_KEY_FILE``). The quota checks read the
-namespace and creator indexes kopf keeps for the reconcile: no API call per review. The
-indexes fill while kopf lists the resources at start-up, so a create in the first seconds
-may be counted against an incomplete list; the reconcile's quota check is the backstop.
+namespace and creator indexes the operator keeps for the reconcile (``schedule_index``): no
+API call per review. The indexes fill while kopf lists the resources at start-up, so a create
+in the first seconds may be counted against an incomplete list; the reconcile's quota check is
+the backstop.
 
 An index learns of a new Schedule from the watch, a fraction of a second after the apiserver
 stored it. Creates admitted in that window (a burst of applies, or a GitOps sync) are

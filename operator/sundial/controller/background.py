@@ -80,8 +80,7 @@ class BackgroundTasks:
 async def _repair(ctx: OperatorContext, indexes: ScheduleIndexes, body: Mapping[str, Any],
                   siblings: Sequence[tuple[str, str]]) -> None:
     """The sweeper's repair: the reconcile, with the creator's schedules for the per-user quota."""
-    peers = indexes.peers_of(body)
-    await reconcile(ctx, body, Peers(namespace=list(siblings), creator=peers.creator))
+    await reconcile(ctx, body, Peers(namespace=list(siblings), creator=indexes.creator_peers(body)))
 
 
 def _gate(ctx: OperatorContext, options: object) -> PeerGate:

@@ -129,10 +129,13 @@ class ScheduleIndexes:
 
     def peers_of(self, body: Body) -> Peers:
         """The namespace's and the creator's Schedules, as far as the maps know them now."""
-        meta = _meta(body)
-        creator = (meta.get("annotations") or {}).get(CREATOR_ANNOTATION)
-        return Peers(namespace=list(self.by_namespace.get(meta.get("namespace") or "", ())),
-                     creator=list(self.by_creator.get(creator, ())) if creator else [])
+        return Peers(namespace=list(self.by_namespace.get(_meta(body).get("namespace") or "", ())),
+                     creator=self.creator_peers(body))
+
+    def creator_peers(self, body: Body) -> list[Entry]:
+        """The Schedules of the one who created ``body`` (the per-user quota), across namespaces."""
+        creator = (_meta(body).get("annotations") or {}).get(CREATOR_ANNOTATION)
+        return list(self.by_creator.get(creator, ())) if creator else []
 
     async def peers(self, body: Body) -> Peers:
         """``peers_of`` once the maps hold every Schedule: a quota decision needs the whole list."""

@@ -34,7 +34,7 @@ from sundial.errors import SpecInvalid
 
 CREATOR_ANNOTATION = "sundial.dev/created-by"
 _CREATOR_PATH = "/metadata/annotations/" + CREATOR_ANNOTATION.replace("~", "~0").replace("/", "~1")
-FINALIZER = "sundial.dev/temporal-schedule"  # kopf's (``settings.persistence.finalizer``); a unit test pins it
+FINALIZER = "sundial.dev/temporal-schedule"  # kopf is told to use this one (``controller/handlers.py``)
 
 
 @dataclass(frozen=True)
